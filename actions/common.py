@@ -1,0 +1,19 @@
+"""Small helpers shared by the actions (no business logic here)."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import Tracker
+
+
+def latest_intent(tracker: Tracker) -> Optional[Text]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def latest_entity(tracker: Tracker, entity: Text) -> Optional[Any]:
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+def domain_text(domain: Dict[Text, Any], response: Text) -> Text:
+    """First text of a domain response: wording stays in the domain, not in code."""
+    return domain["responses"][response][0]["text"]

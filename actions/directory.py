@@ -1,0 +1,135 @@
+"""Service search: the form that collects category and place, and the results."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import domain_text, latest_intent
+from line import directory
+from line.settings import settings
+
+logger = logging.getLogger(__name__)
+
+# Intents with which a person answers the form's question; anything else is a
+# change of topic that the rules handle before the form resumes.
+ANSWER_INTENTS = {"inform", "find_service", "nlu_fallback", "out_of_scope"}
+
+
+def shared_location(tracker: Tracker) -> tuple[Optional[float], Optional[float]]:
+    """Latitude and longitude of a WhatsApp location pin, if the person sent one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata") or {}
+            try:
+                return float(metadata["latitude"]), float(metadata["longitude"])
+            except (KeyError, TypeError, ValueError):
+                return None, None
+    return None, None
+
+
+def service_message(service: directory.ServiceView, domain: DomainDict) -> Dict[Text, Any]:
+    """Template values of utter_service_item; missing facts say so plainly."""
+    missing = domain_text(domain, "utter_unknown_value")
+    if service.cost_note:
+        cost = service.cost_note
+    elif service.cost_free is None:
+        cost = missing
+    else:
+        cost = domain_text(domain, "utter_cost_free" if service.cost_free else "utter_cost_paid")
+    verified = service.last_verified.strftime("%d/%m/%Y") if service.last_verified else missing
+    return {"name": service.name, "address": service.address or missing,
+            "phone": service.phone or missing, "hours": service.hours or missing,
+            "cost": cost, "verified": verified}
+
+
+async def show_results(dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: DomainDict, offset: int) -> List[EventType]:
+    """One page of results for the current slots, and "ver más" when there are more."""
+    category = tracker.get_slot("service_category")
+    region = tracker.get_slot("region")
+    city = tracker.get_slot("city")
+    place = city or region
+    latitude, longitude = shared_location(tracker)
+    try:
+        result = await asyncio.to_thread(
+            directory.search, category, region, city=city, lat=latitude, lon=longitude,
+            offset=offset, limit=settings.directory_page_size)
+    except directory.DirectoryUnavailable:
+        logger.exception("directory search failed")
+        dispatcher.utter_message(response="utter_directory_unavailable")
+        dispatcher.utter_message(response="utter_offer_human")
+        return []
+    if not result.services:
+        if offset:
+            dispatcher.utter_message(response="utter_services_no_more")
+        else:
+            dispatcher.utter_message(response="utter_services_none", place=place)
+            dispatcher.utter_message(response="utter_offer_human")
+        return [SlotSet("results_shown", float(offset))]
+    if offset == 0:
+        if result.nearby:
+            dispatcher.utter_message(response="utter_services_found_nearby",
+                                     place=place, region=result.region_used)
+        else:
+            dispatcher.utter_message(response="utter_services_found", place=place)
+    for service in result.services:
+        dispatcher.utter_message(response="utter_service_item", **service_message(service, domain))
+    shown = offset + len(result.services)
+    if shown < result.total:
+        dispatcher.utter_message(response="utter_services_more")
+    return [SlotSet("results_shown", float(shown))]
+
+
+class ActionFindServices(Action):
+    def name(self) -> Text:
+        return "action_find_services"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        return await show_results(dispatcher, tracker, domain, offset=0)
+
+
+class ActionShowMore(Action):
+    def name(self) -> Text:
+        return "action_show_more"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        if not (tracker.get_slot("service_category") and tracker.get_slot("region")):
+            dispatcher.utter_message(response="utter_how_can_help")
+            return []
+        offset = int(tracker.get_slot("results_shown") or 0)
+        return await show_results(dispatcher, tracker, domain, offset=offset)
+
+
+class ValidateServiceSearchForm(FormValidationAction):
+    """Tells the person kindly when a place or category was not understood."""
+
+    def name(self) -> Text:
+        return "validate_service_search_form"
+
+    def _not_understood(self, slot: Text, response: Text, dispatcher: CollectingDispatcher,
+                        tracker: Tracker) -> Dict[Text, Any]:
+        """Asks again (and offers a person) when the answer had nothing usable."""
+        answering = tracker.get_slot("requested_slot") == slot
+        found = next(tracker.get_latest_entity_values(slot), None)
+        if answering and not found and latest_intent(tracker) in ANSWER_INTENTS:
+            dispatcher.utter_message(response=response)
+            dispatcher.utter_message(response="utter_offer_human")
+            return {slot: None}
+        return {}
+
+    async def extract_region(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> Dict[Text, Any]:
+        return self._not_understood("region", "utter_place_unknown", dispatcher, tracker)
+
+    async def extract_service_category(self, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._not_understood("service_category", "utter_category_unknown",
+                                    dispatcher, tracker)

@@ -1,0 +1,70 @@
+"""action_handoff: the emergency number first when in danger, then a person."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import latest_entity, latest_intent
+from line import handoff, hours
+from line.db import DirectoryUnavailable
+from line.settings import settings
+
+logger = logging.getLogger(__name__)
+
+REASON_BY_INTENT = {"emergency": "emergency", "request_human": "requested",
+                    "personal_case": "case"}
+DANGER_KINDS = {"violence", "child_abuse", "trafficking", "suicide", "medical", "fire"}
+
+
+def recent_messages(tracker: Tracker, limit: int) -> list[tuple[str, str]]:
+    """The last user and bot texts, oldest first, as context for the operator."""
+    texts = [("user" if e["event"] == "user" else "bot", e.get("text") or "")
+             for e in tracker.events if e.get("event") in ("user", "bot")]
+    return [(author, text) for author, text in texts if text][-limit:]
+
+
+def faq_topic(tracker: Tracker) -> str | None:
+    for event in reversed(tracker.events):
+        utter = (event.get("metadata") or {}).get("utter_action") or ""
+        if event.get("event") == "bot" and utter.startswith("utter_faq/"):
+            return utter.split("/", 1)[1]
+    return None
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        reason = REASON_BY_INTENT.get(latest_intent(tracker), "unresolved")
+        danger = latest_entity(tracker, "danger") if reason == "emergency" else None
+        if reason == "emergency":
+            kind = danger if danger in DANGER_KINDS else "general"
+            dispatcher.utter_message(response=f"utter_emergency_{kind}")
+        try:
+            receipt = await asyncio.to_thread(
+                handoff.open_ticket, tracker.sender_id, reason,
+                channel=(tracker.get_latest_input_channel() or "rest"),
+                topic=faq_topic(tracker) or tracker.get_slot("service_category"),
+                region=tracker.get_slot("region"), danger=danger,
+                messages=recent_messages(tracker, settings.handoff_context_messages))
+        except (DirectoryUnavailable, SQLAlchemyError, OSError):
+            logger.exception("handoff ticket could not be stored")
+            dispatcher.utter_message(response="utter_handoff_failed")
+            return []
+        if not hours.is_open():
+            opens = hours.next_opening()
+            dispatcher.utter_message(response="utter_handoff_after_hours",
+                                     day=opens.strftime("%d/%m"), time=opens.strftime("%H:%M"))
+        elif receipt.priority == handoff.PRIORITY["emergency"]:
+            dispatcher.utter_message(response="utter_handoff_priority")
+        else:
+            dispatcher.utter_message(response="utter_handoff_queued", position=receipt.position)
+        return [ConversationPaused()]

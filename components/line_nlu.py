@@ -1,0 +1,134 @@
+"""Custom NLU components: thin Rasa wrappers around the plain modules in `line/`.
+
+They run after the model, so that what must never depend on a guess (danger,
+places, categories) is decided by rules a content team can read and test.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from line import categories, places, safety
+
+FAQ_INTENT = "faq"
+EMERGENCY_INTENT = "emergency"
+
+
+class _StatelessComponent(GraphComponent):
+    """Shared plumbing for components that need no training."""
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text and not text.startswith("/"):
+                self.process_one(message, text)
+        return messages
+
+    def process_one(self, message: Message, text: str) -> None:
+        raise NotImplementedError
+
+
+def _set_intent(message: Message, name: str, confidence: float) -> None:
+    """Replace the top intent but keep the model's ranking for later reading."""
+    intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+    message.set(INTENT, intent, add_to_output=True)
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+    message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+
+
+def _add_entity(message: Message, entity: str, value: Any, extractor: str) -> None:
+    entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != entity]
+    entities.append({"entity": entity, "value": value, "extractor": extractor})
+    message.set(ENTITIES, entities, add_to_output=True)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class FaqConfidenceGate(_StatelessComponent):
+    """Falls back when the FAQ answer itself is uncertain.
+
+    Rasa only checks the intent's confidence, so a confident `faq` intent with a
+    coin-flip between two answers would still be answered (RasaHQ/rasa#9751).
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"threshold": 0.4}
+
+    def process_one(self, message: Message, text: str) -> None:
+        intent = message.get(INTENT) or {}
+        if intent.get(INTENT_NAME_KEY) != FAQ_INTENT:
+            return
+        selected = ((message.get("response_selector") or {}).get(FAQ_INTENT) or {}).get("response") or {}
+        confidence = selected.get("confidence") or 0.0
+        if confidence < self.config["threshold"]:
+            _set_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, confidence)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class DirectoryEntities(_StatelessComponent):
+    """Finds the service category and the place named in any message."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    def process_one(self, message: Message, text: str) -> None:
+        category = categories.find_category(text)
+        if category:
+            _add_entity(message, "service_category", category, type(self).__name__)
+        place = places.find_in_text(text)
+        if place:
+            _add_entity(message, "region", place.region, type(self).__name__)
+            if place.city:
+                _add_entity(message, "city", place.city, type(self).__name__)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class SafetyNet(_StatelessComponent):
+    """Turns any message about danger happening now into `emergency`.
+
+    It runs last, so neither the model nor the fallback can hide a person in danger.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    def process_one(self, message: Message, text: str) -> None:
+        danger: Optional[safety.Danger] = safety.detect(text)
+        if danger:
+            _set_intent(message, EMERGENCY_INTENT, 1.0)
+            _add_entity(message, "danger", danger.kind, type(self).__name__)

@@ -1,0 +1,81 @@
+"""Deterministic safety net for danger happening now.
+
+The NLU model can miss a message like "mi bebe no respira"; this module never
+depends on it. Patterns and the numbers for each kind live in
+`lexicon/danger.yml` so the content team can extend them; numbers themselves
+come from the contract so they are written in one place only.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from line.text import normalise
+from line.topics import emergency_numbers
+
+LEXICON = Path(__file__).parent / "lexicon" / "danger.yml"
+KINDS = ("violence", "child_abuse", "trafficking", "suicide", "medical", "fire")
+
+
+@dataclass(frozen=True)
+class Danger:
+    kind: str
+    numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    danger: Danger
+    patterns: tuple[re.Pattern, ...]
+    guarded: bool
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    not_danger: tuple[re.Pattern, ...]
+    hypothetical: re.Pattern
+    kinds: tuple[_Kind, ...]
+
+
+def _words(pattern: str) -> re.Pattern:
+    return re.compile(rf"\b(?:{pattern})\b")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    """Load and check danger.yml once; a typo in a kind or number key fails loudly."""
+    with open(LEXICON, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    numbers = emergency_numbers()
+    kinds = []
+    for entry in data["kinds"]:
+        if entry["kind"] not in KINDS:
+            raise ValueError(f"danger.yml: unknown kind {entry['kind']!r}")
+        danger = Danger(entry["kind"], tuple(numbers[key] for key in entry["numbers"]))
+        patterns = tuple(_words(p) for p in entry["patterns"])
+        kinds.append(_Kind(danger, patterns, bool(entry.get("hypothetical_guard"))))
+    return _Lexicon(
+        not_danger=tuple(_words(p) for p in data["not_danger"]),
+        hypothetical=re.compile(rf"\b(?:{data['hypothetical']})"),
+        kinds=tuple(kinds),
+    )
+
+
+def detect(text: str) -> Optional[Danger]:
+    """The first kind (in danger.yml priority order) whose pattern matches, else None."""
+    lexicon = _lexicon()
+    folded = normalise(text)
+    for pattern in lexicon.not_danger:
+        # A marker instead of nothing, so words on both sides never join up.
+        folded = pattern.sub(" . ", folded)
+    for kind in lexicon.kinds:
+        for pattern in kind.patterns:
+            for match in pattern.finditer(folded):
+                if not (kind.guarded and lexicon.hypothetical.search(folded, 0, match.start())):
+                    return kind.danger
+    return None

@@ -1,0 +1,49 @@
+"""The line's content catalogue: contract ids and FAQ topic titles.
+
+Titles live in each topic file (`metadata.title` of its `faq/<id>` intent), so a
+content team edits one place; the actions read them for "¿Quisiste decir…?".
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict
+
+import yaml
+
+from line.settings import settings
+
+FAQ_PREFIX = "faq/"
+
+
+@lru_cache(maxsize=None)
+def contract(path: Path = settings.topics_file) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def faq_ids() -> list[str]:
+    return [topic["id"] for topic in contract()["faq"]]
+
+
+def category_ids() -> list[str]:
+    return [category["id"] for category in contract()["service_categories"]]
+
+
+def emergency_numbers() -> Dict[str, str]:
+    return dict(contract()["emergency_numbers"])
+
+
+@lru_cache(maxsize=None)
+def faq_titles(faq_dir: Path = settings.faq_dir) -> Dict[str, str]:
+    """Topic id -> short Spanish title, read from the topic files."""
+    titles: Dict[str, str] = {}
+    for path in sorted(faq_dir.glob("*.yml")):
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+        for block in data.get("nlu") or []:
+            intent = str(block.get("intent", ""))
+            title = (block.get("metadata") or {}).get("title")
+            if intent.startswith(FAQ_PREFIX) and title:
+                titles[intent[len(FAQ_PREFIX):]] = str(title)
+    return titles
