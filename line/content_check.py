@@ -15,10 +15,10 @@ import yaml
 
 from line import topics
 from line.settings import PROJECT_ROOT, settings
-from line.text import fold
 
 MIN_EXAMPLES = 15
 MAX_ANSWER_CHARS = 1000
+MAX_TITLE_CHARS = 20  # WhatsApp reply-button limit
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,13 @@ def check_topic_file(path: Path) -> list[Problem]:
         if len(examples) < MIN_EXAMPLES:
             problems.append(Problem(path, line, f"only {len(examples)} examples; write at least "
                                     f"{MIN_EXAMPLES}, each a different way people ask."))
-        if not (block.get("metadata") or {}).get("title"):
+        title = str((block.get("metadata") or {}).get("title") or "")
+        if not title:
             problems.append(Problem(path, line, "no short title. Add 'metadata:' with 'title: ...' "
                                     "(shown on the '¿Quisiste decir…?' buttons)."))
+        elif len(title) > MAX_TITLE_CHARS:
+            problems.append(Problem(path, line, f"the title '{title}' is too long for a WhatsApp "
+                                    f"button; keep it to {MAX_TITLE_CHARS} characters."))
         for example in examples:
             if not example.lstrip().startswith("- "):
                 problems.append(Problem(path, _line_of(text, example), "an example must start "
@@ -104,7 +108,7 @@ def check_all(root: Path = PROJECT_ROOT) -> list[Problem]:
             for example in str(block.get("examples") or "").splitlines():
                 cleaned = re.sub(r"^\s*-\s*", "", example).strip()
                 if cleaned:
-                    seen[fold(cleaned)].append((path, _line_of(text, example)))
+                    seen[" ".join(cleaned.casefold().split())].append((path, _line_of(text, example)))
     for example, places in seen.items():
         if len(places) > 1:
             (first, first_line), *others = places
@@ -118,7 +122,7 @@ def check_all(root: Path = PROJECT_ROOT) -> list[Problem]:
 def main() -> int:
     problems = check_all()
     for problem in problems:
-        print(problem)
+        print(problem, flush=True)
     if problems:
         print(f"\n{len(problems)} problem(s) to fix before training.")
         return 1

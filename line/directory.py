@@ -344,11 +344,11 @@ def _parse(text: str) -> tuple[list[dict], list[RowError]]:
             row, row_errors = _validate(dict(zip(header, values)), line)
             errors.extend(row_errors)
             key = (row["name"], row["region"], row["address"])
-            if not row_errors and key in first_line_of:
-                errors.append(RowError(line, "", "same name, region and address as line "
-                                       f"{first_line_of[key]}; each service must appear once"))
-            elif not row_errors:
-                first_line_of[key] = line
+            if not row_errors:
+                if key in first_line_of:
+                    errors.append(RowError(line, "", "same name, region and address as line "
+                                           f"{first_line_of[key]}; each service must appear once"))
+                first_line_of.setdefault(key, line)
             rows.append(row)
     except csv.Error as exc:
         errors.append(RowError(reader.line_num, "", f"the file is not valid CSV here ({exc})"))

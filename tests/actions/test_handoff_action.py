@@ -1,0 +1,84 @@
+"""action_handoff: emergency number first, a stored ticket, a clear next step, a pause."""
+from datetime import datetime, timezone
+
+import pytest
+
+from actions import handoff as handoff_action
+from line import handoff, hours
+from tests.actions.conftest import make_tracker, run
+
+OPEN = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)     # Wednesday 10:00 in Lima
+CLOSED = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)    # Wednesday 22:00 in Lima
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    def set_clock(now):
+        monkeypatch.setattr(hours, "local_now",
+                            lambda cfg=hours.default_settings, _now=None: now.astimezone(
+                                hours.timezone(hours.timedelta(hours=cfg.utc_offset_hours))))
+    return set_clock
+
+
+def responses(messages):
+    return [m.get("response") for m in messages]
+
+
+def test_request_for_a_person_gives_queue_place_and_pauses(database, domain, clock):
+    clock(OPEN)
+    tracker = make_tracker("quiero hablar con una persona", "request_human")
+    messages, events = run(handoff_action.ActionHandoff(), tracker, domain)
+    assert responses(messages) == ["utter_handoff_queued"]
+    assert messages[0]["position"] == 1
+    assert [e["event"] for e in events] == ["pause"]
+    [ticket] = handoff.queue()
+    assert ticket["reason"] == "requested" and ticket["summary"] == "quiero hablar con una persona"
+
+
+@pytest.mark.parametrize("danger, response", [
+    ("violence", "utter_emergency_violence"), ("suicide", "utter_emergency_suicide"),
+    ("medical", "utter_emergency_medical"), (None, "utter_emergency_general")])
+def test_an_emergency_gives_the_number_first_then_priority(database, domain, clock, danger, response):
+    clock(OPEN)
+    entities = [("danger", danger)] if danger else []
+    tracker = make_tracker("ayuda", "emergency", entities=entities)
+    messages, events = run(handoff_action.ActionHandoff(), tracker, domain)
+    assert responses(messages) == [response, "utter_handoff_priority"]
+    assert events[-1]["event"] == "pause"
+    [ticket] = handoff.queue()
+    assert ticket["priority"] == handoff.PRIORITY["emergency"] and ticket["danger"] == danger
+
+
+def test_every_emergency_response_names_a_number_from_the_contract(domain):
+    from line import topics
+    numbers = set(topics.emergency_numbers().values())
+    for kind in handoff_action.DANGER_KINDS | {"general"}:
+        text = domain["responses"][f"utter_emergency_{kind}"][0]["text"]
+        assert any(number in text for number in numbers), kind
+
+
+def test_out_of_hours_says_when_a_person_answers(database, domain, clock):
+    clock(CLOSED)
+    messages, _ = run(handoff_action.ActionHandoff(), make_tracker("hola??", "nlu_fallback"), domain)
+    assert responses(messages) == ["utter_handoff_after_hours"]
+    assert messages[0]["day"] == "26/11" and messages[0]["time"] == "08:00"
+    assert handoff.queue()[0]["reason"] == "unresolved"
+
+
+def test_a_database_failure_is_told_kindly_and_does_not_pause(domain, monkeypatch, clock):
+    clock(OPEN)
+    monkeypatch.setattr(handoff_action.handoff, "open_ticket",
+                        lambda *a, **k: (_ for _ in ()).throw(handoff_action.DirectoryUnavailable("down")))
+    messages, events = run(handoff_action.ActionHandoff(), make_tracker("persona", "request_human"), domain)
+    assert responses(messages) == ["utter_handoff_failed"]
+    assert events == []
+
+
+def test_the_ticket_keeps_the_last_messages_and_the_faq_topic(database, domain, clock):
+    clock(OPEN)
+    history = [{"event": "user", "text": "los albergues cobran?"},
+               {"event": "bot", "text": "Respuesta", "metadata": {"utter_action": "utter_faq/shelter"}}]
+    tracker = make_tracker("me negaron el refugio", "personal_case", events=history)
+    run(handoff_action.ActionHandoff(), tracker, domain)
+    [ticket] = handoff.queue()
+    assert ticket["reason"] == "case" and ticket["topic"] == "shelter"
