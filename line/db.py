@@ -95,6 +95,6 @@ def migrate(url: Optional[str] = None) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["database_url"] = url
     try:
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
     except (OperationalError, InterfaceError) as exc:
         raise _unavailable(exc, url) from exc

@@ -54,6 +54,9 @@ class Settings:
     handoff_context_messages: int = field(default_factory=lambda: _int("LINE_HANDOFF_CONTEXT", 10))
     # Results shown per directory message.
     directory_page_size: int = field(default_factory=lambda: _int("LINE_DIRECTORY_PAGE", 3))
+    # The Rasa server, for tools that read trackers or resume conversations.
+    rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://localhost:5005"))
+    rasa_token: str = field(default_factory=lambda: _env("RASA_TOKEN", ""))
     # Seconds a database call may take before the action gives up kindly.
     db_timeout_seconds: float = field(default_factory=lambda: _float("LINE_DB_TIMEOUT", 5.0))
 
