@@ -131,6 +131,11 @@ NEGATIVES = [
     "donde hay un albergue en tumbes",
     "le toco a mi hijo la vacuna hoy",
     "que es el maltrato infantil",
+    "mi jefe me tiene trabajando 12 horas",
+    "quiero desaparecer de este pais",
+    "no puedo respirar bien por la mascarilla",
+    "mi abuelo tuvo un infarto el año pasado, tiene sis?",
+    "el tramite no se mueve",
 ]
 
 

@@ -1,0 +1,99 @@
+"""Service search actions against a real (SQLite) directory with the sample data."""
+import asyncio
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import directory as directory_actions
+from line import directory
+from tests.actions.conftest import make_tracker, run
+
+
+@pytest.fixture
+def sample_directory(database):
+    directory.ensure_sample_data()
+    return database
+
+
+def responses(messages):
+    return [m.get("response") for m in messages]
+
+
+def search(domain, category, region, city=None, metadata=None, action=None, shown=0):
+    slots = {"service_category": category, "region": region, "city": city, "results_shown": shown}
+    tracker = make_tracker("", "find_service", slots=slots)
+    if metadata:
+        tracker.events[-1]["metadata"] = metadata
+    return run(action or directory_actions.ActionFindServices(), tracker, domain)
+
+
+def test_results_come_three_at_a_time_with_every_fact(sample_directory, domain):
+    messages, events = search(domain, "health", "Lima", "San Juan de Lurigancho")
+    assert responses(messages)[0] == "utter_services_found"
+    items = [m for m in messages if m.get("response") == "utter_service_item"]
+    assert 1 <= len(items) <= 3
+    for item in items:
+        assert {"name", "address", "phone", "hours", "cost", "verified"} <= set(item)
+        assert all(item[key] for key in ("name", "address", "phone", "hours", "cost", "verified"))
+    assert events[-1] == {"event": "slot", "timestamp": None, "name": "results_shown",
+                          "value": float(len(items))}
+
+
+def test_the_persons_district_comes_first(sample_directory, domain):
+    messages, _ = search(domain, "health", "Lima", "San Juan de Lurigancho")
+    first = next(m for m in messages if m.get("response") == "utter_service_item")
+    [view] = [s for s in directory.search("health", "Lima", city="San Juan de Lurigancho").services[:1]]
+    assert first["name"] == view.name and view.district == "San Juan de Lurigancho"
+
+
+def test_ver_mas_shows_the_next_page(sample_directory, domain):
+    total = directory.search("food", "Lima").total
+    assert total > 3, "sample data needs more than one page of food services in Lima"
+    messages, events = search(domain, "food", "Lima", shown=3, action=directory_actions.ActionShowMore())
+    names = [m["name"] for m in messages if m.get("response") == "utter_service_item"]
+    assert names == [s.name for s in directory.search("food", "Lima", offset=3).services]
+    assert events[-1]["value"] == float(min(total, 6))
+
+
+def test_a_location_pin_orders_by_distance(sample_directory, domain):
+    pin = {"latitude": -12.0464, "longitude": -77.0428}
+    messages, _ = search(domain, "health", "Lima", metadata=pin)
+    names = [m["name"] for m in messages if m.get("response") == "utter_service_item"]
+    assert names == [s.name for s in directory.search("health", "Lima", lat=pin["latitude"],
+                                                      lon=pin["longitude"]).services]
+
+
+def test_nothing_found_offers_a_person(sample_directory, domain, monkeypatch):
+    monkeypatch.setattr(directory_actions.directory, "search",
+                        lambda *a, **k: directory.SearchResult([], 0, "Lima", False))
+    messages, _ = search(domain, "shelter", "Lima")
+    assert responses(messages) == ["utter_services_none", "utter_offer_human"]
+
+
+def test_a_database_that_cannot_be_reached_gets_a_kind_message(domain, monkeypatch):
+    def down(*args, **kwargs):
+        raise directory.DirectoryUnavailable("down")
+    monkeypatch.setattr(directory_actions.directory, "search", down)
+    messages, events = search(domain, "shelter", "Lima")
+    assert responses(messages) == ["utter_directory_unavailable", "utter_offer_human"]
+    assert events == []
+
+
+def test_an_unknown_place_is_said_kindly_and_asked_again(domain):
+    extracted, messages = extract_region(
+        make_tracker("en narnia", "inform", slots={"requested_slot": "region"}), domain)
+    assert extracted == {"region": None}
+    assert responses(messages) == ["utter_place_unknown", "utter_offer_human"]
+
+
+def extract_region(tracker, domain):
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(directory_actions.ValidateServiceSearchForm().extract_region(
+        dispatcher, tracker, domain))
+    return extracted, dispatcher.messages
+
+
+def test_a_change_of_topic_mid_form_is_left_to_the_rules(domain):
+    extracted, messages = extract_region(
+        make_tracker("el sis es gratis?", "faq", slots={"requested_slot": "region"}), domain)
+    assert extracted == {} and messages == []
