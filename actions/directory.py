@@ -79,7 +79,8 @@ async def show_results(dispatcher: CollectingDispatcher, tracker: Tracker,
         else:
             dispatcher.utter_message(response="utter_services_found", place=place)
     for service in result.services:
-        dispatcher.utter_message(response="utter_service_item", **service_message(service, domain))
+        response = "utter_service_item_sample" if service.is_sample else "utter_service_item"
+        dispatcher.utter_message(response=response, **service_message(service, domain))
     shown = offset + len(result.services)
     if shown < result.total:
         dispatcher.utter_message(response="utter_services_more")

@@ -89,12 +89,12 @@ def migrate(url: Optional[str] = None) -> None:
     """Bring the schema to the newest Alembic revision (safe to run at every start)."""
     url = _url(url)
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["database_url"] = url
     try:
-        command.upgrade(cfg, "heads")
-    except (OperationalError, InterfaceError) as exc:
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        command.upgrade(cfg, "head")
+    except (OperationalError, InterfaceError, OSError) as exc:
         raise _unavailable(exc, url) from exc

@@ -77,7 +77,7 @@ class Service(Base):
     last_verified = Column(Date)
     verified_by = Column(String(100))
     valid_until = Column(Date)
-    is_sample = Column(Boolean, nullable=False, default=False, server_default="0")
+    is_sample = Column(Boolean, nullable=False, default=False)
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,12 @@ def search(category: str, region: str, city: Optional[str] = None,
     with session_scope() as session:
         found, region_used = _valid(session, category, [official], today), official
         if not found:
-            around = list(places.neighbours(official))
+            around = places.neighbours(official)
             candidates = _valid(session, category, around, today)
             if candidates:
                 if located:
-                    region_used = min(candidates, key=lambda s: _sort_km(_distance(s, lat, lon))).region
+                    nearest = min(candidates, key=lambda s: _sort_km(_distance(s, lat, lon)))
+                    region_used = nearest.region
                 else:
                     region_used = next(r for r in around if any(s.region == r for s in candidates))
                 found = [s for s in candidates if s.region == region_used]
@@ -187,7 +188,8 @@ def search(category: str, region: str, city: Optional[str] = None,
             place = fold(city or "")
             ranked = sorted(((s, None) for s in found),
                             key=lambda pair: (_closeness(pair[0], place), fold(pair[0].name)))
-        page = [ServiceView.of(s, km) for s, km in ranked[max(offset, 0):max(offset, 0) + limit]]
+        start = max(offset, 0)
+        page = [ServiceView.of(s, km) for s, km in ranked[start:start + limit]]
         return SearchResult(page, len(ranked), region_used, region_used != official)
 
 

@@ -24,6 +24,10 @@ def _int(name: str, default: int) -> int:
         return default
 
 
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, str(default)).lower() in ("1", "true", "yes", "on")
+
+
 def _float(name: str, default: float) -> float:
     try:
         return float(_env(name, str(default)))
@@ -59,6 +63,53 @@ class Settings:
     rasa_token: str = field(default_factory=lambda: _env("RASA_TOKEN", ""))
     # Seconds a database call may take before the action gives up kindly.
     db_timeout_seconds: float = field(default_factory=lambda: _float("LINE_DB_TIMEOUT", 5.0))
+    # The domain whose responses channels send outside a Rasa turn (docs/whatsapp.md).
+    domain_file: Path = field(default_factory=lambda: Path(_env(
+        "LINE_DOMAIN_FILE", str(PROJECT_ROOT / "domain.yml"))))
+    # Keyed pseudonyms of phone numbers (line/privacy.py). Changing it splits every
+    # conversation history, so it is set once per deployment and kept secret.
+    pseudonym_secret: str = field(default_factory=lambda: _env("PSEUDONYM_SECRET", ""))
+    # Shared by several Rasa instances for webhook de-duplication; empty = the database.
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
+    # WhatsApp Cloud API (docs/whatsapp.md). Left empty, the channel refuses every call.
+    whatsapp_verify_token: str = field(default_factory=lambda: _env("WHATSAPP_VERIFY_TOKEN", ""))
+    whatsapp_app_secret: str = field(default_factory=lambda: _env("WHATSAPP_APP_SECRET", ""))
+    whatsapp_access_token: str = field(default_factory=lambda: _env("WHATSAPP_ACCESS_TOKEN", ""))
+    whatsapp_phone_number_id: str = field(default_factory=lambda: _env(
+        "WHATSAPP_PHONE_NUMBER_ID", ""))
+    whatsapp_api_url: str = field(default_factory=lambda: _env(
+        "WHATSAPP_API_URL", "https://graph.facebook.com/v20.0"))
+    # Seconds one Graph API call may take, and how many tries a send gets.
+    whatsapp_timeout_seconds: float = field(default_factory=lambda: _float(
+        "WHATSAPP_TIMEOUT", 10.0))
+    whatsapp_send_attempts: int = field(default_factory=lambda: _int("WHATSAPP_SEND_ATTEMPTS", 4))
+    # Meta's webhook bodies stay far below this; anything larger is refused unread.
+    whatsapp_max_body_bytes: int = field(default_factory=lambda: _int(
+        "WHATSAPP_MAX_BODY_BYTES", 1024 * 1024))
+    # How long message ids are remembered against redelivery (Meta retries for days
+    # when the line was down, so never less than 48).
+    whatsapp_dedup_hours: int = field(default_factory=lambda: max(48, _int(
+        "WHATSAPP_DEDUP_HOURS", 48)))
+    # How long "reply with the number" works after a list of options was sent.
+    whatsapp_options_minutes: int = field(default_factory=lambda: _int(
+        "WHATSAPP_OPTIONS_MINUTES", 60))
+    # Seconds the console waits for the Rasa HTTP API before telling the operator.
+    rasa_timeout_seconds: float = field(default_factory=lambda: _float("RASA_TIMEOUT", 5.0))
+    # Operator console. Listen on all interfaces only behind a TLS proxy.
+    console_host: str = field(default_factory=lambda: _env("CONSOLE_HOST", "127.0.0.1"))
+    console_port: int = field(default_factory=lambda: _int("CONSOLE_PORT", 5006))
+    # Signs the CSRF tokens. Empty: a random secret is kept in console_secret_file,
+    # so open forms survive a restart without anyone configuring anything.
+    console_secret: str = field(default_factory=lambda: _env("CONSOLE_SECRET", ""))
+    console_secret_file: Path = field(default_factory=lambda: Path(_env(
+        "CONSOLE_SECRET_FILE", str(PROJECT_ROOT / "var" / "console_secret"))))
+    # Session cookie: Secure must be on when the console is served over HTTPS.
+    console_cookie_name: str = field(default_factory=lambda: _env("CONSOLE_COOKIE", "consola"))
+    console_cookie_secure: bool = field(default_factory=lambda: _bool("CONSOLE_COOKIE_SECURE",
+                                                                      False))
+    # A session ends after this much inactivity, and in any case after the maximum.
+    console_idle_minutes: int = field(default_factory=lambda: _int("CONSOLE_IDLE_MINUTES", 120))
+    console_session_hours: int = field(default_factory=lambda: _int("CONSOLE_SESSION_HOURS", 12))
 
 
 def load() -> Settings:

@@ -47,3 +47,19 @@ def faq_titles(faq_dir: Path = settings.faq_dir) -> Dict[str, str]:
             if intent.startswith(FAQ_PREFIX) and title:
                 titles[intent[len(FAQ_PREFIX):]] = str(title)
     return titles
+
+
+@lru_cache(maxsize=None)
+def faq_answers(faq_dir: Path = settings.faq_dir) -> tuple[dict, ...]:
+    """Each topic's answer text with its title, for the operators' quick replies."""
+    titles = faq_titles(faq_dir)
+    answers = []
+    for path in sorted(faq_dir.glob("*.yml")):
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+        for name, variants in (data.get("responses") or {}).items():
+            topic = str(name).split("/", 1)[1] if str(name).startswith("utter_faq/") else None
+            text = ((variants or [{}])[0] or {}).get("text")
+            if topic and text:
+                answers.append({"id": topic, "title": titles.get(topic, topic), "text": text})
+    return tuple(sorted(answers, key=lambda a: a["title"].lower()))

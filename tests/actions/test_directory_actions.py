@@ -19,6 +19,10 @@ def responses(messages):
     return [m.get("response") for m in messages]
 
 
+def items(messages):
+    return [m for m in messages if m.get("response", "").startswith("utter_service_item")]
+
+
 def search(domain, category, region, city=None, metadata=None, action=None, shown=0):
     slots = {"service_category": category, "region": region, "city": city, "results_shown": shown}
     tracker = make_tracker("", "find_service", slots=slots)
@@ -30,18 +34,24 @@ def search(domain, category, region, city=None, metadata=None, action=None, show
 def test_results_come_three_at_a_time_with_every_fact(sample_directory, domain):
     messages, events = search(domain, "health", "Lima", "San Juan de Lurigancho")
     assert responses(messages)[0] == "utter_services_found"
-    items = [m for m in messages if m.get("response") == "utter_service_item"]
-    assert 1 <= len(items) <= 3
-    for item in items:
+    shown = items(messages)
+    assert 1 <= len(shown) <= 3
+    for item in shown:
         assert {"name", "address", "phone", "hours", "cost", "verified"} <= set(item)
         assert all(item[key] for key in ("name", "address", "phone", "hours", "cost", "verified"))
     assert events[-1] == {"event": "slot", "timestamp": None, "name": "results_shown",
-                          "value": float(len(items))}
+                          "value": float(len(shown))}
+
+
+def test_sample_data_is_marked_as_still_to_verify(sample_directory, domain):
+    messages, _ = search(domain, "health", "Tumbes")
+    assert items(messages) and all(m["response"] == "utter_service_item_sample"
+                                   for m in items(messages))
 
 
 def test_the_persons_district_comes_first(sample_directory, domain):
     messages, _ = search(domain, "health", "Lima", "San Juan de Lurigancho")
-    first = next(m for m in messages if m.get("response") == "utter_service_item")
+    first = items(messages)[0]
     [view] = [s for s in directory.search("health", "Lima", city="San Juan de Lurigancho").services[:1]]
     assert first["name"] == view.name and view.district == "San Juan de Lurigancho"
 
@@ -50,7 +60,7 @@ def test_ver_mas_shows_the_next_page(sample_directory, domain):
     total = directory.search("food", "Lima").total
     assert total > 3, "sample data needs more than one page of food services in Lima"
     messages, events = search(domain, "food", "Lima", shown=3, action=directory_actions.ActionShowMore())
-    names = [m["name"] for m in messages if m.get("response") == "utter_service_item"]
+    names = [m["name"] for m in items(messages)]
     assert names == [s.name for s in directory.search("food", "Lima", offset=3).services]
     assert events[-1]["value"] == float(min(total, 6))
 
@@ -58,7 +68,7 @@ def test_ver_mas_shows_the_next_page(sample_directory, domain):
 def test_a_location_pin_orders_by_distance(sample_directory, domain):
     pin = {"latitude": -12.0464, "longitude": -77.0428}
     messages, _ = search(domain, "health", "Lima", metadata=pin)
-    names = [m["name"] for m in messages if m.get("response") == "utter_service_item"]
+    names = [m["name"] for m in items(messages)]
     assert names == [s.name for s in directory.search("health", "Lima", lat=pin["latitude"],
                                                       lon=pin["longitude"]).services]
 

@@ -1,0 +1,384 @@
+"""The console's routes: login, queue, ticket, coordination.
+
+Handlers stay thin: the work is in `line.handoff`, `line.desk` and
+`line.accounts`, which are blocking (SQLAlchemy, HTTP to Rasa) and so run in a
+thread. Every POST carries a CSRF token; every reply and note form carries a
+one-time key, so a double click never sends twice. Wording lives in templates.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+from pathlib import Path
+from typing import Callable, Optional
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader
+from sanic import Sanic, response
+from sanic.request import Request
+
+from console import security
+from line import accounts, db, desk, handoff, hours, rasa_api, topics
+from line import settings as config
+from line.db import DirectoryUnavailable
+
+HERE = Path(__file__).resolve().parent
+KEY = re.compile(r"^[0-9a-f]{32}$")
+TICKET_PATH = re.compile(r"^/casos/\d+")
+MAX_REPLY_LENGTH = 4096  # WhatsApp's limit for one text message
+MAX_NOTE_LENGTH = 4000
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _local_path(path: str) -> str:
+    """Only same-site paths are followed after login (no open redirect)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+
+
+def create_app(name: str = "console",
+               clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Sanic:
+    """`clock` (aware UTC) decides waiting times and operator hours; tests fix it."""
+    cfg = config.settings
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    secret = security.load_secret(cfg)
+    cookie = cfg.console_cookie_name
+    pre_cookie = f"{cookie}_pre"
+    idle = timedelta(minutes=cfg.console_idle_minutes)
+    lifetime = timedelta(hours=cfg.console_session_hours)
+    templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
+                            trim_blocks=True, lstrip_blocks=True)
+    offset = timezone(timedelta(hours=cfg.utc_offset_hours))
+    templates.filters["local"] = lambda moment, fmt="%d/%m %H:%M": (
+        moment.replace(tzinfo=timezone.utc).astimezone(offset).strftime(fmt) if moment else "")
+    app.static("/static", str(HERE / "static"))
+
+    def set_cookie(resp, key: str, value: str, max_age: Optional[int] = None) -> None:
+        resp.cookies[key] = value
+        resp.cookies[key]["httponly"] = True
+        resp.cookies[key]["samesite"] = "Lax"
+        resp.cookies[key]["secure"] = cfg.console_cookie_secure
+        if max_age is not None:
+            resp.cookies[key]["max-age"] = max_age
+
+    async def render(request: Request, template: str, status: int = 200, **context):
+        token = getattr(request.ctx, "token", None)
+        flashes = await asyncio.to_thread(accounts.pop_flash, token) if token else []
+        context.setdefault("pre_token", None)
+        html = templates.get_template(template).render(
+            user=getattr(request.ctx, "user", None), flashes=flashes,
+            csrf=security.csrf_token(secret, token or context["pre_token"] or ""),
+            **context)
+        return response.html(html, status=status)
+
+    async def flash(request: Request, kind: str, code: str, **params) -> None:
+        await asyncio.to_thread(accounts.push_flash, request.ctx.token, kind, code, **params)
+
+    def see_other(path: str):
+        return response.redirect(path, status=303)
+
+    def to_login(request: Request, expired: bool):
+        back = request.path
+        if request.method != "GET":  # back to the page the form was on
+            page = TICKET_PATH.match(request.path)
+            back = page.group(0) if page else "/"
+        query = {"siguiente": back, **({"motivo": "expirada"} if expired else {})}
+        resp = see_other(f"/login?{urlencode(query)}")
+        if expired:
+            del resp.cookies[cookie]
+        return resp
+
+    def protected(role: Optional[str] = None):
+        """Login first (an expired session says so), then CSRF on POST, then the role."""
+        def decorate(handler):
+            @wraps(handler)
+            async def wrapper(request: Request, *args, **kwargs):
+                token = request.cookies.get(cookie)
+                user = await asyncio.to_thread(accounts.session_user, token, idle,
+                                               lifetime) if token else None
+                if user is None:
+                    return to_login(request, expired=bool(token))
+                request.ctx.user, request.ctx.token = user, token
+                if request.method == "POST" and not security.csrf_ok(
+                        secret, token, request.form.get("csrf", "")):
+                    return await render(request, "error.html", 403, code="csrf")
+                if role and user["role"] != role:
+                    return await render(request, "error.html", 403, code="forbidden")
+                return await handler(request, *args, **kwargs)
+            return wrapper
+        return decorate
+
+    @app.exception(DirectoryUnavailable)
+    async def database_down(request: Request, exc: Exception):
+        return await render(request, "error.html", 503, code="database")
+
+    @app.on_response
+    async def security_headers(request: Request, resp) -> None:
+        resp.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/static/"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+
+    @app.get("/salud")
+    async def health(request: Request):
+        return response.json({"ok": True})
+
+    # --- Login ---------------------------------------------------------------
+
+    async def login_page(request: Request, status: int = 200, error: Optional[str] = None,
+                         username: str = ""):
+        pre = secrets.token_urlsafe(16)
+        source = request.form if request.method == "POST" else request.args
+        resp = await render(request, "login.html", status, pre_token=pre, error=error,
+                            username=username, reason=request.args.get("motivo"),
+                            next_path=_local_path(source.get("siguiente") or "/"))
+        set_cookie(resp, pre_cookie, pre)
+        return resp
+
+    @app.get("/login")
+    async def login_form(request: Request):
+        return await login_page(request)
+
+    @app.post("/login")
+    async def login(request: Request):
+        if not security.csrf_ok(secret, request.cookies.get(pre_cookie, ""),
+                                request.form.get("csrf", "")):
+            return await login_page(request, 403, "csrf")
+        username = request.form.get("usuario", "")
+        user = await asyncio.to_thread(accounts.authenticate, username,
+                                       request.form.get("clave", ""))
+        if user is None:
+            return await login_page(request, 200, "credentials", username)
+        token = await asyncio.to_thread(accounts.start_session, user["id"])
+        resp = see_other(_local_path(request.form.get("siguiente", "/")))
+        set_cookie(resp, cookie, token)
+        del resp.cookies[pre_cookie]
+        return resp
+
+    @app.post("/logout")
+    @protected()
+    async def logout(request: Request):
+        await asyncio.to_thread(accounts.end_session, request.ctx.token)
+        resp = see_other("/login?motivo=salida")
+        del resp.cookies[cookie]
+        return resp
+
+    # --- Queue ---------------------------------------------------------------
+
+    @app.get("/")
+    @protected()
+    async def queue(request: Request):
+        now = clock()
+        tickets = await asyncio.to_thread(handoff.queue)
+        for ticket in tickets:
+            ticket["wait_seconds"] = (_utc(now) - ticket["created_at"]).total_seconds()
+        is_open = hours.is_open(now, cfg)
+        return await render(request, "queue.html", tickets=tickets, is_open=is_open,
+                            opens=None if is_open else hours.next_opening(now, cfg),
+                            titles=topics.faq_titles())
+
+    @app.post("/casos/<ticket_id:int>/tomar")
+    @protected()
+    async def claim(request: Request, ticket_id: int):
+        try:
+            await asyncio.to_thread(handoff.claim, ticket_id, request.ctx.user["username"])
+        except handoff.TicketConflict as exc:
+            await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
+            return see_other("/")
+        await flash(request, "ok", "claimed", ticket=ticket_id)
+        return see_other(f"/casos/{ticket_id}")
+
+    @app.post("/casos/<ticket_id:int>/devolver")
+    @protected()
+    async def release(request: Request, ticket_id: int):
+        try:
+            await asyncio.to_thread(handoff.release, ticket_id, request.ctx.user["username"])
+        except handoff.TicketConflict as exc:
+            await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
+            return see_other(f"/casos/{ticket_id}")
+        await flash(request, "ok", "released", ticket=ticket_id)
+        return see_other("/")
+
+    # --- One ticket ----------------------------------------------------------
+
+    async def ticket_page(request: Request, ticket_id: int, status: int = 200,
+                          error: Optional[dict] = None, reply_text: str = "",
+                          note_text: str = "", outcome: str = ""):
+        ticket = await asyncio.to_thread(handoff.ticket, ticket_id)
+        if ticket is None:
+            return await render(request, "error.html", 404, code="missing")
+        entries, rasa_error = await asyncio.to_thread(desk.history, ticket)
+        now = _utc(clock())
+        return await render(
+            request, "ticket.html", status, ticket=ticket, entries=entries,
+            rasa_error=rasa_error, error=error, reply_text=reply_text, note_text=note_text,
+            outcome=outcome, reply_key=uuid.uuid4().hex, note_key=uuid.uuid4().hex,
+            mine=(ticket["status"] == "claimed"
+                  and ticket["claimed_by"] == request.ctx.user["username"]),
+            wait_seconds=((ticket["claimed_at"] or ticket["closed_at"] or now)
+                          - ticket["created_at"]).total_seconds(),
+            quick_replies=topics.faq_answers(), titles=topics.faq_titles(),
+            outcomes=handoff.OUTCOMES, max_reply=MAX_REPLY_LENGTH)
+
+    @app.get("/casos/<ticket_id:int>")
+    @protected()
+    async def show_ticket(request: Request, ticket_id: int):
+        return await ticket_page(request, ticket_id)
+
+    @app.post("/casos/<ticket_id:int>/responder")
+    @protected()
+    async def reply(request: Request, ticket_id: int):
+        text = request.form.get("texto", "").strip()
+        key = request.form.get("clave_envio", "")
+        if not KEY.match(key):
+            return await ticket_page(request, ticket_id, 400, {"code": "bad_form"}, text)
+        if not text or len(text) > MAX_REPLY_LENGTH:
+            return await ticket_page(request, ticket_id, 422,
+                                     {"code": "reply_empty" if not text else "reply_long"},
+                                     text)
+        try:
+            result = await asyncio.to_thread(desk.send_reply, ticket_id,
+                                             request.ctx.user["username"], text, key)
+        except handoff.TicketConflict as exc:
+            return await ticket_page(request, ticket_id, 409,
+                                     {"code": exc.code, "by": exc.claimed_by}, text)
+        if result.status == "refused":
+            return await ticket_page(request, ticket_id, 200,
+                                     {"code": "refused", "reason": result.reason}, text)
+        if result.status == "untracked":
+            await flash(request, "warning", "untracked", reason=result.reason)
+        else:
+            await flash(request, "ok", "reply_" + result.status)
+        return see_other(f"/casos/{ticket_id}")
+
+    @app.post("/casos/<ticket_id:int>/respuestas/<message_id:int>/reintentar")
+    @protected()
+    async def retry(request: Request, ticket_id: int, message_id: int):
+        try:
+            error = await asyncio.to_thread(desk.retry_tracking, ticket_id,
+                                            request.ctx.user["username"], message_id)
+        except handoff.TicketConflict as exc:
+            await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
+            return see_other(f"/casos/{ticket_id}")
+        if error:
+            await flash(request, "error", "still_untracked", reason=error)
+        else:
+            await flash(request, "ok", "tracked")
+        return see_other(f"/casos/{ticket_id}")
+
+    @app.post("/casos/<ticket_id:int>/nota")
+    @protected()
+    async def note(request: Request, ticket_id: int):
+        text = request.form.get("texto", "").strip()
+        key = request.form.get("clave_envio", "")
+        if not KEY.match(key):
+            return await ticket_page(request, ticket_id, 400, {"code": "bad_form"},
+                                     note_text=text)
+        if not text or len(text) > MAX_NOTE_LENGTH:
+            return await ticket_page(request, ticket_id, 422,
+                                     {"code": "note_empty" if not text else "note_long"},
+                                     note_text=text)
+        try:
+            await asyncio.to_thread(handoff.add_note, ticket_id,
+                                    request.ctx.user["username"], text, key)
+        except handoff.TicketConflict as exc:
+            return await ticket_page(request, ticket_id, 409,
+                                     {"code": exc.code, "by": exc.claimed_by}, note_text=text)
+        await flash(request, "ok", "noted")
+        return see_other(f"/casos/{ticket_id}")
+
+    @app.post("/casos/<ticket_id:int>/cerrar")
+    @protected()
+    async def close(request: Request, ticket_id: int):
+        outcome = request.form.get("resultado", "")
+        if outcome not in handoff.OUTCOMES:
+            return await ticket_page(request, ticket_id, 422, {"code": "no_outcome"})
+        try:
+            result = await asyncio.to_thread(desk.close, ticket_id,
+                                             request.ctx.user["username"], outcome)
+        except handoff.TicketConflict as exc:
+            await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
+            return see_other(f"/casos/{ticket_id}")
+        except rasa_api.RasaUnavailable as exc:
+            return await ticket_page(request, ticket_id, 503,
+                                     {"code": "close_rasa", "reason": str(exc)},
+                                     outcome=outcome)
+        if result.rasa_error:
+            await flash(request, "warning", "closed_no_back", ticket=ticket_id,
+                        reason=result.rasa_error)
+        else:
+            await flash(request, "ok", "closed", ticket=ticket_id)
+        return see_other("/")
+
+    # --- Coordination --------------------------------------------------------
+
+    async def coordination_page(request: Request, status: int = 200,
+                                error: Optional[str] = None, form: Optional[dict] = None):
+        now = clock()
+        midnight = hours.local_now(cfg, now).replace(hour=0, minute=0, second=0, microsecond=0)
+        stats = await asyncio.to_thread(handoff.stats, _utc(midnight), _utc(now))
+        people = await asyncio.to_thread(accounts.operators)
+        return await render(request, "coordination.html", status, stats=stats,
+                            people=people, error=error, form=form or {},
+                            roles=accounts.ROLES, min_length=accounts.MIN_PASSWORD_LENGTH)
+
+    @app.get("/coordinacion")
+    @protected("coordinator")
+    async def coordination(request: Request):
+        return await coordination_page(request)
+
+    @app.post("/coordinacion/operadores")
+    @protected("coordinator")
+    async def add_operator(request: Request):
+        form = {"usuario": request.form.get("usuario", ""), "rol": request.form.get("rol", "")}
+        password = request.form.get("clave", "")
+        if password != request.form.get("clave2", ""):
+            return await coordination_page(request, 422, "password_mismatch", form)
+        try:
+            created = await asyncio.to_thread(accounts.create, form["usuario"], password,
+                                              form["rol"])
+        except accounts.AccountError as exc:
+            return await coordination_page(request, 422, exc.code, form)
+        await flash(request, "ok", "operator_created", username=created["username"])
+        return see_other("/coordinacion")
+
+    async def set_active(request: Request, operator_id: int, active: bool):
+        if operator_id == request.ctx.user["id"]:
+            await flash(request, "error", "self_deactivate")
+            return see_other("/coordinacion")
+        changed = await asyncio.to_thread(accounts.set_active, operator_id, active)
+        if changed is None:
+            return await render(request, "error.html", 404, code="missing_operator")
+        released = 0 if active else await asyncio.to_thread(handoff.release_all,
+                                                            changed["username"])
+        await flash(request, "ok", "operator_activated" if active else "operator_deactivated",
+                    username=changed["username"], released=released)
+        return see_other("/coordinacion")
+
+    @app.post("/coordinacion/operadores/<operator_id:int>/desactivar")
+    @protected("coordinator")
+    async def deactivate(request: Request, operator_id: int):
+        return await set_active(request, operator_id, False)
+
+    @app.post("/coordinacion/operadores/<operator_id:int>/activar")
+    @protected("coordinator")
+    async def activate(request: Request, operator_id: int):
+        return await set_active(request, operator_id, True)
+
+    return app
+
+
+def main() -> None:
+    cfg = config.settings
+    db.migrate()
+    create_app().run(host=cfg.console_host, port=cfg.console_port, access_log=False)

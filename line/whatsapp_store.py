@@ -1,0 +1,159 @@
+"""What the WhatsApp channel must remember between messages and across Rasa instances.
+
+- `whatsapp_contacts` is the only place a phone number is kept: the pseudonym
+  Rasa knows the person by, the number replies go to, and the last time the
+  person wrote (WhatsApp allows free replies for 24 hours after that).
+- Message ids already received, so a redelivered webhook is answered once; in
+  Redis when REDIS_URL is set, else in the database. Both are shared by every
+  instance, and ids are stored only as keyed digests (they embed the number).
+- The options last offered to a person, so "2" can stand for the second one.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Optional, Sequence
+
+import redis
+from sqlalchemy import Column, DateTime, String, Text, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from line import privacy
+from line import settings as config
+from line.db import Base, session_scope
+
+WINDOW = timedelta(hours=24)
+PURGE_EVERY_SECONDS = 3600
+_INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class WhatsAppContact(Base):
+    __tablename__ = "whatsapp_contacts"
+
+    pseudonym = Column(String(64), primary_key=True)
+    phone = Column(String(64), nullable=False)
+    last_inbound_at = Column(DateTime, nullable=False)
+
+
+class WhatsAppSeenMessage(Base):
+    __tablename__ = "whatsapp_seen_messages"
+
+    key = Column(String(64), primary_key=True)
+    seen_at = Column(DateTime, nullable=False, index=True)
+
+
+class WhatsAppOptions(Base):
+    __tablename__ = "whatsapp_options"
+
+    pseudonym = Column(String(64), primary_key=True)
+    payloads = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str
+    last_inbound_at: datetime
+
+    def within_window(self, at: Optional[datetime] = None) -> bool:
+        """WhatsApp refuses free-form messages 24 hours after the person last wrote."""
+        return (at or now()) - self.last_inbound_at < WINDOW
+
+
+def _upsert(session, model, values: dict, key: str, where=None) -> None:
+    """One statement, so two instances writing the same person cannot collide."""
+    insert = _INSERTS[session.get_bind().dialect.name](model).values(**values)
+    update = {name: insert.excluded[name] for name in values if name != key}
+    session.execute(insert.on_conflict_do_update(index_elements=[key], set_=update,
+                                                 where=where(insert.excluded) if where else None))
+
+
+def record_inbound(pseudonym: str, phone: str, at: datetime) -> None:
+    """Remember where to reply and when the person wrote; a late redelivery of an
+    older message never moves the window back."""
+    with session_scope() as session:
+        _upsert(session, WhatsAppContact,
+                {"pseudonym": pseudonym, "phone": phone, "last_inbound_at": at}, "pseudonym",
+                where=lambda new: WhatsAppContact.last_inbound_at < new.last_inbound_at)
+
+
+def contact(pseudonym: str) -> Optional[Contact]:
+    with session_scope() as session:
+        row = session.get(WhatsAppContact, pseudonym)
+        return Contact(row.phone, row.last_inbound_at) if row else None
+
+
+def first_delivery(message_id: str) -> bool:
+    """True the first time a message id is seen by any instance, False for a redelivery."""
+    key = privacy.message_key(message_id)
+    ttl = timedelta(hours=config.settings.whatsapp_dedup_hours)
+    _purge_now_and_then(ttl)
+    if config.settings.redis_url:
+        seconds = int(ttl.total_seconds())
+        return bool(_redis(config.settings.redis_url).set(f"whatsapp:seen:{key}", 1,
+                                                          nx=True, ex=seconds))
+    try:
+        with session_scope() as session:
+            session.add(WhatsAppSeenMessage(key=key, seen_at=now()))
+    except IntegrityError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def _redis(url: str) -> redis.Redis:
+    timeout = config.settings.db_timeout_seconds
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
+_purge_lock = threading.Lock()
+_last_purge = 0.0
+
+
+def _purge_now_and_then(ttl: timedelta) -> None:
+    """Expired ids and options are deleted about once an hour per process, on the way."""
+    global _last_purge
+    with _purge_lock:
+        if time.monotonic() - _last_purge < PURGE_EVERY_SECONDS:
+            return
+        _last_purge = time.monotonic()
+    options_ttl = timedelta(minutes=config.settings.whatsapp_options_minutes)
+    with session_scope() as session:
+        session.execute(delete(WhatsAppSeenMessage)
+                        .where(WhatsAppSeenMessage.seen_at < now() - ttl))
+        session.execute(delete(WhatsAppOptions)
+                        .where(WhatsAppOptions.created_at < now() - options_ttl))
+
+
+def remember_options(pseudonym: str, payloads: Sequence[str]) -> None:
+    """The payloads of the options just offered, in order; none forgets the last ones,
+    so a number typed later is not taken for an answer to an old question."""
+    with session_scope() as session:
+        if payloads:
+            _upsert(session, WhatsAppOptions, {"pseudonym": pseudonym, "created_at": now(),
+                                               "payloads": json.dumps(list(payloads))},
+                    "pseudonym")
+        else:
+            session.execute(delete(WhatsAppOptions).where(WhatsAppOptions.pseudonym == pseudonym))
+
+
+def option(pseudonym: str, number: int) -> Optional[str]:
+    """The payload of option `number` (1-based) if it was offered recently."""
+    fresh_since = now() - timedelta(minutes=config.settings.whatsapp_options_minutes)
+    with session_scope() as session:
+        payloads = session.execute(
+            select(WhatsAppOptions.payloads).where(WhatsAppOptions.pseudonym == pseudonym,
+                                                   WhatsAppOptions.created_at >= fresh_since)
+        ).scalar_one_or_none()
+    choices = json.loads(payloads) if payloads else []
+    return choices[number - 1] if 1 <= number <= len(choices) else None
