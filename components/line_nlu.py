@@ -22,10 +22,12 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from line import categories, places, safety
+from line import categories, intent_cues, places, safety
 
 FAQ_INTENT = "faq"
 EMERGENCY_INTENT = "emergency"
+# Intents a cue never overrides: they already lead to a person.
+PERSON_INTENTS = {EMERGENCY_INTENT, "request_human", "personal_case"}
 
 
 class _StatelessComponent(GraphComponent):
@@ -112,6 +114,29 @@ class DirectoryEntities(_StatelessComponent):
             _add_entity(message, "region", place.region, type(self).__name__)
             if place.city:
                 _add_entity(message, "city", place.city, type(self).__name__)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class IntentCues(_StatelessComponent):
+    """Asking for a person, or where a service is, never depends on the model alone."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    def process_one(self, message: Message, text: str) -> None:
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent in PERSON_INTENTS:
+            return
+        if intent_cues.asks_for_person(text):
+            _set_intent(message, "request_human", 1.0)
+            return
+        entities = {e.get("entity") for e in message.get(ENTITIES) or []}
+        if (intent != "find_service" and "service_category" in entities
+                and intent_cues.asks_for_a_place(text, names_a_place="region" in entities)):
+            _set_intent(message, "find_service", 1.0)
 
 
 @DefaultV1Recipe.register(

@@ -20,6 +20,8 @@ POSITIVES = [
     # violence
     ("mi pareja me acaba de golpear", "violence"),
     ("mi marido me esta pegando", "violence"),
+    ("me estan extorsionando y dicen q me van a hacer daño", "violence"),
+    ("unos tipos me cobran cupo en el puesto del mercado", "violence"),
     ("me quiere matar", "violence"),
     ("me amenazo con un cuchillo", "violence"),
     ("me violaron", "violence"),
@@ -95,6 +97,7 @@ POSITIVES = [
 ]
 
 NEGATIVES = [
+    "que es la extorsion y donde se denuncia",
     "que es la linea 100",
     "la linea 100 es gratis?",
     "como denuncio violencia familiar",

@@ -1,0 +1,50 @@
+"""Deterministic cues for intents the model must not decide alone.
+
+The contract says a request for a person never depends on the model's guess,
+and a request to find a place is a service search even when it sounds like a
+FAQ ("la cruz roja tiene local en chiclayo?"). Patterns live in
+line/lexicon/intent_cues.yml so a content team can read and extend them.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from line.text import normalise
+
+LEXICON = Path(__file__).resolve().parent / "lexicon" / "intent_cues.yml"
+
+
+def _compile(patterns: list[str]) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict:
+    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
+    return {"ask_for_person": _compile(data["ask_for_person"]),
+            "person_words": frozenset(data["person_words"]),
+            "ask_where": _compile(data["ask_where"]),
+            "ask_need": _compile(data["ask_need"])}
+
+
+def asks_for_person(text: str) -> bool:
+    """True when the person asks to talk to, or be called by, a human."""
+    words = normalise(text)
+    lexicon = _lexicon()
+    return words in lexicon["person_words"] or bool(lexicon["ask_for_person"].search(words))
+
+
+def asks_for_a_place(text: str, names_a_place: bool) -> bool:
+    """True when the message asks where to go (given that it names a service).
+
+    "Where" words are enough; "I need / I'm looking for" words count only with a
+    named place, since "necesito ayuda legal" alone may be a general question.
+    """
+    words = normalise(text)
+    lexicon = _lexicon()
+    return bool(lexicon["ask_where"].search(words)
+                or (names_a_place and lexicon["ask_need"].search(words)))

@@ -1,0 +1,61 @@
+"""Requests for a person and for a place are recognised without the model."""
+import pytest
+
+from line import intent_cues
+
+PERSON = [
+    "quiero hablar con una persona",
+    "quiero q alguien de la cruz roja me llame por telefono",
+    "me pasas con alguien porfa",
+    "pasame con un operador",
+    "necesito q me atienda un humano",
+    "hay alguien real?",
+    "persona",
+    "Operador!!",
+    "no quiero hablar con un robot",
+    "eres un bot?",
+    "pueden llamarme a este numero",
+    "quisiera hablar con una asesora",
+    "alguien que me responda por favor",
+]
+NOT_PERSON = [
+    "a que hora atienden los operadores?",
+    "cual es el horario de atencion de los operadores?",
+    "la persona que me alquila me quiere botar",
+    "como me hago voluntario",
+    "que es la linea 100",
+    "mi hijo quiere hablar con su papa que esta en venezuela",
+]
+
+
+@pytest.mark.parametrize("text", PERSON)
+def test_requests_for_a_person(text):
+    assert intent_cues.asks_for_person(text)
+
+
+@pytest.mark.parametrize("text", NOT_PERSON)
+def test_other_messages_are_not_requests_for_a_person(text):
+    assert not intent_cues.asks_for_person(text)
+
+
+@pytest.mark.parametrize("text, names_a_place", [
+    ("migraciones piura hasta q hora atiende y donde es", True),
+    ("la cruz roja tiene local en chiclayo?", True),
+    ("donde queda la demuna", False),
+    ("hay algun albergue cerca?", False),
+    ("busco albergue en tacna", True),
+    ("necesito un psicologo en arequipa", True),
+    ("cual es la direccion del cem", False),
+])
+def test_asking_where_a_service_is(text, names_a_place):
+    assert intent_cues.asks_for_a_place(text, names_a_place)
+
+
+@pytest.mark.parametrize("text, names_a_place", [
+    ("los albergues cobran?", False),
+    ("necesito ayuda legal", False),
+    ("que es la demuna", False),
+    ("la prueba de covid es gratis en lima?", True),
+])
+def test_general_questions_are_not_place_requests(text, names_a_place):
+    assert not intent_cues.asks_for_a_place(text, names_a_place)
