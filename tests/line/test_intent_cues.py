@@ -25,6 +25,7 @@ NOT_PERSON = [
     "como me hago voluntario",
     "que es la linea 100",
     "mi hijo quiere hablar con su papa que esta en venezuela",
+    "la linea 100 es gratis? se puede llamar desde cualquier celular?",
 ]
 
 

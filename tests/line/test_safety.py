@@ -97,6 +97,8 @@ POSITIVES = [
 ]
 
 NEGATIVES = [
+    "a mi bebe le toca la vacuna de los 4 meses pero no tenemos ptp",
+    "a mi hijo le toca su control de niño sano, es gratis?",
     "que es la extorsion y donde se denuncia",
     "que es la linea 100",
     "la linea 100 es gratis?",

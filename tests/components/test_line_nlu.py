@@ -1,0 +1,83 @@
+"""The custom NLU components decide what must not depend on the model alone."""
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.line_nlu import DirectoryEntities, FaqConfidenceGate, IntentCues, SafetyNet
+
+
+def message(text, intent="faq", confidence=0.95, selector_confidence=0.9, entities=()):
+    data = {"text": text, "intent": {"name": intent, "confidence": confidence},
+            "intent_ranking": [{"name": intent, "confidence": confidence}],
+            "entities": list(entities),
+            "response_selector": {"faq": {"response": {"confidence": selector_confidence,
+                                                       "intent_response_key": "faq/shelter"}}}}
+    return Message(data=data)
+
+
+def run(component_class, msg, **config):
+    component = component_class({**component_class.get_default_config(), **config})
+    [out] = component.process([msg])
+    return out
+
+
+def intent(msg):
+    return msg.get("intent")["name"]
+
+
+def entity(msg, name):
+    return next((e["value"] for e in msg.get("entities") if e["entity"] == name), None)
+
+
+def test_an_uncertain_faq_answer_falls_back_even_with_a_confident_intent():
+    out = run(FaqConfidenceGate, message("albergue multa", selector_confidence=0.2), threshold=0.4)
+    assert intent(out) == "nlu_fallback"
+    assert out.get("intent_ranking")[1]["name"] == "faq"   # the model's view is kept
+
+
+def test_a_confident_faq_answer_is_kept():
+    assert intent(run(FaqConfidenceGate, message("los albergues cobran?"), threshold=0.4)) == "faq"
+
+
+def test_other_intents_are_not_gated():
+    out = run(FaqConfidenceGate, message("hola", intent="greet", selector_confidence=0.01))
+    assert intent(out) == "greet"
+
+
+def test_category_and_place_become_entities():
+    out = run(DirectoryEntities, message("hay alguna posta cerca de sjl?", intent="find_service"))
+    assert entity(out, "service_category") == "health"
+    assert (entity(out, "region"), entity(out, "city")) == ("Lima", "San Juan de Lurigancho")
+
+
+def test_payloads_are_left_to_rasa():
+    out = run(DirectoryEntities, message('/inform{"service_category": "food"}', intent="inform"))
+    assert out.get("entities") == []
+
+
+def test_asking_for_a_person_overrides_a_faq_guess():
+    out = run(IntentCues, message("quiero q alguien de la cruz roja me llame por telefono"))
+    assert intent(out) == "request_human"
+
+
+def test_asking_where_a_service_is_becomes_a_search():
+    msg = run(DirectoryEntities, message("la cruz roja tiene local en chiclayo?"))
+    assert intent(run(IntentCues, msg)) == "find_service"
+
+
+def test_a_general_question_about_a_service_stays_a_faq():
+    msg = run(DirectoryEntities, message("los albergues cobran?"))
+    assert intent(run(IntentCues, msg)) == "faq"
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("mi pareja me acaba de golpear", "violence"),
+    ("mi abuela se desmayo y no reacciona", "medical"),
+    ("no aguanto mas quiero morirme", "suicide"),
+])
+def test_danger_overrides_every_other_intent(text, kind):
+    out = run(SafetyNet, message(text, intent="request_human"))
+    assert intent(out) == "emergency" and entity(out, "danger") == kind
+
+
+def test_a_general_question_about_violence_is_not_an_emergency():
+    assert intent(run(SafetyNet, message("la linea 100 es gratis?"))) == "faq"
