@@ -13,10 +13,11 @@ MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 SHARED := ../shared
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
+CONSOLE_PORT ?= 5006
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup train run test validate eval crossval shell db \
+.PHONY: help setup train run test validate eval crossval shell db console operator-add browser-deps \
 	directory-import directory-export directory-stale
 
 help:
@@ -28,6 +29,9 @@ help:
 	@echo "make eval       run ../shared/eval against a running server (make run first)"
 	@echo "make crossval   cross-validate the NLU model against the keyword baseline"
 	@echo "make shell      talk to the assistant in the terminal"
+	@echo "make console    start only the operator console (:$(CONSOLE_PORT))"
+	@echo "make operator-add USERNAME=ana [ROLE=operator|coordinator]  create a console account"
+	@echo "make browser-deps  install Debian's chromium and chromium-driver for the browser tests"
 	@echo "make directory-import FILE=services.csv | directory-export [FILE=...] | directory-stale"
 
 setup: $(VENV)/.installed
@@ -49,19 +53,21 @@ db: setup
 	$(BIN)/python -m line.directory_cli load-sample
 
 run: setup $(MODEL) db
-	@echo "Action server on :$(ACTIONS_PORT), Rasa on :$(RASA_PORT). Ctrl-C stops both."
+	@echo "Action server on :$(ACTIONS_PORT), Rasa on :$(RASA_PORT), operator console on :$(CONSOLE_PORT). Ctrl-C stops all."
 	@trap 'kill 0' INT TERM EXIT; \
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
+	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
 	$(RASA) run --enable-api --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
 validate: setup
 	$(BIN)/python -m line.content_check
 	$(RASA) data validate --fail-on-warnings
 
-test: setup $(MODEL) db validate
+test: browser-deps setup $(MODEL) db validate
 	$(BIN)/python -m pytest -q tests
-	$(RASA) test --model $(MODEL) --stories tests/test_stories.yml --nlu tests/nlu \
+	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out results
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results
 	$(BIN)/python -m line.test_report results
 
 eval: setup
@@ -87,3 +93,18 @@ directory-export: setup
 
 directory-stale: setup
 	$(BIN)/python -m line.directory_cli stale
+
+console: setup db
+	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console
+
+# The password is asked at the terminal; scripts pipe it on stdin or set OPERATOR_PASSWORD.
+operator-add: setup
+	@test -n "$(USERNAME)" || { echo "Say who: make operator-add USERNAME=ana [ROLE=coordinator]"; exit 1; }
+	@if [ -n "$$OPERATOR_PASSWORD" ]; then \
+		printf '%s\n' "$$OPERATOR_PASSWORD" | $(BIN)/python -m line.operator_cli add "$(USERNAME)" $(or $(ROLE),operator); \
+	else \
+		$(BIN)/python -m line.operator_cli add "$(USERNAME)" $(or $(ROLE),operator); \
+	fi
+
+browser-deps:
+	@bash scripts/browser-deps.sh

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import domain_text, latest_intent
-from line import directory
+from line import categories, directory, places
 from line.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 # Intents with which a person answers the form's question; anything else is a
 # change of topic that the rules handle before the form resumes.
 ANSWER_INTENTS = {"inform", "find_service", "nlu_fallback", "out_of_scope"}
+# Intents that leave the form to the rules even when they name a place.
+PERSON_INTENTS = {"request_human", "personal_case", "emergency"}
 
 
 def shared_location(tracker: Tracker) -> tuple[Optional[float], Optional[float]]:
@@ -31,6 +33,16 @@ def shared_location(tracker: Tracker) -> tuple[Optional[float], Optional[float]]
             except (KeyError, TypeError, ValueError):
                 return None, None
     return None, None
+
+
+def read_place(text: Text) -> Dict[Text, Any]:
+    place = places.resolve(text)
+    return {"region": place.region, "city": place.city} if place else {}
+
+
+def read_category(text: Text) -> Dict[Text, Any]:
+    category = categories.find_category(text)
+    return {"service_category": category} if category else {}
 
 
 def service_message(service: directory.ServiceView, domain: DomainDict) -> Dict[Text, Any]:
@@ -115,22 +127,33 @@ class ValidateServiceSearchForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_service_search_form"
 
-    def _not_understood(self, slot: Text, response: Text, dispatcher: CollectingDispatcher,
-                        tracker: Tracker) -> Dict[Text, Any]:
-        """Asks again (and offers a person) when the answer had nothing usable."""
-        answering = tracker.get_slot("requested_slot") == slot
-        found = next(tracker.get_latest_entity_values(slot), None)
-        if answering and not found and latest_intent(tracker) in ANSWER_INTENTS:
-            dispatcher.utter_message(response=response)
-            dispatcher.utter_message(response="utter_offer_human")
-            return {slot: None}
-        return {}
+    def _read_answer(self, slot: Text, read: Callable[[Text], Dict[Text, Any]],
+                     response: Text, dispatcher: CollectingDispatcher,
+                     tracker: Tracker) -> Dict[Text, Any]:
+        """Reads the answer to the form's question about `slot` from the raw text.
+
+        The model may call a short answer ("por bellavista") anything, so the
+        text itself is read. A message that is no answer is left to the rules
+        (a FAQ mid-search); an answer that can't be read is said kindly.
+        """
+        intent = latest_intent(tracker)
+        if (tracker.get_slot("requested_slot") != slot or intent in PERSON_INTENTS
+                or next(tracker.get_latest_entity_values(slot), None) is not None):
+            return {}
+        found = read((tracker.latest_message or {}).get("text") or "")
+        if found:
+            return found
+        if intent not in ANSWER_INTENTS:
+            return {}
+        dispatcher.utter_message(response=response)
+        dispatcher.utter_message(response="utter_offer_human")
+        return {slot: None}
 
     async def extract_region(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> Dict[Text, Any]:
-        return self._not_understood("region", "utter_place_unknown", dispatcher, tracker)
+        return self._read_answer("region", read_place, "utter_place_unknown", dispatcher, tracker)
 
     async def extract_service_category(self, dispatcher: CollectingDispatcher,
                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return self._not_understood("service_category", "utter_category_unknown",
-                                    dispatcher, tracker)
+        return self._read_answer("service_category", read_category, "utter_category_unknown",
+                                 dispatcher, tracker)

@@ -10,7 +10,7 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import latest_entity, latest_intent
+from actions.common import latest_intent
 from line import handoff, hours
 from line.db import DirectoryUnavailable
 from line.settings import settings
@@ -44,7 +44,7 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         reason = REASON_BY_INTENT.get(latest_intent(tracker), "unresolved")
-        danger = latest_entity(tracker, "danger") if reason == "emergency" else None
+        danger = (tracker.latest_message or {}).get("danger") if reason == "emergency" else None
         if reason == "emergency":
             kind = danger if danger in DANGER_KINDS else "general"
             dispatcher.utter_message(response=f"utter_emergency_{kind}")

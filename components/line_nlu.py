@@ -25,6 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from line import categories, intent_cues, places, safety
 
 FAQ_INTENT = "faq"
+DANGER_KEY = "danger"
 EMERGENCY_INTENT = "emergency"
 # Intents a cue never overrides: they already lead to a person.
 PERSON_INTENTS = {EMERGENCY_INTENT, "request_human", "personal_case"}
@@ -96,31 +97,10 @@ class FaqConfidenceGate(_StatelessComponent):
 
 
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
-class DirectoryEntities(_StatelessComponent):
-    """Finds the service category and the place named in any message."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
-
-    def process_one(self, message: Message, text: str) -> None:
-        category = categories.find_category(text)
-        if category:
-            _add_entity(message, "service_category", category, type(self).__name__)
-        place = places.find_in_text(text)
-        if place:
-            _add_entity(message, "region", place.region, type(self).__name__)
-            if place.city:
-                _add_entity(message, "city", place.city, type(self).__name__)
-
-
-@DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class IntentCues(_StatelessComponent):
-    """Asking for a person, or where a service is, never depends on the model alone."""
+class PersonRequest(_StatelessComponent):
+    """Asking for a person never depends on the model alone (the contract says so)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -128,15 +108,42 @@ class IntentCues(_StatelessComponent):
 
     def process_one(self, message: Message, text: str) -> None:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        if intent in PERSON_INTENTS:
-            return
-        if intent_cues.asks_for_person(text):
+        if intent not in PERSON_INTENTS and intent_cues.asks_for_person(text):
             _set_intent(message, "request_human", 1.0)
-            return
-        entities = {e.get("entity") for e in message.get(ENTITIES) or []}
-        if (intent != "find_service" and "service_category" in entities
-                and intent_cues.asks_for_a_place(text, names_a_place="region" in entities)):
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class ServiceSearch(_StatelessComponent):
+    """Finds the service category and place, and asking where one is makes a search.
+
+    Entities are only added to searches and form answers, so a general question
+    ("los albergues cobran?") never fills the search slots by accident.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"entity_intents": ["find_service", "inform"]}
+
+    def process_one(self, message: Message, text: str) -> None:
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        category = categories.find_category(text)
+        place = places.find_in_text(text)
+        if (intent not in PERSON_INTENTS | {"find_service"} and category
+                and intent_cues.asks_for_a_place(text, names_a_place=place is not None)):
             _set_intent(message, "find_service", 1.0)
+            intent = "find_service"
+        if intent not in self.config["entity_intents"]:
+            return
+        extractor = type(self).__name__
+        if category:
+            _add_entity(message, "service_category", category, extractor)
+        if place:
+            _add_entity(message, "region", place.region, extractor)
+            if place.city:
+                _add_entity(message, "city", place.city, extractor)
 
 
 @DefaultV1Recipe.register(
@@ -156,4 +163,5 @@ class SafetyNet(_StatelessComponent):
         danger: Optional[safety.Danger] = safety.detect(text)
         if danger:
             _set_intent(message, EMERGENCY_INTENT, 1.0)
-            _add_entity(message, "danger", danger.kind, type(self).__name__)
+            # A property, not an entity: it names a situation, not words of the text.
+            message.set(DANGER_KEY, danger.kind, add_to_output=True)

@@ -22,7 +22,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from console import security
-from line import accounts, db, desk, handoff, hours, rasa_api, topics
+from line import accounts, db, desk, handoff, hours, outbound, rasa_api, topics, whatsapp_cloud
 from line import settings as config
 from line.db import DirectoryUnavailable
 
@@ -159,6 +159,8 @@ def create_app(name: str = "console",
                                        request.form.get("clave", ""))
         if user is None:
             return await login_page(request, 200, "credentials", username)
+        if request.cookies.get(cookie):  # a new login replaces the old session
+            await asyncio.to_thread(accounts.end_session, request.cookies[cookie])
         token = await asyncio.to_thread(accounts.start_session, user["id"])
         resp = see_other(_local_path(request.form.get("siguiente", "/")))
         set_cookie(resp, cookie, token)
@@ -317,7 +319,7 @@ def create_app(name: str = "console",
             await flash(request, "warning", "closed_no_back", ticket=ticket_id,
                         reason=result.rasa_error)
         else:
-            await flash(request, "ok", "closed", ticket=ticket_id)
+            await flash(request, "ok", "ticket_closed", ticket=ticket_id)
         return see_other("/")
 
     # --- Coordination --------------------------------------------------------
@@ -381,4 +383,6 @@ def create_app(name: str = "console",
 def main() -> None:
     cfg = config.settings
     db.migrate()
+    # Rasa registers the WhatsApp sender in its own process; the console is another.
+    outbound.register("whatsapp", whatsapp_cloud.WhatsAppOutbound.from_settings())
     create_app().run(host=cfg.console_host, port=cfg.console_port, access_log=False)

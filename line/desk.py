@@ -102,18 +102,14 @@ def history(ticket: dict) -> tuple[list[dict], Optional[str]]:
     operator replies, pauses) plus what only the console knows (notes, replies
     not in the tracker). If Rasa is unreachable, the ticket's stored context
     stands in and the error is returned so the operator knows."""
-    local = []
-    for message in ticket["messages"]:
-        if message["author"] == "note" or (
-                message["author"] == "operator" and message["tracker_state"] != "done"):
-            local.append({**message, "at": message["created_at"]})
     try:
         events = rasa_api.tracker(ticket["sender_id"]).get("events") or []
         error = None
     except rasa_api.RasaUnavailable as exc:
         events, error = [], str(exc)
-        local += [{**m, "at": m["created_at"]} for m in ticket["messages"]
-                  if m["author"] in ("user", "bot")]
+    local = [{**m, "at": m["created_at"]} for m in ticket["messages"]
+             if error or m["author"] == "note"
+             or (m["author"] == "operator" and m["tracker_state"] != "done")]
     entries = [entry for entry in map(_entry, events) if entry] + local
     entries.sort(key=lambda entry: entry["at"])
     return entries, error

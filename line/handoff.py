@@ -163,7 +163,7 @@ def _as_dict(ticket: Ticket) -> dict:
     return {column: getattr(ticket, column) for column in
             ("id", "sender_id", "channel", "status", "priority", "reason", "topic",
              "region", "danger", "summary", "created_at", "claimed_by", "claimed_at",
-             "closed_at", "outcome")}
+             "closed_at", "outcome", "delivery_failure")}
 
 
 def _message_dict(message: TicketMessage) -> dict:

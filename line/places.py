@@ -81,7 +81,8 @@ class _Index:
         self.fuzzy: dict[str, list[str]] = {}
         for key, aliases in self.aliases.items():
             if len(key) >= _FUZZY_FROM_IN_ANSWER and not any(a.guarded for a in aliases):
-                self.fuzzy.setdefault(_shape(key), []).append(key)
+                for shape in {_shape(key), _shape(key[:-1])}:  # a dropped last letter too
+                    self.fuzzy.setdefault(shape, []).append(key)
 
     def _add(self, entry: dict, place: Place, name: str) -> None:
         """Guarded and local spellings first, so they override the plain name;
@@ -130,12 +131,13 @@ def _fuzzy(phrase: str, permissive: bool) -> tuple[_Alias, ...]:
 
 
 def _scan(words: list[str], permissive: bool) -> list[_Match]:
-    """Every place mention: longest first, exact before fuzzy, never overlapping."""
+    """Every place mention: longest first (a misspelt "san juan de lurigancio"
+    over an exact "san juan"), exact before fuzzy, never overlapping."""
     index = _index()
     taken = [False] * len(words)
     found = []
-    for exact in (True, False):
-        for size in range(min(index.max_words, len(words)), 0, -1):
+    for size in range(min(index.max_words, len(words)), 0, -1):
+        for exact in (True, False):
             for start in range(len(words) - size + 1):
                 end = start + size
                 if any(taken[start:end]):
@@ -167,7 +169,9 @@ def _in_context(words: list[str], start: int, end: int, permissive: bool) -> boo
 
 def _best(matches: list[_Match]) -> Place | None:
     """The mention that agrees with another one ("arequipa, por el cercado"),
-    then the most specific, then exact over fuzzy, then the first named."""
+    then the most specific, then exact over fuzzy. Among places that agree the
+    last named is the finer one ("huancayo, en el tambo"); otherwise the first
+    named is what the message is about."""
     named = [{a.place.region for a in m.aliases if not a.local} for m in matches]
     best, best_rank = None, None
     for k, match in enumerate(matches):
@@ -176,7 +180,8 @@ def _best(matches: list[_Match]) -> Place | None:
                  or next((a for a in match.aliases if not a.local), None))
         if alias is None:
             continue
-        rank = (alias.place.region in others, alias.place.city is not None, match.exact, -match.start)
+        agrees = alias.place.region in others
+        rank = (agrees, alias.place.city is not None, match.exact, match.start if agrees else -match.start)
         if best_rank is None or rank > best_rank:
             best, best_rank = alias.place, rank
     return best

@@ -18,10 +18,17 @@ class RasaUnavailable(RuntimeError):
     """The Rasa server did not answer, or refused the call (the reason says which)."""
 
 
+# Rasa takes the conversation id from the raw path and never decodes %-escapes:
+# every character a path may hold is sent as it is (pseudonyms, phone numbers,
+# "+", ":", "@" reach the right tracker); only the rest has to be escaped.
+PATH_SAFE = "/:@+!$&'()*,;="
+
+
 def _call(method: str, sender_id: str, path: str, *, json=None,
           params: Optional[dict] = None) -> dict:
     cfg = config.settings
-    url = f"{cfg.rasa_url.rstrip('/')}/conversations/{quote(sender_id, safe='')}/{path}"
+    url = (f"{cfg.rasa_url.rstrip('/')}/conversations/{quote(sender_id, safe=PATH_SAFE)}"
+           f"/{path}")
     params = dict(params or {})
     if cfg.rasa_token:
         params["token"] = cfg.rasa_token

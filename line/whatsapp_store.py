@@ -117,14 +117,14 @@ def _redis(url: str) -> redis.Redis:
 
 
 _purge_lock = threading.Lock()
-_last_purge = 0.0
+_last_purge: Optional[float] = None  # monotonic time of the last purge in this process
 
 
 def _purge_now_and_then(ttl: timedelta) -> None:
     """Expired ids and options are deleted about once an hour per process, on the way."""
     global _last_purge
     with _purge_lock:
-        if time.monotonic() - _last_purge < PURGE_EVERY_SECONDS:
+        if _last_purge is not None and time.monotonic() - _last_purge < PURGE_EVERY_SECONDS:
             return
         _last_purge = time.monotonic()
     options_ttl = timedelta(minutes=config.settings.whatsapp_options_minutes)

@@ -103,6 +103,21 @@ def extract_region(tracker, domain):
     return extracted, dispatcher.messages
 
 
+def test_a_short_answer_is_read_from_the_text_whatever_the_intent(domain):
+    extracted, messages = extract_region(
+        make_tracker("por bellavista", "faq", slots={"requested_slot": "region"}), domain)
+    assert extracted == {"region": "Callao", "city": "Bellavista"} and messages == []
+
+
+def test_a_category_answer_is_read_from_the_text(domain):
+    tracker = make_tracker("un comedor popular", "inform",
+                           slots={"requested_slot": "service_category"})
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(directory_actions.ValidateServiceSearchForm().extract_service_category(
+        dispatcher, tracker, domain))
+    assert extracted == {"service_category": "food"}
+
+
 def test_a_change_of_topic_mid_form_is_left_to_the_rules(domain):
     extracted, messages = extract_region(
         make_tracker("el sis es gratis?", "faq", slots={"requested_slot": "region"}), domain)

@@ -40,8 +40,7 @@ def test_request_for_a_person_gives_queue_place_and_pauses(database, domain, clo
     ("medical", "utter_emergency_medical"), (None, "utter_emergency_general")])
 def test_an_emergency_gives_the_number_first_then_priority(database, domain, clock, danger, response):
     clock(OPEN)
-    entities = [("danger", danger)] if danger else []
-    tracker = make_tracker("ayuda", "emergency", entities=entities)
+    tracker = make_tracker("ayuda", "emergency", parse_extra={"danger": danger} if danger else {})
     messages, events = run(handoff_action.ActionHandoff(), tracker, domain)
     assert responses(messages) == [response, "utter_handoff_priority"]
     assert events[-1]["event"] == "pause"

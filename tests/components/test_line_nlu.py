@@ -2,7 +2,7 @@
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from components.line_nlu import DirectoryEntities, FaqConfidenceGate, IntentCues, SafetyNet
+from components.line_nlu import FaqConfidenceGate, PersonRequest, SafetyNet, ServiceSearch
 
 
 def message(text, intent="faq", confidence=0.95, selector_confidence=0.9, entities=()):
@@ -43,30 +43,32 @@ def test_other_intents_are_not_gated():
     assert intent(out) == "greet"
 
 
-def test_category_and_place_become_entities():
-    out = run(DirectoryEntities, message("hay alguna posta cerca de sjl?", intent="find_service"))
+def test_category_and_place_become_entities_of_a_search():
+    out = run(ServiceSearch, message("hay alguna posta cerca de sjl?", intent="find_service"))
     assert entity(out, "service_category") == "health"
     assert (entity(out, "region"), entity(out, "city")) == ("Lima", "San Juan de Lurigancho")
 
 
 def test_payloads_are_left_to_rasa():
-    out = run(DirectoryEntities, message('/inform{"service_category": "food"}', intent="inform"))
+    out = run(ServiceSearch, message('/inform{"service_category": "food"}', intent="inform"))
     assert out.get("entities") == []
 
 
 def test_asking_for_a_person_overrides_a_faq_guess():
-    out = run(IntentCues, message("quiero q alguien de la cruz roja me llame por telefono"))
+    out = run(PersonRequest, message("quiero q alguien de la cruz roja me llame por telefono"))
     assert intent(out) == "request_human"
 
 
 def test_asking_where_a_service_is_becomes_a_search():
-    msg = run(DirectoryEntities, message("la cruz roja tiene local en chiclayo?"))
-    assert intent(run(IntentCues, msg)) == "find_service"
+    out = run(ServiceSearch, message("la cruz roja tiene local en chiclayo?"))
+    assert intent(out) == "find_service"
+    assert (entity(out, "service_category"), entity(out, "region")) == ("red_cross_office", "Lambayeque")
 
 
 def test_a_general_question_about_a_service_stays_a_faq():
-    msg = run(DirectoryEntities, message("los albergues cobran?"))
-    assert intent(run(IntentCues, msg)) == "faq"
+    out = run(ServiceSearch, message("en lima los albergues cobran?"))
+    assert intent(out) == "faq"
+    assert out.get("entities") == []    # a question never fills the search slots
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -76,7 +78,8 @@ def test_a_general_question_about_a_service_stays_a_faq():
 ])
 def test_danger_overrides_every_other_intent(text, kind):
     out = run(SafetyNet, message(text, intent="request_human"))
-    assert intent(out) == "emergency" and entity(out, "danger") == kind
+    assert intent(out) == "emergency" and out.get("danger") == kind
+    assert out.as_dict(only_output_properties=True)["danger"] == kind
 
 
 def test_a_general_question_about_violence_is_not_an_emergency():

@@ -46,7 +46,6 @@ POSITIVES = [
     # trafficking
     ("nos tienen encerradas y nos quitaron los pasaportes", "trafficking"),
     ("me obligan a trabajar sin pagarme y no me dejan salir", "trafficking"),
-    ("el dueño del restaurante me quito mi pasaporte", "trafficking"),
     ("no me dejan irme de la casa donde trabajo", "trafficking"),
     ("nos obligan a prostituirnos", "trafficking"),
     ("secuestraron a mi hermano", "trafficking"),
@@ -97,6 +96,8 @@ POSITIVES = [
 ]
 
 NEGATIVES = [
+    "mi empleador me retiene el pasaporte, eso es legal?",
+    "el dueño del restaurante me quito mi pasaporte",
     "a mi bebe le toca la vacuna de los 4 meses pero no tenemos ptp",
     "a mi hijo le toca su control de niño sano, es gratis?",
     "que es la extorsion y donde se denuncia",

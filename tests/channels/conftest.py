@@ -1,0 +1,235 @@
+"""A fake Graph API and the WhatsApp channel on a real Sanic server, both local.
+
+The channel runs exactly as Rasa mounts it (`rasa.core.channels.channel.register`
+under /webhooks/), with a stand-in agent, so tests speak HTTP to it like Meta.
+"""
+import dataclasses
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+from rasa.core.channels.channel import register
+from sanic import Sanic
+
+from channels.whatsapp import WhatsAppInput
+from line import db
+from line import settings as config
+from tests.line.conftest import db_url, migrated, postgres_url  # noqa: F401 (fixtures)
+
+PAYLOADS = Path(__file__).parent / "payloads"
+PHONE = "51987654321"
+PHONE_NUMBER_ID = "109876543210"
+APP_SECRET = "app-secret-ñ"
+VERIFY_TOKEN = "verify-token"
+PSEUDONYM_SECRET = "pseudonym-secret"
+# Several Sanic servers in one process: test mode keeps Sanic 21.12 from patching
+# its own code a second time.
+Sanic.test_mode = True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def payload(name: str, sent_at: float = None) -> bytes:
+    """A fixture body, raw bytes as Meta would send them, stamped with a time."""
+    raw = (PAYLOADS / name).read_bytes()
+    return raw.replace(b"{{now}}", str(int(sent_at or time.time())).encode())
+
+
+def sign(body: bytes, secret: str = APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+class FakeGraph:
+    """Records what the line sends. `script` holds (status, body, delay, headers)
+    answers for the next sends; when empty, sends succeed."""
+
+    def __init__(self):
+        self.sent, self.reads, self.attempts, self.script = [], [], [], []
+        self.lock = threading.Lock()
+        graph = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with graph.lock:
+                    if body.get("status") == "read":
+                        graph.reads.append(body)
+                        answer = (200, {"success": True}, 0, {})
+                    else:
+                        graph.attempts.append({"path": self.path, "body": body,
+                                               "auth": self.headers.get("Authorization")})
+                        answer = graph.script.pop(0) if graph.script else (200, None, 0, {})
+                status, reply, delay, headers = answer
+                time.sleep(delay)
+                if status == 200 and reply is None:
+                    with graph.lock:
+                        graph.sent.append(body)
+                        reply = {"messaging_product": "whatsapp",
+                                 "messages": [{"id": f"wamid.out.{len(graph.sent)}"}]}
+                data = json.dumps(reply).encode()
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (timeout tests)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v20.0"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def texts(self):
+        """Everything the person would read, in order, whatever the message type."""
+        with self.lock:
+            bodies = list(self.sent)
+        return [b["text"]["body"] if b["type"] == "text" else b["interactive"]["body"]["text"]
+                for b in bodies]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeAgent:
+    """Stands in for Rasa's agent: records each message and answers through the
+    output channel it came with ("menu N" answers with N buttons)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_message(self, message):
+        self.messages.append(message)
+        if message.text.startswith("menu "):
+            count = int(message.text.split()[1])
+            buttons = [{"title": f"Opción {n}", "payload": f"/pick{{\"n\": {n}}}"}
+                       for n in range(1, count + 1)]
+            await message.output_channel.send_text_with_buttons(
+                message.sender_id, "Elige una", buttons)
+        else:
+            await message.output_channel.send_text_message(message.sender_id,
+                                                           f"eco: {message.text}")
+
+
+class SanicThread:
+    """A Sanic app served on a free local port from its own thread and loop."""
+
+    def __init__(self, app, start_timeout=10.0):
+        self.app = app
+        self.app.config.MOTD = False
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.loop = None
+        self.app.register_listener(self._started, "after_server_start")
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert wait_until(lambda: self.loop is not None, start_timeout), "server did not start"
+
+    async def _started(self, app, loop):
+        self.loop = loop
+
+    def _run(self):
+        self.app.run(host="127.0.0.1", port=self.port, register_sys_signals=False,
+                     access_log=False)
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.app.stop)
+        self.thread.join(10)
+
+
+class ChannelServer(SanicThread):
+    """The channel mounted by Rasa's own `register`, with a stand-in agent."""
+
+    def __init__(self, channel, agent):
+        self.channel, self.agent = channel, agent
+        app = Sanic(f"whatsapp_test_{uuid.uuid4().hex[:8]}")
+        app.ctx.agent = agent
+        register([channel], app, route="/webhooks/")
+        super().__init__(app)
+        self.url = f"{self.base}/webhooks/whatsapp/webhook"
+
+    def post(self, body: bytes, signature="sign", **headers) -> requests.Response:
+        return post(self.url, body, signature, **headers)
+
+    def idle(self, timeout=10.0) -> bool:
+        """True once every acknowledged message has been handled."""
+        return wait_until(lambda: not self.channel._tasks, timeout)
+
+
+def post(url, body: bytes, signature="sign", **headers) -> requests.Response:
+    """POST like Meta: signed with the app secret unless told otherwise."""
+    if signature == "sign":
+        headers["X-Hub-Signature-256"] = sign(body)
+    elif signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    headers.setdefault("Content-Type", "application/json")
+    return requests.post(url, data=body, headers=headers, timeout=10)
+
+
+@pytest.fixture
+def graph():
+    fake = FakeGraph()
+    yield fake
+    fake.close()
+
+
+def configured(database_url: str, api_url: str):
+    """The line's settings for WhatsApp against a fake Graph API."""
+    return dataclasses.replace(
+        config.settings, database_url=database_url, whatsapp_api_url=api_url,
+        whatsapp_verify_token=VERIFY_TOKEN, whatsapp_app_secret=APP_SECRET,
+        whatsapp_access_token="access-token", whatsapp_phone_number_id=PHONE_NUMBER_ID,
+        pseudonym_secret=PSEUDONYM_SECRET, whatsapp_timeout_seconds=1.0,
+        whatsapp_send_attempts=3, redis_url="")
+
+
+@pytest.fixture
+def line_settings(tmp_path, monkeypatch, graph):
+    """WhatsApp configured against the fake Graph API, on a fresh database."""
+    url = f"sqlite:///{tmp_path / 'line.db'}"
+    monkeypatch.setattr(config, "settings", configured(url, graph.url))
+    db.migrate(url)
+    yield config.settings
+    db.engine(url).dispose()
+
+
+@pytest.fixture
+def channel(line_settings):
+    made = WhatsAppInput()
+    made.client.sleep = lambda seconds: None  # retries without waiting
+    return made
+
+
+@pytest.fixture
+def server(channel):
+    running = ChannelServer(channel, FakeAgent())
+    yield running
+    running.stop()

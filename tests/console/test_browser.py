@@ -1,0 +1,114 @@
+"""The console in a real browser (headless Chromium): log in, take a ticket,
+answer with a quick reply, close. Needs Debian's chromium and chromium-driver
+(`make browser-deps`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from line import handoff
+from line.outbound import RestOutbox
+from tests.console.conftest import PASSWORD, waiting_ticket
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="/usr/bin/chromium is absent: run `make browser-deps` (Debian's chromium and "
+           "chromium-driver) to run the browser tests")
+
+
+@pytest.fixture
+def driver(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--window-size=1280,1000",
+                 f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    browser.implicitly_wait(5)
+    yield browser
+    browser.quit()
+
+
+def wait_for_text(driver, text, timeout=10):
+    """Wait for the next page: the old one may vanish while it is being read."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: text in d.find_element("tag name", "body").text)
+
+
+def test_log_in_claim_reply_and_close(console, accounts_made, rasa, driver, tmp_path):
+    from selenium.webdriver.support.ui import Select
+
+    ticket_id = waiting_ticket("lucia", "emergency", text="me estan amenazando",
+                               danger="violence", rasa=rasa)
+    waiting_ticket("pedro", "requested", text="hola")
+
+    driver.get(console.url + "/")
+    assert "/login" in driver.current_url
+    driver.find_element("id", "usuario").send_keys("ana")
+    driver.find_element("id", "clave").send_keys(PASSWORD)
+    driver.find_element("id", "entrar").click()
+    wait_for_text(driver, "Fila de atención")
+    rows = driver.find_elements("css selector", "table.queue tbody tr")
+    assert rows[0].get_attribute("id") == f"caso-{ticket_id}"
+    assert "emergency" in rows[0].get_attribute("class")
+    driver.save_screenshot(str(tmp_path / "queue.png"))
+
+    driver.find_element("id", f"tomar-{ticket_id}").click()
+    wait_for_text(driver, f"Tomaste el caso #{ticket_id}")
+    assert "me estan amenazando" in driver.find_element("css selector", ".conversation").text
+
+    Select(driver.find_element("id", "respuestas-rapidas")).select_by_visible_text("Albergues")
+    box = driver.find_element("id", "texto-respuesta")
+    assert "Albergues temporales" in box.get_attribute("value")
+    box.clear()
+    box.send_keys("Hola Lucía, soy Ana. Llama al 105 si estás en peligro ahora.")
+    driver.find_element("id", "enviar").click()
+    wait_for_text(driver, "Respuesta enviada")
+    assert RestOutbox.received("lucia") == [
+        "Hola Lucía, soy Ana. Llama al 105 si estás en peligro ahora."]
+    driver.save_screenshot(str(tmp_path / "ticket.png"))
+
+    driver.find_element("id", "resultado-referred").click()
+    driver.find_element("id", "cerrar").click()
+    driver.switch_to.alert.accept()                       # "¿Cerrar el caso?"
+    wait_for_text(driver, f"Caso #{ticket_id} cerrado")
+    assert handoff.ticket(ticket_id)["outcome"] == "referred"
+    assert rasa.events("lucia", "resume")
+    assert f"caso-{ticket_id}" not in driver.page_source
+
+
+def test_a_draft_survives_an_expired_session(console, accounts_made, rasa, driver):
+    from tests.console.test_security import expire_sessions
+
+    ticket_id = waiting_ticket(rasa=rasa)
+    driver.get(console.url + "/login")
+    driver.find_element("id", "usuario").send_keys("ana")
+    driver.find_element("id", "clave").send_keys(PASSWORD)
+    driver.find_element("id", "entrar").click()
+    driver.find_element("id", f"tomar-{ticket_id}").click()
+    driver.find_element("id", "texto-respuesta").send_keys("Un texto largo que no quiero perder")
+    expire_sessions(60 * 24)
+    driver.find_element("id", "enviar").click()
+    wait_for_text(driver, "Tu sesión expiró")
+    driver.find_element("id", "usuario").send_keys("ana")
+    driver.find_element("id", "clave").send_keys(PASSWORD)
+    driver.find_element("id", "entrar").click()
+    wait_for_text(driver, "Responder a la persona")
+    box = driver.find_element("id", "texto-respuesta")
+    assert box.get_attribute("value") == "Un texto largo que no quiero perder"
+    driver.find_element("id", "enviar").click()
+    wait_for_text(driver, "Respuesta enviada")
+    assert driver.find_element("id", "texto-respuesta").get_attribute("value") == ""
+    assert RestOutbox.received("persona1") == ["Un texto largo que no quiero perder"]
