@@ -131,10 +131,18 @@ class ServiceSearch(_StatelessComponent):
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         category = categories.find_category(text)
         place = places.find_in_text(text)
+        # "I need / I'm looking for ... in <place>" overrides the model only when
+        # the model did not recognise a FAQ question ("necesito prueba para ir a cusco?").
         if (intent not in PERSON_INTENTS | {"find_service"} and category
-                and intent_cues.asks_for_a_place(text, names_a_place=place is not None)):
+                and intent_cues.asks_for_a_place(
+                    text, names_a_place=place is not None and intent != FAQ_INTENT)):
             _set_intent(message, "find_service", 1.0)
             intent = "find_service"
+        if intent == "inform" and not (category or place):
+            # "Giving a place or category" with neither is a guess: ask instead.
+            _set_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                        (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0))
+            return
         if intent not in self.config["entity_intents"]:
             return
         extractor = type(self).__name__

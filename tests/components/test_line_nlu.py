@@ -84,3 +84,13 @@ def test_danger_overrides_every_other_intent(text, kind):
 
 def test_a_general_question_about_violence_is_not_an_emergency():
     assert intent(run(SafetyNet, message("la linea 100 es gratis?"))) == "faq"
+
+
+def test_an_inform_with_no_place_or_category_is_not_understood():
+    out = run(ServiceSearch, message("zxcmnv poiuyt", intent="inform"))
+    assert intent(out) == "nlu_fallback"
+
+
+def test_a_place_alone_is_an_answer():
+    out = run(ServiceSearch, message("por bellavista", intent="inform"))
+    assert intent(out) == "inform" and entity(out, "region") == "Callao"
