@@ -151,6 +151,11 @@ class ValidateServiceSearchForm(FormValidationAction):
 
     async def extract_region(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> Dict[Text, Any]:
+        latitude, longitude = shared_location(tracker)
+        if latitude is not None and not tracker.get_slot("region"):
+            place = places.nearest(latitude, longitude)
+            if place:
+                return {"region": place.region, "city": place.city}
         return self._read_answer("region", read_place, "utter_place_unknown", dispatcher, tracker)
 
     async def extract_service_category(self, dispatcher: CollectingDispatcher,

@@ -99,8 +99,9 @@ class FaqConfidenceGate(_StatelessComponent):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class PersonRequest(_StatelessComponent):
-    """Asking for a person never depends on the model alone (the contract says so)."""
+class IntentCues(_StatelessComponent):
+    """Asking for a person never depends on the model alone (the contract says so),
+    and another country's procedures are never answered with a Peru FAQ."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -108,8 +109,13 @@ class PersonRequest(_StatelessComponent):
 
     def process_one(self, message: Message, text: str) -> None:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        if intent not in PERSON_INTENTS and intent_cues.asks_for_person(text):
+        if intent in PERSON_INTENTS:
+            return
+        if intent_cues.asks_for_person(text):
             _set_intent(message, "request_human", 1.0)
+        elif intent in (FAQ_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME) and \
+                intent_cues.asks_about_another_country(text):
+            _set_intent(message, "out_of_scope", 1.0)
 
 
 @DefaultV1Recipe.register(

@@ -27,15 +27,19 @@ def _lexicon() -> dict:
     data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
     return {"ask_for_person": _compile(data["ask_for_person"]),
             "person_words": frozenset(data["person_words"]),
+            "about_hours": _compile([data["about_hours"]]),
             "ask_where": _compile(data["ask_where"]),
-            "ask_need": _compile(data["ask_need"])}
+            "ask_need": _compile(data["ask_need"]),
+            "foreign_procedure": _compile(data["foreign_procedure"])}
 
 
 def asks_for_person(text: str) -> bool:
     """True when the person asks to talk to, or be called by, a human."""
     words = normalise(text)
     lexicon = _lexicon()
-    return words in lexicon["person_words"] or bool(lexicon["ask_for_person"].search(words))
+    if words in lexicon["person_words"]:
+        return True
+    return bool(lexicon["ask_for_person"].search(words)) and not lexicon["about_hours"].search(words)
 
 
 def asks_for_a_place(text: str, names_a_place: bool) -> bool:
@@ -48,3 +52,8 @@ def asks_for_a_place(text: str, names_a_place: bool) -> bool:
     lexicon = _lexicon()
     return bool(lexicon["ask_where"].search(words)
                 or (names_a_place and lexicon["ask_need"].search(words)))
+
+
+def asks_about_another_country(text: str) -> bool:
+    """True for a question about another country's procedures (outside the line)."""
+    return bool(_lexicon()["foreign_procedure"].search(normalise(text)))

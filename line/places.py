@@ -71,12 +71,15 @@ class _Index:
             normalise(entry["region"]): sorted(
                 entry["neighbours"], key=lambda other: math.dist(points[entry["region"]], points[other]))
             for entry in lexicon["regions"]}
+        self.located: list[Place] = []
         for entry in lexicon["regions"]:
             region_point = entry["at"]
             self._add(entry, Place(entry["region"], None, *region_point), entry["region"])
             for place in entry["places"]:
                 point = place.get("at", region_point)
                 self._add(place, Place(entry["region"], place["name"], *point), place["name"])
+                if "at" in place:
+                    self.located.append(Place(entry["region"], place["name"], *point))
         self.max_words = max(len(key.split()) for key in self.aliases)
         self.fuzzy: dict[str, list[str]] = {}
         for key, aliases in self.aliases.items():
@@ -204,6 +207,15 @@ def resolve(text: str) -> Place | None:
     if found is None and len(words) <= _SHORT_ANSWER:
         found = _best(_scan(words, permissive=True))
     return found
+
+
+def nearest(lat: float, lon: float) -> Place | None:
+    """The known place closest to a shared location pin, or None outside Peru."""
+    if not (-18.5 <= lat <= 0.1 and -81.5 <= lon <= -68.5):
+        return None
+    scale = math.cos(math.radians(lat))
+    return min(_index().located,
+               key=lambda p: (p.lat - lat) ** 2 + ((p.lon - lon) * scale) ** 2, default=None)
 
 
 def regions() -> list[str]:

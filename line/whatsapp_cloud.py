@@ -268,7 +268,7 @@ def button_messages(text: str, buttons: Sequence[dict],
         return (text_messages("\n\n".join(parts[:-1]))
                 + [{"type": "interactive", "interactive": interactive}], payloads)
     listing = "\n".join(_numbered(title, n) for n, (title, _) in enumerate(options, start=1))
-    return text_messages(f"{text.strip()}\n\n{listing}"), payloads
+    return text_messages(f"{(text or '').strip()}\n\n{listing}"), payloads
 
 
 # --- Sending ------------------------------------------------------------------------
@@ -322,33 +322,34 @@ class GraphClient:
                            "message_id": message_id}, 1)
 
     def _post(self, body: dict, attempts: int) -> Delivery:
-        delivery = Delivery(False, "not_attempted")
-        for attempt in range(1, attempts + 1):
-            wait = None
-            try:
-                response = self.session.post(self.url, json=body, timeout=self.timeout)
-            except requests.RequestException as exc:
-                if not _surely_not_sent(exc):
-                    return Delivery(False, "unconfirmed_" + type(exc).__name__.lower()[:40])
-                delivery = Delivery(False, "unreachable")
-            else:
-                if response.ok:
-                    return Delivery(True)
-                code = _graph_error(response)
-                if response.status_code == 429 or code in THROTTLING_CODES:
-                    delivery = Delivery(False, "rate_limited")
-                    wait = response.headers.get("Retry-After")
-                elif response.status_code >= 500:
-                    delivery = Delivery(False, f"graph_{response.status_code}")
-                elif code == REENGAGEMENT_CODE:
-                    return Delivery(False, "outside_24h_window")
-                else:
-                    return Delivery(False, f"graph_error_{code or response.status_code}")
-            if attempt < attempts:
-                logger.info("whatsapp send attempt %d failed (%s), retrying", attempt,
-                            delivery.reason)
-                self.sleep(self._pause(attempt, wait))
-        return delivery
+        attempt = 1
+        while True:
+            delivery, retryable, retry_after = self._attempt(body)
+            if delivery.ok or not retryable or attempt >= attempts:
+                return delivery
+            logger.info("whatsapp send attempt %d failed (%s), retrying", attempt,
+                        delivery.reason)
+            self.sleep(self._pause(attempt, retry_after))
+            attempt += 1
+
+    def _attempt(self, body: dict) -> tuple[Delivery, bool, Optional[str]]:
+        """One request: its outcome, whether a retry is safe, and Graph's Retry-After."""
+        try:
+            response = self.session.post(self.url, json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            if _surely_not_sent(exc):
+                return Delivery(False, "unreachable"), True, None
+            return Delivery(False, "unconfirmed_" + type(exc).__name__.lower()[:40]), False, None
+        if response.ok:
+            return Delivery(True), False, None
+        code = _graph_error(response)
+        if response.status_code == 429 or code in THROTTLING_CODES:
+            return Delivery(False, "rate_limited"), True, response.headers.get("Retry-After")
+        if response.status_code >= 500:
+            return Delivery(False, f"graph_{response.status_code}"), True, None
+        if code == REENGAGEMENT_CODE:
+            return Delivery(False, "outside_24h_window"), False, None
+        return Delivery(False, f"graph_error_{code or response.status_code}"), False, None
 
     @staticmethod
     def _pause(attempt: int, retry_after: Optional[str]) -> float:

@@ -122,3 +122,10 @@ def test_a_change_of_topic_mid_form_is_left_to_the_rules(domain):
     extracted, messages = extract_region(
         make_tracker("el sis es gratis?", "faq", slots={"requested_slot": "region"}), domain)
     assert extracted == {} and messages == []
+
+
+def test_a_location_pin_gives_the_place_so_the_form_need_not_ask(domain):
+    tracker = make_tracker("/share_location", "share_location", slots={"requested_slot": None})
+    tracker.events[-1]["metadata"] = {"latitude": -8.11, "longitude": -79.03}
+    extracted, messages = extract_region(tracker, domain)
+    assert extracted == {"region": "La Libertad", "city": "Trujillo"} and messages == []

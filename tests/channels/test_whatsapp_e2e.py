@@ -43,6 +43,8 @@ def rasa(tmp_path_factory):
                               "before_server_start")
         server = SanicThread(app, start_timeout=300)
         try:
+            assert app.ctx.agent and app.ctx.agent.is_ready(), (
+                f"{MODEL} did not load (trained with other components? `make train`)")
             yield graph, server
         finally:
             server.stop()

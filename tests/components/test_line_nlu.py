@@ -2,7 +2,7 @@
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from components.line_nlu import FaqConfidenceGate, PersonRequest, SafetyNet, ServiceSearch
+from components.line_nlu import FaqConfidenceGate, IntentCues, SafetyNet, ServiceSearch
 
 
 def message(text, intent="faq", confidence=0.95, selector_confidence=0.9, entities=()):
@@ -55,7 +55,7 @@ def test_payloads_are_left_to_rasa():
 
 
 def test_asking_for_a_person_overrides_a_faq_guess():
-    out = run(PersonRequest, message("quiero q alguien de la cruz roja me llame por telefono"))
+    out = run(IntentCues, message("quiero q alguien de la cruz roja me llame por telefono"))
     assert intent(out) == "request_human"
 
 
@@ -94,3 +94,13 @@ def test_an_inform_with_no_place_or_category_is_not_understood():
 def test_a_place_alone_is_an_answer():
     out = run(ServiceSearch, message("por bellavista", intent="inform"))
     assert intent(out) == "inform" and entity(out, "region") == "Callao"
+
+
+def test_another_countrys_procedure_is_out_of_scope():
+    out = run(IntentCues, message("en argentina piden antecedentes penales pa la residencia?"))
+    assert intent(out) == "out_of_scope"
+
+
+def test_a_peru_question_naming_another_country_stays_a_faq():
+    out = run(IntentCues, message("vengo de colombia, puedo pedir refugio en peru?"))
+    assert intent(out) == "faq"

@@ -13,12 +13,15 @@ PERSON = [
     "persona",
     "Operador!!",
     "no quiero hablar con un robot",
-    "eres un bot?",
     "pueden llamarme a este numero",
     "quisiera hablar con una asesora",
     "alguien que me responda por favor",
+    "hay un operador que me pueda ayudar?",
 ]
 NOT_PERSON = [
+    "en que horario puedo comunicarme con un asesor?",
+    "esto es un bot o una persona real?",
+    "mi papa se perdio en el camino y no tengo como comunicarme con el",
     "a que hora atienden los operadores?",
     "cual es el horario de atencion de los operadores?",
     "la persona que me alquila me quiere botar",
@@ -60,3 +63,23 @@ def test_asking_where_a_service_is(text, names_a_place):
 ])
 def test_general_questions_are_not_place_requests(text, names_a_place):
     assert not intent_cues.asks_for_a_place(text, names_a_place)
+
+
+@pytest.mark.parametrize("text", [
+    "en chile piden visa a los venezolanos?",
+    "requisitos para la residencia en uruguay",
+    "como saco la nacionalidad española",
+    "la visa de trabajo para canada cuanto demora",
+])
+def test_procedures_of_another_country(text):
+    assert intent_cues.asks_about_another_country(text)
+
+
+@pytest.mark.parametrize("text", [
+    "vengo de colombia, puedo pedir refugio en peru?",
+    "mi familia esta en ecuador, ustedes la pueden buscar?",
+    "entre por tumbes desde ecuador, como saco el cpp",
+    "quiero volver a venezuela, que papeles necesito",
+])
+def test_peru_questions_that_name_another_country(text):
+    assert not intent_cues.asks_about_another_country(text)

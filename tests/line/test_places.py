@@ -403,3 +403,9 @@ def test_module_never_imports_rasa():
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not any(name.split(".")[0] in {"rasa", "rasa_sdk"} for name in imported)
+
+
+def test_a_location_pin_resolves_to_the_nearest_known_place():
+    assert places.nearest(-12.06, -77.13) == places.Place("Callao", "Bellavista", -12.06, -77.12)
+    assert places.nearest(-8.11, -79.03).city == "Trujillo"
+    assert places.nearest(40.4, -3.7) is None      # Madrid: outside Peru
