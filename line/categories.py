@@ -15,7 +15,7 @@ from typing import Optional
 import yaml
 from rapidfuzz import fuzz, process
 
-from line.text import normalise
+from line.text import normalise, whole_words
 from line.topics import category_ids
 
 __all__ = ["category_ids", "find_category"]
@@ -37,10 +37,6 @@ class _Lexicon:
     not_typos: frozenset[str]
 
 
-def _words(pattern: str) -> re.Pattern:
-    return re.compile(rf"\b(?:{pattern})\b")
-
-
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     """Load categories.yml once and check it names exactly the contract's ids."""
@@ -52,8 +48,8 @@ def _lexicon() -> _Lexicon:
     ids = tuple(entries)
     return _Lexicon(
         ids=ids,
-        phrases=tuple(tuple(_words(p) for p in entries[i]["phrases"]) for i in ids),
-        weak=tuple(tuple(_words(p) for p in entries[i].get("weak", ())) for i in ids),
+        phrases=tuple(tuple(whole_words(p) for p in entries[i]["phrases"]) for i in ids),
+        weak=tuple(tuple(whole_words(p) for p in entries[i].get("weak", ())) for i in ids),
         fuzzy={word: rank for rank, i in enumerate(ids) for word in entries[i].get("fuzzy", ())
                if len(word) >= FUZZY_MIN_LENGTH},
         not_typos=frozenset(data.get("not_typos", ())),

@@ -91,11 +91,7 @@ def open_ticket(sender_id: str, reason: str, *, channel: str = "rest",
     if reason not in PRIORITY:
         raise ValueError(f"unknown handoff reason {reason!r}")
     with session_scope() as session:
-        ticket = session.execute(
-            select(Ticket).where(Ticket.sender_id == sender_id,
-                                 Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.id).limit(1)
-        ).scalar_one_or_none()
+        ticket = _open_ticket_of(session, sender_id)
         new = ticket is None
         if new:
             ticket = Ticket(sender_id=sender_id, channel=channel, reason=reason,
@@ -119,10 +115,7 @@ def open_ticket(sender_id: str, reason: str, *, channel: str = "rest",
 def add_messages(sender_id: str, messages: Sequence[tuple[str, str]]) -> Optional[int]:
     """Thread what a person wrote while waiting into their open ticket."""
     with session_scope() as session:
-        ticket = session.execute(
-            select(Ticket).where(Ticket.sender_id == sender_id,
-                                 Ticket.status.in_(OPEN_STATUSES))
-        ).scalar_one_or_none()
+        ticket = _open_ticket_of(session, sender_id)
         if ticket is None:
             return None
         _append(session, ticket, messages)
@@ -138,6 +131,14 @@ def queue(limit: int = 100) -> list[dict]:
             .order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit)
         ).scalars()
         return [_as_dict(t) for t in rows]
+
+
+def _open_ticket_of(session, sender_id: str) -> Optional[Ticket]:
+    """The person's one open (waiting or claimed) ticket, if any."""
+    return session.execute(
+        select(Ticket).where(Ticket.sender_id == sender_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id).limit(1)
+    ).scalar_one_or_none()
 
 
 def _append(session, ticket: Ticket, messages: Iterable[tuple[str, str]]) -> None:
@@ -384,11 +385,7 @@ def flag_delivery_failure(sender_id: str, reason: str) -> Optional[int]:
     """Mark the person's open ticket when a message to them finally failed, so an
     operator knows they may not have read the last answer."""
     with session_scope() as session:
-        ticket = session.execute(
-            select(Ticket).where(Ticket.sender_id == sender_id,
-                                 Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.id).limit(1)
-        ).scalar_one_or_none()
+        ticket = _open_ticket_of(session, sender_id)
         if ticket is None:
             return None
         ticket.delivery_failure = reason[:64]

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from line.text import normalise
+from line.text import normalise, whole_words
 
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "intent_cues.yml"
 
 
 def _compile(patterns: list[str]) -> re.Pattern:
-    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
+    return whole_words("|".join(f"(?:{p})" for p in patterns))
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from typing import Optional
 
 import yaml
 
-from line.text import normalise
+from line.text import normalise, whole_words
 from line.topics import emergency_numbers
 
 LEXICON = Path(__file__).parent / "lexicon" / "danger.yml"
@@ -42,10 +42,6 @@ class _Lexicon:
     kinds: tuple[_Kind, ...]
 
 
-def _words(pattern: str) -> re.Pattern:
-    return re.compile(rf"\b(?:{pattern})\b")
-
-
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     """Load and check danger.yml once; a typo in a kind or number key fails loudly."""
@@ -57,10 +53,10 @@ def _lexicon() -> _Lexicon:
         if entry["kind"] not in KINDS:
             raise ValueError(f"danger.yml: unknown kind {entry['kind']!r}")
         danger = Danger(entry["kind"], tuple(numbers[key] for key in entry["numbers"]))
-        patterns = tuple(_words(p) for p in entry["patterns"])
+        patterns = tuple(whole_words(p) for p in entry["patterns"])
         kinds.append(_Kind(danger, patterns, bool(entry.get("hypothetical_guard"))))
     return _Lexicon(
-        not_danger=tuple(_words(p) for p in data["not_danger"]),
+        not_danger=tuple(whole_words(p) for p in data["not_danger"]),
         hypothetical=re.compile(rf"\b(?:{data['hypothetical']})"),
         kinds=tuple(kinds),
     )

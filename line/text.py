@@ -44,3 +44,8 @@ def expand_abbreviations(folded: str) -> str:
 def normalise(text: str) -> str:
     """fold + expand_abbreviations: the form lexicon patterns are matched on."""
     return expand_abbreviations(fold(text))
+
+
+def whole_words(pattern: str) -> re.Pattern:
+    """A lexicon pattern matched as whole words of normalised text."""
+    return re.compile(rf"\b(?:{pattern})\b")

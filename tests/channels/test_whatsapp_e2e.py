@@ -44,7 +44,7 @@ def rasa(tmp_path_factory):
         server = SanicThread(app, start_timeout=300)
         try:
             assert app.ctx.agent and app.ctx.agent.is_ready(), (
-                f"{MODEL} did not load (trained with other components? `make train`)")
+                f"{MODEL} did not load: see the rasa.core.agent error above (`make train`?)")
             yield graph, server
         finally:
             server.stop()

@@ -1,19 +1,15 @@
 """The handoff queue: one open ticket per person, emergencies first, threads kept."""
-import dataclasses
 import threading
 
 import pytest
 
 from line import db, handoff
-from line import settings as config
 
 
 @pytest.fixture
-def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'line.db'}"
-    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings, database_url=url))
-    db.migrate(url)
-    return url
+def database(migrated):
+    """Tickets run on SQLite and on PostgreSQL (see tests/line/conftest.py)."""
+    return migrated
 
 
 def test_a_ticket_keeps_reason_priority_and_context(database):
