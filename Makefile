@@ -14,15 +14,19 @@ SHARED := ../shared
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 CONSOLE_PORT ?= 5006
+REPORT_DIR ?= reports
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help setup train run test validate eval crossval shell db console operator-add browser-deps \
-	directory-import directory-export directory-stale
+	directory-import directory-export directory-stale run-production nginx-deps bench \
+	report suggest new-topic markers
 
 help:
 	@echo "make run        set up, train if needed, start the action server and Rasa (REST + API)"
 	@echo "make test       set up, then rasa data validate, pytest and rasa test"
+	@echo "make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
+	@echo "make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
 	@echo "make setup      create .venv with the pinned packages"
 	@echo "make train      train the model if data, domain or config changed"
 	@echo "make validate   check the training data and explain problems in plain words"
@@ -32,7 +36,12 @@ help:
 	@echo "make console    start only the operator console (:$(CONSOLE_PORT))"
 	@echo "make operator-add USERNAME=ana [ROLE=operator|coordinator]  create a console account"
 	@echo "make browser-deps  install Debian's chromium and chromium-driver for the browser tests"
+	@echo "make nginx-deps    install Debian's nginx for make run-production"
 	@echo "make directory-import FILE=services.csv | directory-export [FILE=...] | directory-stale"
+	@echo "make report     code new conversations and write the feedback report to $(REPORT_DIR)/"
+	@echo "make suggest    group unresolved questions into proposed examples ($(REPORT_DIR)/suggestions.yml)"
+	@echo "make new-topic ID=school_meals TITLE=\"Comedor escolar\"  scaffold a new FAQ topic"
+	@echo "make markers    evaluate markers/markers.yml on the stored conversations (results/markers.csv)"
 
 setup: $(VENV)/.installed
 
@@ -108,3 +117,67 @@ operator-add: setup
 
 browser-deps:
 	@bash scripts/browser-deps.sh
+
+# Production on one host (README "Production"). Every value is an environment variable
+# read by line/settings.py or endpoints.production.yml; these defaults are the local
+# services, and anything set in the environment or on the command line wins.
+PRODUCTION_DB ?= postgresql://postgres@127.0.0.1:5432/linea
+RASA_INSTANCE_PORTS ?= 5011 5012
+run-production: export DIRECTORY_DB_URL ?= $(PRODUCTION_DB)
+run-production: export TRACKER_DB_URL ?= $(PRODUCTION_DB)
+run-production: export REDIS_HOST ?= 127.0.0.1
+run-production: export REDIS_PORT ?= 6379
+run-production: export REDIS_PASSWORD ?=
+run-production: export REDIS_LOCK_DB ?= 1
+run-production: export REDIS_URL ?= redis://127.0.0.1:6379/2
+run-production: export RABBITMQ_HOST ?= 127.0.0.1
+run-production: export RABBITMQ_PORT ?= 5672
+run-production: export RABBITMQ_USER ?= guest
+run-production: export RABBITMQ_PASSWORD ?= guest
+run-production: export RABBITMQ_QUEUE ?= rasa_events
+run-production: export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+run-production: export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
+
+# RASA_TOKEN guards the Rasa HTTP API; unset, each run makes a random one (shared with
+# the console, which resumes conversations through the API). The schema is brought up
+# to date but no sample data is loaded: a real directory is imported (directory-import).
+run-production: setup $(MODEL) nginx-deps
+	$(BIN)/python -m deploy.createdb "$$DIRECTORY_DB_URL" "$$TRACKER_DB_URL"
+	$(BIN)/python -c 'from line.db import migrate; migrate()'
+	$(BIN)/python -m deploy.nginx var/nginx $(RASA_PORT) $(foreach p,$(RASA_INSTANCE_PORTS),127.0.0.1:$(p))
+	@echo "nginx on :$(RASA_PORT) -> Rasa on $(RASA_INSTANCE_PORTS); actions :$(ACTIONS_PORT); console :$(CONSOLE_PORT). Ctrl-C stops all."
+	@trap 'kill 0' INT TERM EXIT; \
+	export RASA_TOKEN="$${RASA_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
+	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
+	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
+	for port in $(RASA_INSTANCE_PORTS); do \
+		$(RASA) run --enable-api --auth-token "$$RASA_TOKEN" --port $$port --model $(MODEL) \
+			--credentials credentials.yml --endpoints endpoints.production.yml & \
+	done; \
+	$$(command -v nginx || echo /usr/sbin/nginx) -c $(CURDIR)/var/nginx/nginx.conf -e stderr -g 'daemon off;'
+
+nginx-deps:
+	@bash scripts/nginx-deps.sh
+
+# Short load runs against a running server (make run or make run-production), never a
+# test. FLOOR=1 also trains and serves a plain `rasa init` bot to compare against.
+URL ?= http://localhost:$(RASA_PORT)
+bench: setup
+	$(BIN)/python -m bench.load --url $(URL) --json results/bench.json
+	$(if $(FLOOR),$(BIN)/python -m bench.floor --ours results/bench.json --json results/bench_floor.json)
+
+# Feedback report for coordinators and content: reads the tracker store (TRACKER_DB_URL).
+report: setup
+	$(BIN)/python -m line.report --out $(REPORT_DIR)
+
+suggest: setup
+	$(BIN)/python -m line.suggest --out $(REPORT_DIR)/suggestions.yml
+
+new-topic: setup
+	@test -n "$(ID)" -a -n "$(TITLE)" || { echo 'Say which: make new-topic ID=school_meals TITLE="Comedor escolar"'; exit 1; }
+	$(BIN)/python -m line.new_topic "$(ID)" "$(TITLE)"
+
+markers: setup
+	@mkdir -p results
+	$(RASA) evaluate markers all --config markers/markers.yml --endpoints endpoints.yml \
+		--domain domain.yml --stats-file-prefix results/markers-stats results/markers.csv

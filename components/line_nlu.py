@@ -100,8 +100,8 @@ class FaqConfidenceGate(_StatelessComponent):
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
 class IntentCues(_StatelessComponent):
-    """Asking for a person never depends on the model alone (the contract says so),
-    and another country's procedures are never answered with a Peru FAQ."""
+    """Asking for a person, or a personal case, never depends on the model alone (the
+    contract says so), and another country's procedures never get a Peru FAQ."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -113,6 +113,8 @@ class IntentCues(_StatelessComponent):
             return
         if intent_cues.asks_for_person(text):
             _set_intent(message, "request_human", 1.0)
+        elif intent_cues.is_personal_case(text):
+            _set_intent(message, "personal_case", 1.0)
         elif intent in (FAQ_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME) and \
                 intent_cues.asks_about_another_country(text):
             _set_intent(message, "out_of_scope", 1.0)

@@ -19,6 +19,8 @@ from line.settings import PROJECT_ROOT, settings
 MIN_EXAMPLES = 15
 MAX_ANSWER_CHARS = 1000
 MAX_TITLE_CHARS = 20  # WhatsApp reply-button limit
+# What `make new-topic` leaves where the content team still has to write.
+SCAFFOLD_MARKER = "TODO"
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,10 @@ def check_topic_file(path: Path) -> list[Problem]:
                                 "'- text: |-' followed by the answer."))
     for response in responses or []:
         body = str((response or {}).get("text") or "")
+        if SCAFFOLD_MARKER in body:
+            problems.append(Problem(path, _line_of(text, answer), f"the answer still has the "
+                                    f"{SCAFFOLD_MARKER} lines of `make new-topic`; write the "
+                                    "answer in their place."))
         if len(body) > MAX_ANSWER_CHARS:
             problems.append(Problem(path, _line_of(text, answer), f"the answer has {len(body)} "
                                     f"characters; keep it under {MAX_ANSWER_CHARS} so it reads "

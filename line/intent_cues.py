@@ -30,7 +30,8 @@ def _lexicon() -> dict:
             "about_hours": _compile([data["about_hours"]]),
             "ask_where": _compile(data["ask_where"]),
             "ask_need": _compile(data["ask_need"]),
-            "foreign_procedure": _compile(data["foreign_procedure"])}
+            "foreign_procedure": _compile(data["foreign_procedure"]),
+            "personal_case": _compile(data["personal_case"])}
 
 
 def asks_for_person(text: str) -> bool:
@@ -57,3 +58,8 @@ def asks_for_a_place(text: str, names_a_place: bool) -> bool:
 def asks_about_another_country(text: str) -> bool:
     """True for a question about another country's procedures (outside the line)."""
     return bool(_lexicon()["foreign_procedure"].search(normalise(text)))
+
+
+def is_personal_case(text: str) -> bool:
+    """True for a person's own case that needs judgement (rejected application, file number)."""
+    return bool(_lexicon()["personal_case"].search(normalise(text)))

@@ -43,6 +43,9 @@ class Settings:
     # embedded default; a PostgreSQL URL switches to production.
     database_url: str = field(default_factory=lambda: _env(
         "DIRECTORY_DB_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'line.db'}"))
+    # Rasa's SQL tracker store (endpoints.yml), read by reports and feedback coding.
+    tracker_db_url: str = field(default_factory=lambda: _env(
+        "TRACKER_DB_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"))
     # Contract file with topics, categories, regions and emergency numbers.
     topics_file: Path = field(default_factory=lambda: Path(_env(
         "LINE_TOPICS_FILE", str(PROJECT_ROOT / "contract" / "topics.yml"))))

@@ -83,3 +83,23 @@ def test_procedures_of_another_country(text):
 ])
 def test_peru_questions_that_name_another_country(text):
     assert not intent_cues.asks_about_another_country(text)
+
+
+@pytest.mark.parametrize("text", [
+    "me negaron el cpp y no entiendo por que",
+    "me rechazaron la solicitud de refugio, que hago con mi caso",
+    "pueden revisar mi expediente? ya van 8 meses",
+    "mi numero de tramite es 2023-45821 y no avanza",
+    "a mi esposa le denegaron el carnet de extranjeria",
+])
+def test_personal_cases(text):
+    assert intent_cues.is_personal_case(text)
+
+
+@pytest.mark.parametrize("text", [
+    "cuanto demora el tramite del cpp",
+    "que pasa si me niegan el refugio?",
+    "como saco el carnet de extranjeria",
+])
+def test_general_questions_are_not_personal_cases(text):
+    assert not intent_cues.is_personal_case(text)
