@@ -17,6 +17,7 @@ CONSOLE_PORT ?= 5006
 REPORT_DIR ?= reports
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup train run test validate eval crossval shell db console operator-add browser-deps \
 	directory-import directory-export directory-stale run-production nginx-deps bench \
