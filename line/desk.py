@@ -89,6 +89,9 @@ def close(ticket_id: int, operator: str, outcome: str) -> CloseResult:
     handoff.close(ticket_id, operator, outcome)
     try:
         collected = rasa_api.execute(ticket["sender_id"], BACK_FROM_HUMAN)
+        # The bot then waits for the person, as after any turn; without this the
+        # next message would follow a state no rule knows and go back to a person.
+        rasa_api.append_events(ticket["sender_id"], [{"event": "action", "name": "action_listen"}])
     except rasa_api.RasaUnavailable as exc:
         return CloseResult(str(exc))
     for message in collected:

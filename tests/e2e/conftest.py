@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -48,7 +49,8 @@ def rasa_server(tmp_path_factory):
     rasa_port, actions_port = free_port(), free_port()
     endpoints = work / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
-    env = {**os.environ, "DIRECTORY_DB_URL": f"sqlite:///{work / 'line.db'}",
+    db_url = f"sqlite:///{work / 'line.db'}"
+    env = {**os.environ, "DIRECTORY_DB_URL": db_url,
            "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
     subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
@@ -66,7 +68,7 @@ def rasa_server(tmp_path_factory):
                                        stdout=log.open("w"), stderr=subprocess.STDOUT)
             processes.append(process)
             wait_for(health, process, log)
-        yield f"http://127.0.0.1:{rasa_port}"
+        yield SimpleNamespace(url=f"http://127.0.0.1:{rasa_port}", db_url=db_url)
     finally:
         for process in processes:
             process.terminate()
@@ -105,4 +107,4 @@ class Conversation:
 
 @pytest.fixture
 def person(rasa_server):
-    return Conversation(rasa_server)
+    return Conversation(rasa_server.url)
