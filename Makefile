@@ -117,7 +117,7 @@ operator-add: setup
 	fi
 
 browser-deps:
-	@bash scripts/browser-deps.sh
+	@bash scripts/apt-ensure.sh --optional /usr/bin/chromedriver chromium chromium-driver
 
 # Production on one host (README "Production"). Every value is an environment variable
 # read by line/settings.py or endpoints.production.yml; these defaults are the local
@@ -158,7 +158,7 @@ run-production: setup $(MODEL) nginx-deps
 	$$(command -v nginx || echo /usr/sbin/nginx) -c $(CURDIR)/var/nginx/nginx.conf -e stderr -g 'daemon off;'
 
 nginx-deps:
-	@bash scripts/nginx-deps.sh
+	@bash scripts/apt-ensure.sh nginx nginx
 
 # Short load runs against a running server (make run or make run-production), never a
 # test. FLOOR=1 also trains and serves a plain `rasa init` bot to compare against.
