@@ -78,7 +78,7 @@ test: browser-deps setup $(MODEL) db validate
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out results
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results
-	$(BIN)/python -m line.test_report results
+	$(BIN)/python -m line.rasa_results results
 
 eval: setup
 	@test -d $(SHARED)/eval || { echo "No $(SHARED)/eval here: nothing to evaluate."; exit 1; }

@@ -1,4 +1,4 @@
-"""A short reading of `rasa test` results for trainers.
+"""A short reading of `rasa test` results for trainers (`make test` prints it).
 
 Rasa writes many files to results/; this prints the few figures a trainer acts
 on: overall accuracy, the weakest intents and FAQ topics, and failed stories.
@@ -24,7 +24,7 @@ def weakest(report: dict, limit: int = WEAKEST) -> list[tuple[str, float, int]]:
     """(label, f1, support) of the worst labels, worst first."""
     rows = [(label, float(row.get("f1-score", 0.0)), int(row.get("support", 0)))
             for label, row in report.items()
-            if label not in SUMMARY_KEYS and isinstance(row, dict)]
+            if label not in SUMMARY_KEYS and isinstance(row, dict) and "support" in row]
     return sorted((r for r in rows if r[1] < 1.0), key=lambda r: (r[1], -r[2]))[:limit]
 
 
