@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
 from argon2 import PasswordHasher
@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from line.db import Base, session_scope
+from line.db import Base, session_scope, utc_now
 
 ROLES = ("operator", "coordinator")
 MIN_PASSWORD_LENGTH = 10
@@ -30,9 +30,6 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 class Operator(Base):
     __tablename__ = "operators"
@@ -42,7 +39,7 @@ class Operator(Base):
     password_hash = Column(String(255), nullable=False)
     role = Column(String(16), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
-    created_at = Column(DateTime, nullable=False, default=_now)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
 
 
 class ConsoleSession(Base):
@@ -50,8 +47,8 @@ class ConsoleSession(Base):
 
     token_hash = Column(String(64), primary_key=True)
     operator_id = Column(ForeignKey("operators.id"), nullable=False, index=True)
-    created_at = Column(DateTime, nullable=False, default=_now)
-    last_seen_at = Column(DateTime, nullable=False, default=_now)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    last_seen_at = Column(DateTime, nullable=False, default=utc_now)
     flash = Column(Text, nullable=True)  # JSON list of messages for the next page
 
 
@@ -142,7 +139,7 @@ def session_user(token: str, idle: timedelta, lifetime: timedelta,
                  now: Optional[datetime] = None) -> Optional[dict]:
     """The operator behind a session token, or None when it is unknown, idle too
     long, too old or its account was deactivated (the session is then removed)."""
-    now = now or _now()
+    now = now or utc_now()
     with session_scope() as session:
         row = session.get(ConsoleSession, _digest(token))
         if row is None:

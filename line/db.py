@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional
@@ -23,6 +24,11 @@ from line import settings as config
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 Base = declarative_base()
+
+
+def utc_now() -> datetime:
+    """Naive UTC: the form every timestamp column of the line stores."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class DirectoryUnavailable(RuntimeError):

@@ -8,7 +8,7 @@ same person; only the operator who claimed it may reply, note or close.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Optional, Sequence
 
 from sqlalchemy import (Column, DateTime, ForeignKey, Integer, String, Text, func, select,
@@ -16,7 +16,7 @@ from sqlalchemy import (Column, DateTime, ForeignKey, Integer, String, Text, fun
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import relationship
 
-from line.db import Base, session_scope
+from line.db import Base, session_scope, utc_now
 
 # Lower number = answered first.
 PRIORITY = {"emergency": 0, "case": 1, "requested": 2, "unresolved": 2}
@@ -25,9 +25,6 @@ OPEN_STATUSES = ("waiting", "claimed")
 OUTCOMES = ("resolved", "referred", "no_answer", "other")
 SUMMARY_LENGTH = 280
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Ticket(Base):
@@ -43,8 +40,8 @@ class Ticket(Base):
     region = Column(String(64), nullable=True)
     danger = Column(String(32), nullable=True)
     summary = Column(Text, default="")
-    created_at = Column(DateTime, nullable=False, default=_now)
-    updated_at = Column(DateTime, default=_now)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    updated_at = Column(DateTime, default=utc_now)
     claimed_by = Column(String(64), nullable=True)
     claimed_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
@@ -62,7 +59,7 @@ class TicketMessage(Base):
     ticket_id = Column(ForeignKey("tickets.id"), nullable=False, index=True)
     author = Column(String(16), nullable=False)  # user, bot, operator, note
     text = Column(Text, nullable=False)
-    created_at = Column(DateTime, default=_now)
+    created_at = Column(DateTime, default=utc_now)
     operator = Column(String(64), nullable=True)
     # One stored message per form submission: a double click finds the first one.
     request_key = Column(String(64), nullable=True, unique=True)
@@ -102,7 +99,7 @@ def open_ticket(sender_id: str, reason: str, *, channel: str = "rest",
         ticket.topic = topic or ticket.topic
         ticket.region = region or ticket.region
         ticket.danger = danger or ticket.danger
-        ticket.updated_at = _now()
+        ticket.updated_at = utc_now()
         session.flush()
         _append(session, ticket, messages)
         user_texts = [text for author, text in messages if author == "user"]
@@ -119,7 +116,7 @@ def add_messages(sender_id: str, messages: Sequence[tuple[str, str]]) -> Optiona
         if ticket is None:
             return None
         _append(session, ticket, messages)
-        ticket.updated_at = _now()
+        ticket.updated_at = utc_now()
         return ticket.id
 
 
@@ -218,7 +215,7 @@ def owned(ticket_id: int, operator: str) -> dict:
 def claim(ticket_id: int, operator: str) -> dict:
     """Take a waiting ticket. Atomic: the UPDATE only matches while nobody holds it,
     and its row count says who won. Claiming one's own ticket again is fine."""
-    now = _now()
+    now = utc_now()
     with session_scope() as session:
         won = session.execute(
             update(Ticket)
@@ -240,7 +237,7 @@ def release(ticket_id: int, operator: str) -> None:
             update(Ticket)
             .where(Ticket.id == ticket_id, Ticket.status == "claimed",
                    Ticket.claimed_by == operator)
-            .values(status="waiting", claimed_by=None, claimed_at=None, updated_at=_now())
+            .values(status="waiting", claimed_by=None, claimed_at=None, updated_at=utc_now())
             .execution_options(synchronize_session=False)).rowcount
         if not released:
             raise _conflict(session.get(Ticket, ticket_id))
@@ -252,7 +249,7 @@ def release_all(operator: str) -> int:
         return session.execute(
             update(Ticket)
             .where(Ticket.status == "claimed", Ticket.claimed_by == operator)
-            .values(status="waiting", claimed_by=None, claimed_at=None, updated_at=_now())
+            .values(status="waiting", claimed_by=None, claimed_at=None, updated_at=utc_now())
             .execution_options(synchronize_session=False)).rowcount
 
 
@@ -274,7 +271,7 @@ def _add_operator_message(ticket_id: int, operator: str, author: str, text: str,
             message = TicketMessage(ticket_id=ticket.id, author=author, text=text,
                                     operator=operator, request_key=key, **state)
             session.add(message)
-            ticket.updated_at = _now()
+            ticket.updated_at = utc_now()
             session.flush()
             return message.id, True
     except IntegrityError:
@@ -337,7 +334,7 @@ def close(ticket_id: int, operator: str, outcome: str) -> None:
     """Close one's own ticket with an outcome; conditional, so it closes once."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
-    now = _now()
+    now = utc_now()
     with session_scope() as session:
         closed = session.execute(
             update(Ticket)
@@ -352,7 +349,7 @@ def close(ticket_id: int, operator: str, outcome: str) -> None:
 def stats(since: datetime, now: Optional[datetime] = None) -> dict:
     """Coordinator figures. Waiting time is time until an operator claimed the
     ticket: the average over tickets claimed since `since` (naive UTC)."""
-    now = now or _now()
+    now = now or utc_now()
     with session_scope() as session:
         by_status = dict(session.execute(
             select(Ticket.status, func.count(Ticket.id)).group_by(Ticket.status)).all())
@@ -389,5 +386,5 @@ def flag_delivery_failure(sender_id: str, reason: str) -> Optional[int]:
         if ticket is None:
             return None
         ticket.delivery_failure = reason[:64]
-        ticket.updated_at = _now()
+        ticket.updated_at = utc_now()
         return ticket.id

@@ -7,12 +7,11 @@ channel never changes the console.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Dict, Optional, Protocol
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
-from line.db import Base, session_scope
+from line.db import Base, session_scope, utc_now
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class OutboundMessage(Base):
     ok = Column(Integer, nullable=False)
     reason = Column(String(64))
     created_at = Column(DateTime, nullable=False,
-                        default=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+                        default=utc_now)
 
 
 class RestOutbox:

@@ -13,7 +13,7 @@ import csv
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -26,7 +26,7 @@ from sqlalchemy import select  # noqa: E402
 
 from line import db, directory, feedback  # noqa: E402
 from line import settings as config  # noqa: E402
-from line.db import session_scope  # noqa: E402
+from line.db import session_scope, utc_now  # noqa: E402
 from line.feedback import Feedback  # noqa: E402
 from line.handoff import Ticket  # noqa: E402
 from line.text import normalise  # noqa: E402
@@ -121,7 +121,7 @@ def unresolved(rows: list[Feedback], limit: int = TOP_UNRESOLVED) -> list[dict]:
 
 def handoffs(now: Optional[datetime] = None) -> dict:
     """Tickets by reason and status, and how long people waited for an operator."""
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or utc_now()
     with session_scope() as session:
         tickets = session.execute(select(
             Ticket.reason, Ticket.status, Ticket.created_at, Ticket.claimed_at)).all()

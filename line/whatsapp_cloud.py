@@ -21,7 +21,7 @@ from urllib3.exceptions import NewConnectionError
 
 from line import handoff, whatsapp_store
 from line import settings as config
-from line.db import DirectoryUnavailable
+from line.db import DirectoryUnavailable, utc_now
 from line.outbound import Delivery
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _coordinate(value: Any, limit: float) -> Optional[float]:
 def _sent_at(value: Any) -> datetime:
     """Meta's timestamps are epoch seconds as text (sometimes milliseconds); a
     missing, broken or future one counts as now, so a window is never stretched."""
-    now = whatsapp_store.now()
+    now = utc_now()
     try:
         seconds = float(value)
         if seconds >= 1e12:

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Optional, Sequence
 
@@ -26,15 +26,12 @@ from sqlalchemy.exc import IntegrityError
 
 from line import privacy
 from line import settings as config
-from line.db import Base, session_scope
+from line.db import Base, session_scope, utc_now
 
 WINDOW = timedelta(hours=24)
 PURGE_EVERY_SECONDS = 3600
 _INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class WhatsAppContact(Base):
@@ -67,7 +64,7 @@ class Contact:
 
     def within_window(self, at: Optional[datetime] = None) -> bool:
         """WhatsApp refuses free-form messages 24 hours after the person last wrote."""
-        return (at or now()) - self.last_inbound_at < WINDOW
+        return (at or utc_now()) - self.last_inbound_at < WINDOW
 
 
 def _upsert(session, model, values: dict, key: str, where=None) -> None:
@@ -104,7 +101,7 @@ def first_delivery(message_id: str) -> bool:
                                                           nx=True, ex=seconds))
     try:
         with session_scope() as session:
-            session.add(WhatsAppSeenMessage(key=key, seen_at=now()))
+            session.add(WhatsAppSeenMessage(key=key, seen_at=utc_now()))
     except IntegrityError:
         return False
     return True
@@ -130,9 +127,9 @@ def _purge_now_and_then(ttl: timedelta) -> None:
     options_ttl = timedelta(minutes=config.settings.whatsapp_options_minutes)
     with session_scope() as session:
         session.execute(delete(WhatsAppSeenMessage)
-                        .where(WhatsAppSeenMessage.seen_at < now() - ttl))
+                        .where(WhatsAppSeenMessage.seen_at < utc_now() - ttl))
         session.execute(delete(WhatsAppOptions)
-                        .where(WhatsAppOptions.created_at < now() - options_ttl))
+                        .where(WhatsAppOptions.created_at < utc_now() - options_ttl))
 
 
 def remember_options(pseudonym: str, payloads: Sequence[str]) -> None:
@@ -140,7 +137,7 @@ def remember_options(pseudonym: str, payloads: Sequence[str]) -> None:
     so a number typed later is not taken for an answer to an old question."""
     with session_scope() as session:
         if payloads:
-            _upsert(session, WhatsAppOptions, {"pseudonym": pseudonym, "created_at": now(),
+            _upsert(session, WhatsAppOptions, {"pseudonym": pseudonym, "created_at": utc_now(),
                                                "payloads": json.dumps(list(payloads))},
                     "pseudonym")
         else:
@@ -149,7 +146,7 @@ def remember_options(pseudonym: str, payloads: Sequence[str]) -> None:
 
 def option(pseudonym: str, number: int) -> Optional[str]:
     """The payload of option `number` (1-based) if it was offered recently."""
-    fresh_since = now() - timedelta(minutes=config.settings.whatsapp_options_minutes)
+    fresh_since = utc_now() - timedelta(minutes=config.settings.whatsapp_options_minutes)
     with session_scope() as session:
         payloads = session.execute(
             select(WhatsAppOptions.payloads).where(WhatsAppOptions.pseudonym == pseudonym,

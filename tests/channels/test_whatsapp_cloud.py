@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 from sqlalchemy import select
 
 from line import handoff, outbound, privacy, whatsapp_store
-from line.db import session_scope
+from line.db import session_scope, utc_now
 from line.whatsapp_cloud import (BUTTON_BODY_LIMIT, TEXT_LIMIT, GraphClient, WhatsAppOutbound,
                                  button_messages, length, parse_webhook, shorten, split_text)
 from tests.channels.conftest import PAYLOADS, PHONE, PHONE_NUMBER_ID, free_port, payload
@@ -268,18 +268,18 @@ def sender(client):
 
 
 def test_operator_replies_reach_the_person_through_line_outbound(channel, graph):
-    whatsapp_store.record_inbound(PERSON, PHONE, whatsapp_store.now())
+    whatsapp_store.record_inbound(PERSON, PHONE, utc_now())
     assert outbound.deliver("whatsapp", PERSON, "Hola, soy Rosa de la Cruz Roja.").ok
     assert graph.sent[0]["to"] == PHONE
     assert graph.sent[0]["text"]["body"] == "Hola, soy Rosa de la Cruz Roja."
 
 
 def test_a_reply_after_24_hours_is_refused_with_a_clear_reason(sender, graph):
-    whatsapp_store.record_inbound(PERSON, PHONE, whatsapp_store.now() - timedelta(hours=24,
+    whatsapp_store.record_inbound(PERSON, PHONE, utc_now() - timedelta(hours=24,
                                                                                    minutes=1))
     delivery = sender.send(PERSON, "¿Sigues ahí?")
     assert not delivery.ok and delivery.reason == "outside_24h_window" and not graph.attempts
-    whatsapp_store.record_inbound(PERSON, PHONE, whatsapp_store.now() - timedelta(hours=23))
+    whatsapp_store.record_inbound(PERSON, PHONE, utc_now() - timedelta(hours=23))
     assert sender.send(PERSON, "¿Sigues ahí?").ok
 
 
@@ -289,7 +289,7 @@ def test_an_unknown_person_is_refused(sender, graph):
 
 
 def test_a_failed_send_stops_there_and_flags_the_open_ticket(sender, graph):
-    whatsapp_store.record_inbound(PERSON, PHONE, whatsapp_store.now())
+    whatsapp_store.record_inbound(PERSON, PHONE, utc_now())
     handoff.open_ticket(PERSON, "requested", channel="whatsapp")
     graph.script = [(200, None, 0, {})] + [(503, {}, 0, {})] * 3
     parts = "\n\n".join(["a" * 4000, "b" * 4000, "c" * 4000])
@@ -302,7 +302,7 @@ def test_a_failed_send_stops_there_and_flags_the_open_ticket(sender, graph):
 
 
 def test_the_output_channel_serves_output_channel_latest(channel, graph):
-    whatsapp_store.record_inbound(PERSON, PHONE, whatsapp_store.now())
+    whatsapp_store.record_inbound(PERSON, PHONE, utc_now())
     output = channel.get_output_channel()
     assert output.name() == "whatsapp"
     asyncio.run(output.send_response(PERSON, {"text": "¿Te ayudo?", "buttons": buttons(2)}))

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from line import settings as config
 from line import whatsapp_store
-from line.db import session_scope
+from line.db import session_scope, utc_now
 from tests.channels.conftest import PHONE, PSEUDONYM_SECRET, free_port, wait_until
 
 
@@ -25,7 +25,7 @@ def store(migrated, monkeypatch):
 
 
 def test_the_contact_keeps_the_newest_inbound_time(store):
-    now = whatsapp_store.now()
+    now = utc_now()
     whatsapp_store.record_inbound("wa-1", PHONE, now - timedelta(hours=2))
     whatsapp_store.record_inbound("wa-1", PHONE, now)
     whatsapp_store.record_inbound("wa-1", PHONE, now - timedelta(hours=30))  # a late redelivery
@@ -51,12 +51,12 @@ def test_seen_ids_are_kept_48_hours_then_purged(store, monkeypatch):
     assert whatsapp_store.first_delivery("wamid.OLD")
     with session_scope() as session:
         session.execute(update(whatsapp_store.WhatsAppSeenMessage).values(
-            seen_at=whatsapp_store.now() - timedelta(hours=47)))
+            seen_at=utc_now() - timedelta(hours=47)))
     monkeypatch.setattr(whatsapp_store, "_last_purge", None)
     assert not whatsapp_store.first_delivery("wamid.OLD")  # 47 hours: still a redelivery
     with session_scope() as session:
         session.execute(update(whatsapp_store.WhatsAppSeenMessage).values(
-            seen_at=whatsapp_store.now() - timedelta(hours=49)))
+            seen_at=utc_now() - timedelta(hours=49)))
     monkeypatch.setattr(whatsapp_store, "_last_purge", None)
     whatsapp_store.first_delivery("wamid.NEW")
     with session_scope() as session:
@@ -74,7 +74,7 @@ def test_options_are_remembered_replaced_forgotten_and_expire(store):
     whatsapp_store.remember_options("wa-1", ["/y"])
     with session_scope() as session:
         session.execute(update(whatsapp_store.WhatsAppOptions).values(
-            created_at=whatsapp_store.now() - timedelta(hours=2)))
+            created_at=utc_now() - timedelta(hours=2)))
     assert whatsapp_store.option("wa-1", 1) is None
 
 
