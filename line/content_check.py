@@ -104,6 +104,12 @@ def check_all(root: Path = PROJECT_ROOT) -> list[Problem]:
             problems.append(Problem(faq_dir / f"{topic}.yml", 1, f"the contract lists topic "
                                     f"'{topic}' but this file is missing. Create it with "
                                     f"`make new-topic ID={topic} TITLE=...`."))
+    for topic in topics.rumour_ids():
+        if not (faq_dir / f"{topic}.yml").exists():
+            problems.append(Problem(faq_dir / f"{topic}.yml", 1, f"contract/rumours.yml lists "
+                                    f"rumour '{topic}' but this file is missing. Create it like "
+                                    "the other rumour_*.yml files: examples with a hearsay frame "
+                                    "('dicen que...'), a title and the answer."))
     seen: dict[str, list[tuple[Path, int]]] = defaultdict(list)
     for path in sorted((root / "data").rglob("*.yml")):
         if path.parent == faq_dir:

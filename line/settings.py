@@ -49,6 +49,9 @@ class Settings:
     # Contract file with topics, categories, regions and emergency numbers.
     topics_file: Path = field(default_factory=lambda: Path(_env(
         "LINE_TOPICS_FILE", str(PROJECT_ROOT / "contract" / "topics.yml"))))
+    # Contract file with the rumour topics (answered like FAQ topics, ids as stable).
+    rumours_file: Path = field(default_factory=lambda: Path(_env(
+        "LINE_RUMOURS_FILE", str(PROJECT_ROOT / "contract" / "rumours.yml"))))
     # Folder of the FAQ topic files (examples, answer and title of each topic).
     faq_dir: Path = field(default_factory=lambda: Path(_env(
         "LINE_FAQ_DIR", str(PROJECT_ROOT / "data" / "faq"))))

@@ -1,4 +1,4 @@
-"""The line's content catalogue: contract ids and FAQ topic titles.
+"""The line's content catalogue: contract ids, rumour ids and FAQ topic titles.
 
 Titles live in each topic file (`metadata.title` of its `faq/<id>` intent), so a
 content team edits one place; the actions read them for "¿Quisiste decir…?".
@@ -24,6 +24,22 @@ def contract(path: Path = settings.topics_file) -> dict:
 
 def faq_ids() -> list[str]:
     return [topic["id"] for topic in contract()["faq"]]
+
+
+@lru_cache(maxsize=None)
+def rumours(path: Path = settings.rumours_file) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def rumour_ids(path: Path = settings.rumours_file) -> list[str]:
+    """Rumour topics: FAQ topics too (faq/<id>), kept apart so reports can code them."""
+    return [rumour["id"] for rumour in rumours(path)["rumours"]]
+
+
+def answered_topic_ids() -> list[str]:
+    """Every topic the line answers with a topic file: the contract's, then the rumours."""
+    return faq_ids() + rumour_ids()
 
 
 def category_ids() -> list[str]:
