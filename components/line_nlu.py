@@ -45,6 +45,11 @@ class _StatelessComponent(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
+        # Every Rasa process that serves the model creates these components before
+        # its first message: the place to make failed custom actions answer kindly.
+        from components import resilience  # imported here: it imports this module
+
+        resilience.install()
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -101,7 +106,8 @@ class FaqConfidenceGate(_StatelessComponent):
 )
 class IntentCues(_StatelessComponent):
     """Asking for a person, or a personal case, never depends on the model alone (the
-    contract says so), and another country's procedures never get a Peru FAQ."""
+    contract says so), another country's procedures never get a Peru FAQ, and a
+    lone 👍 / 👎 rates the last answer."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -111,7 +117,10 @@ class IntentCues(_StatelessComponent):
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         if intent in PERSON_INTENTS:
             return
-        if intent_cues.asks_for_person(text):
+        rating = intent_cues.rating(text)
+        if rating:
+            _set_intent(message, rating, 1.0)
+        elif intent_cues.asks_for_person(text):
             _set_intent(message, "request_human", 1.0)
         elif intent_cues.is_personal_case(text):
             _set_intent(message, "personal_case", 1.0)

@@ -16,10 +16,12 @@ Feedback type, by the intent the line acted on (IFRC codebook types):
 | emergency                                    | concern      | as found, else "unresolved" |
 | personal_case                                | complaint    | as found, else "unresolved" |
 | thank                                        | appreciation | the last topic of the conversation |
-| greet, goodbye, affirm, deny, inform, ...    | none: steps of a dialogue, not feedback |
+| complaint                                    | complaint    | the last topic, else "unresolved" |
+| suggestion                                   | suggestion   | the last topic, else "unresolved" |
+| greet, goodbye, affirm, deny, inform, rate_useful, rate_not_useful, erase_data, ... | none: steps of a dialogue, not feedback (ratings have their own table, line/ratings.py) |
 
-"rumour" and "suggestion" are valid types with no intent yet: the change that
-adds those intents adds them to TYPE_BY_INTENT. A message is sensitive when it
+A question answered with a rumour topic (contract/rumours.yml) is coded
+"rumour": the person repeated or asked about a myth. A message is sensitive when it
 is an emergency or a personal case, when the safety net (line.safety) finds
 danger, or when it matches lexicon/sensitive.yml (abuse, exploitation, fraud by
 someone claiming to help).
@@ -41,7 +43,7 @@ from sqlalchemy import (Boolean, Column, Date, Float, Integer, String, Text, col
                         create_engine, func, select, table)
 from sqlalchemy.engine import make_url
 
-from line import safety
+from line import safety, topics
 from line import settings as config
 from line.db import Base, session_scope
 from line.directory import official_region
@@ -52,10 +54,13 @@ TYPE_BY_INTENT = {
     "faq": "question", "choose_faq": "question", "find_service": "question",
     "request_human": "question", "out_of_scope": "question", "nlu_fallback": "question",
     "emergency": "concern", "personal_case": "complaint", "thank": "appreciation",
+    "complaint": "complaint", "suggestion": "suggestion",
 }
 # The line could not answer these itself: the content team's to-do list.
 UNRESOLVED_INTENTS = {"request_human", "out_of_scope", "nlu_fallback"}
 SENSITIVE_INTENTS = {"emergency", "personal_case"}
+# About what the conversation was on: coded with its last topic.
+FOLLOW_UP_INTENTS = {"thank", "complaint", "suggestion"}
 UNRESOLVED = "unresolved"
 HANDOFF_ACTION = "action_handoff"
 SLOTS = ("region", "service_category")
@@ -121,6 +126,11 @@ def sender_hash(sender_id: str) -> str:
     key = config.settings.pseudonym_secret.encode("utf-8")
     return hmac.new(key, f"feedback:{sender_id}".encode("utf-8"),
                     hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _rumour_ids() -> frozenset:
+    return frozenset(topics.rumour_ids())
 
 
 @lru_cache(maxsize=1)
@@ -199,7 +209,7 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
     feedback_type = TYPE_BY_INTENT.get(intent)
     if intent in UNRESOLVED_INTENTS:
         topic = answered_faq or UNRESOLVED
-    elif intent == "thank":
+    elif intent in FOLLOW_UP_INTENTS:
         topic = last_topic or UNRESOLVED
     else:
         topic = (answered_faq or (_selected_faq(parse) if intent == "faq" else None)
@@ -209,6 +219,8 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
                  or UNRESOLVED)
     if feedback_type is None:
         topic = None
+    elif feedback_type == "question" and topic in _rumour_ids():
+        feedback_type = "rumour"
     region = _entity(parse, "region") or slots.get("region")
     sensitive = is_sensitive(text, intent) or bool(parse.get("danger"))
     if handoff:

@@ -18,8 +18,9 @@ from sqlalchemy.orm import relationship
 
 from line.db import Base, session_scope, utc_now
 
-# Lower number = answered first.
-PRIORITY = {"emergency": 0, "case": 1, "requested": 2, "unresolved": 2}
+# Lower number = answered first. "technical": the line failed to answer (docs/failures.md).
+PRIORITY = {"emergency": 0, "case": 1, "requested": 2, "complaint": 2, "unresolved": 2,
+            "technical": 2}
 REASONS = tuple(PRIORITY)
 OPEN_STATUSES = ("waiting", "claimed")
 OUTCOMES = ("resolved", "referred", "no_answer", "other")

@@ -8,14 +8,17 @@ line/lexicon/intent_cues.yml so a content team can read and extend them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 
 import yaml
 
 from line.text import normalise, whole_words
 
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "intent_cues.yml"
+THUMBS = {"\N{THUMBS UP SIGN}": "rate_useful", "\N{THUMBS DOWN SIGN}": "rate_not_useful"}
 
 
 def _compile(patterns: list[str]) -> re.Pattern:
@@ -31,7 +34,9 @@ def _lexicon() -> dict:
             "ask_where": _compile(data["ask_where"]),
             "ask_need": _compile(data["ask_need"]),
             "foreign_procedure": _compile(data["foreign_procedure"]),
-            "personal_case": _compile(data["personal_case"])}
+            "personal_case": _compile(data["personal_case"]),
+            "rate_useful": frozenset(data["rate_useful"]),
+            "rate_not_useful": frozenset(data["rate_not_useful"])}
 
 
 def asks_for_person(text: str) -> bool:
@@ -63,3 +68,24 @@ def asks_about_another_country(text: str) -> bool:
 def is_personal_case(text: str) -> bool:
     """True for a person's own case that needs judgement (rejected application, file number)."""
     return bool(_lexicon()["personal_case"].search(normalise(text)))
+
+
+def _symbols(text: str) -> set[str]:
+    """The pictographs of a message, without skin tones or variation selectors."""
+    return {c for c in text if unicodedata.category(c) == "So"
+            and not 0x1F3FB <= ord(c) <= 0x1F3FF}
+
+
+def rating(text: str) -> Optional[str]:
+    """rate_useful / rate_not_useful when the whole message rates an answer
+    ("👍", "👎🏽", "no me sirvio"), else None."""
+    symbols = _symbols(text)
+    if symbols and symbols <= set(THUMBS) and len({THUMBS[s] for s in symbols}) == 1:
+        if not normalise(text):
+            return THUMBS[symbols.pop()]
+    words = normalise(text)
+    lexicon = _lexicon()
+    for intent in ("rate_not_useful", "rate_useful"):
+        if words in lexicon[intent]:
+            return intent
+    return None

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from line import db, directory, feedback  # noqa: E402
+from line import db, directory, erasure, feedback, ratings, topics  # noqa: E402
 from line import settings as config  # noqa: E402
 from line.db import session_scope, utc_now  # noqa: E402
 from line.feedback import Feedback  # noqa: E402
@@ -143,7 +143,10 @@ def handoffs(now: Optional[datetime] = None) -> dict:
 def build(folder: Path) -> Report:
     """Code what is new in the tracker store, then write the whole report."""
     db.migrate()
-    ingested = feedback.ingest() if feedback.tracker_available() else None
+    available = feedback.tracker_available()
+    if available:
+        erasure.sweep()  # erased conversations must never reach a report
+    ingested = feedback.ingest() if available else None
     folder.mkdir(parents=True, exist_ok=True)
     rows = _rows()
     write_csv(rows, folder / "feedback.csv")
@@ -157,7 +160,8 @@ def build(folder: Path) -> Report:
         sensitive=sum(r.sensitive for r in coded),
         first=rows[0].date if rows else None, last=rows[-1].date if rows else None,
         charts=charts(rows, folder), unresolved=unresolved(rows),
-        handoffs=handoffs(), stale=directory.stale())
+        handoffs=handoffs(), ratings=ratings.per_topic(), titles=topics.faq_titles(),
+        erasures=erasure.count_completed(), stale=directory.stale())
     (folder / "index.html").write_text(html, encoding="utf-8")
     return Report(folder, ingested, len(coded))
 

@@ -69,12 +69,44 @@ class Settings:
     rasa_token: str = field(default_factory=lambda: _env("RASA_TOKEN", ""))
     # Seconds a database call may take before the action gives up kindly.
     db_timeout_seconds: float = field(default_factory=lambda: _float("LINE_DB_TIMEOUT", 5.0))
+    # Seconds Rasa waits for a custom action before the person is told kindly and a
+    # person takes over (components/resilience.py); Rasa's own wait is 5 minutes.
+    action_timeout_seconds: float = field(default_factory=lambda: _float(
+        "ACTION_TIMEOUT_SECONDS", 8.0))
+    # Tickets that could not be written while the database was down wait in this
+    # file, retried every LINE_TICKET_RETRY seconds (line/pending_tickets.py).
+    ticket_spool_file: Path = field(default_factory=lambda: Path(_env(
+        "LINE_TICKET_SPOOL", str(PROJECT_ROOT / "var" / "pending_tickets.jsonl"))))
+    ticket_retry_seconds: float = field(default_factory=lambda: _float("LINE_TICKET_RETRY", 30.0))
+    # Rasa's production stores (stores/, docs/failures.md). How long a tracker store call
+    # retries PostgreSQL before the turn goes on without it, kept in the journal file
+    # (shared by the Rasa instances of one host) until PostgreSQL takes it.
+    tracker_store_retry_seconds: float = field(default_factory=lambda: _float(
+        "TRACKER_STORE_RETRY_SECONDS", 5.0))
+    tracker_journal: Path = field(default_factory=lambda: Path(_env(
+        "TRACKER_JOURNAL", str(PROJECT_ROOT / "var" / "journal" / "tracker.db"))))
+    # How long the lock store retries Redis before locking in this instance only, and
+    # how long one Redis call may take.
+    lock_store_retry_seconds: float = field(default_factory=lambda: _float(
+        "LOCK_STORE_RETRY_SECONDS", 1.0))
+    lock_store_timeout_seconds: float = field(default_factory=lambda: _float(
+        "LOCK_STORE_TIMEOUT", 2.0))
+    # Seconds between attempts to reach RabbitMQ, and how many events wait in memory
+    # meanwhile (beyond that the oldest are dropped, and logged).
+    broker_retry_seconds: float = field(default_factory=lambda: _float(
+        "BROKER_RETRY_SECONDS", 5.0))
+    broker_buffer_events: int = field(default_factory=lambda: _int(
+        "BROKER_BUFFER_EVENTS", 100_000))
     # The domain whose responses channels send outside a Rasa turn (docs/whatsapp.md).
     domain_file: Path = field(default_factory=lambda: Path(_env(
         "LINE_DOMAIN_FILE", str(PROJECT_ROOT / "domain.yml"))))
     # Keyed pseudonyms of phone numbers (line/privacy.py). Changing it splits every
     # conversation history, so it is set once per deployment and kept secret.
     pseudonym_secret: str = field(default_factory=lambda: _env("PSEUDONYM_SECRET", ""))
+    # Seconds after a confirmed "borrar mis datos" before the conversation itself is
+    # deleted: time for the turn to be saved and the confirmation to reach the phone.
+    erasure_grace_seconds: float = field(default_factory=lambda: _float(
+        "LINE_ERASURE_GRACE", 30.0))
     # Shared by several Rasa instances for webhook de-duplication; empty = the database.
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
     # WhatsApp Cloud API (docs/whatsapp.md). Left empty, the channel refuses every call.
@@ -99,6 +131,10 @@ class Settings:
     # How long "reply with the number" works after a list of options was sent.
     whatsapp_options_minutes: int = field(default_factory=lambda: _int(
         "WHATSAPP_OPTIONS_MINUTES", 60))
+    # A WhatsApp message not finished this many seconds after it arrived is handled
+    # again (its Rasa instance died mid-turn): keep it above the longest turn.
+    whatsapp_replay_seconds: float = field(default_factory=lambda: _float(
+        "WHATSAPP_REPLAY_SECONDS", 60.0))
     # Seconds the console waits for the Rasa HTTP API before telling the operator.
     rasa_timeout_seconds: float = field(default_factory=lambda: _float("RASA_TIMEOUT", 5.0))
     # Operator console. Listen on all interfaces only behind a TLS proxy.

@@ -59,6 +59,11 @@ def test_asking_for_a_person_overrides_a_faq_guess():
     assert intent(out) == "request_human"
 
 
+def test_a_lone_thumb_rates_the_last_answer_whatever_the_model_guessed():
+    assert intent(run(IntentCues, message("👎", intent="nlu_fallback"))) == "rate_not_useful"
+    assert intent(run(IntentCues, message("👍🏽", intent="thank"))) == "rate_useful"
+
+
 def test_asking_where_a_service_is_becomes_a_search():
     out = run(ServiceSearch, message("la cruz roja tiene local en chiclayo?"))
     assert intent(out) == "find_service"

@@ -48,9 +48,15 @@ def rasa_server(tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
     rasa_port, actions_port = free_port(), free_port()
     endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    tracker_db = work / "tracker.db"
+    # Like endpoints.yml: conversations in a SQL tracker store, which reports and
+    # erasures read and write.
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+                         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n'
+                         f'  db: "{tracker_db}"\n')
     db_url = f"sqlite:///{work / 'line.db'}"
-    env = {**os.environ, "DIRECTORY_DB_URL": db_url,
+    env = {**os.environ, "DIRECTORY_DB_URL": db_url, "TRACKER_DB_URL": f"sqlite:///{tracker_db}",
+           "LINE_ERASURE_GRACE": "1",
            "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
     subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
@@ -68,7 +74,8 @@ def rasa_server(tmp_path_factory):
                                        stdout=log.open("w"), stderr=subprocess.STDOUT)
             processes.append(process)
             wait_for(health, process, log)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{rasa_port}", db_url=db_url)
+        yield SimpleNamespace(url=f"http://127.0.0.1:{rasa_port}", db_url=db_url,
+                              tracker_db_url=f"sqlite:///{tracker_db}")
     finally:
         for process in processes:
             process.terminate()

@@ -69,6 +69,24 @@ def test_rows_hold_no_sender_id_and_only_redacted_unresolved_texts(migrated, tra
                      "el pasaje de bus a bolivia cuanto sale"]
 
 
+def test_rumours_complaints_and_suggestions_get_their_own_types(migrated, tracker):
+    sender = "wa-ffffffffffffffffffffffffffffffff"
+    tracker.session(sender)
+    tracker.turn(sender, "dicen q la vacuna trae un chip", "faq", faq="rumour_vaccine_microchip",
+                 utters=("utter_faq/rumour_vaccine_microchip",))
+    tracker.turn(sender, "👍", "rate_useful", actions=("action_rate_answer",))
+    tracker.turn(sender, "igual nadie me contesta en el albergue, pesimo", "complaint",
+                 actions=("action_handoff",))
+    tracker.turn(sender, "deberian poner info de cursos gratis", "suggestion")
+    feedback.ingest()
+    assert [(r.intent, r.feedback_type, r.topic, r.status) for r in rows()[-4:]] == [
+        ("faq", "rumour", "rumour_vaccine_microchip", "answered"),
+        ("rate_useful", None, None, "answered"),
+        ("complaint", "complaint", "rumour_vaccine_microchip", "handed_off"),
+        ("suggestion", "suggestion", "rumour_vaccine_microchip", "answered"),
+    ]
+
+
 @pytest.mark.parametrize("text", [
     "me pidieron dinero para la lista del bono",
     "dijeron que eran de la cruz roja y me cobraron",

@@ -103,3 +103,21 @@ def test_personal_cases(text):
 ])
 def test_general_questions_are_not_personal_cases(text):
     assert not intent_cues.is_personal_case(text)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("👍", "rate_useful"), ("👍🏽", "rate_useful"), (" 👍👍 ", "rate_useful"),
+    ("👎", "rate_not_useful"), ("👎🏿", "rate_not_useful"),
+    ("Me sirvió!!", "rate_useful"), ("no me sirvio", "rate_not_useful"),
+    ("NO ME AYUDÓ", "rate_not_useful"),
+])
+def test_a_message_that_only_rates_the_answer(text, intent):
+    assert intent_cues.rating(text) == intent
+
+
+@pytest.mark.parametrize("text", [
+    "👍👎", "👍 y donde queda el hospital?", "me sirvio pero tengo otra pregunta", "si", "no",
+    "gracias", "😀",
+])
+def test_anything_more_than_a_rating_is_left_to_the_model(text):
+    assert intent_cues.rating(text) is None

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from line import handoff, report
+from line import erasure, handoff, ratings, report, topics
 from line import settings as config
 from tests.line.trackers import seed
 
@@ -53,7 +53,18 @@ def test_the_html_embeds_the_charts_and_the_tables(built):
     assert "el pasaje de bus a bolivia cuanto sale" in html
     assert "[email]" in html and "maria@correo.pe" not in html
     assert "123456789" not in html and "me estan pegando" not in html
-    assert "Valoraciones por tema" in html and "aún no están construidos" in html
+    assert "Valoraciones por tema" in html
+
+
+def test_ratings_per_topic_and_erasures_are_in_the_report(built, tmp_path):
+    ratings.record("ana", "shelter", useful=False)
+    ratings.record("luis", "shelter", useful=True)
+    erasure.request("maria@rest")
+    html = (report.build(tmp_path / "again").folder / "index.html").read_text(encoding="utf-8")
+    title = topics.faq_titles()["shelter"]
+    row = re.search(rf"<td>{re.escape(title)} <small>\(shelter\)</small></td>(.*?)</tr>", html)
+    assert re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["1", "1", "50 %"]
+    assert "maria" not in html
 
 
 def test_waiting_times_come_from_the_tickets(built):

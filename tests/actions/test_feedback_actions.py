@@ -1,0 +1,96 @@
+"""Rating and erasure actions: asked once per session and topic, stored, kind on failure."""
+import asyncio
+import dataclasses
+
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions import feedback as feedback_actions
+from line import ratings
+from line.db import DirectoryUnavailable, session_scope
+from line.erasure import Erasure
+from tests.actions.conftest import make_tracker, run
+
+
+def answered(topic):
+    return {"event": "bot", "text": "...", "metadata": {"utter_action": f"utter_faq/{topic}"}}
+
+
+def test_the_first_answer_on_a_topic_asks_whether_it_helped(domain):
+    tracker = make_tracker("los albergues cobran?", "faq", events=[answered("shelter")])
+    messages, events = run(feedback_actions.ActionAskRating(), tracker, domain)
+    [message] = messages
+    assert message["response"] == "utter_ask_rating" and message["faq_topic"] == "shelter"
+    assert events == [{"event": "slot", "timestamp": None, "name": "rating_asked",
+                       "value": ["shelter"]}]
+
+
+def test_the_same_topic_is_not_asked_twice_in_a_session(domain):
+    tracker = make_tracker("y los albergues?", "faq", events=[answered("shelter")],
+                           slots={"rating_asked": ["shelter"]})
+    assert run(feedback_actions.ActionAskRating(), tracker, domain) == ([], [])
+
+
+def test_another_topic_is_asked_too(domain):
+    tracker = make_tracker("y la prueba?", "faq", events=[answered("covid_testing")],
+                           slots={"rating_asked": ["shelter"]})
+    _, events = run(feedback_actions.ActionAskRating(), tracker, domain)
+    assert events[0]["value"] == ["shelter", "covid_testing"]
+
+
+def test_the_rating_question_buttons_carry_the_topic(domain):
+    buttons = domain["responses"]["utter_ask_rating"][0]["buttons"]
+    assert [b["payload"].format(faq_topic="shelter") for b in buttons] == [
+        '/rate_useful{"faq_topic": "shelter"}', '/rate_not_useful{"faq_topic": "shelter"}']
+    assert all(len(b["title"]) <= 20 for b in buttons)  # WhatsApp reply button limit
+
+
+def test_a_thumbs_down_is_stored_for_the_topic_on_the_button(database, domain):
+    tracker = make_tracker('/rate_not_useful{"faq_topic": "shelter"}', "rate_not_useful",
+                           entities=[("faq_topic", "shelter")],
+                           events=[answered("covid_testing")])
+    assert run(feedback_actions.ActionRateAnswer(), tracker, domain) == ([], [])
+    assert ratings.per_topic() == [{"topic": "shelter", "useful": 0, "not_useful": 1,
+                                    "total": 1}]
+
+
+def test_a_typed_thumbs_up_rates_the_last_answer(database, domain):
+    tracker = make_tracker("👍", "rate_useful", events=[answered("covid_testing")])
+    run(feedback_actions.ActionRateAnswer(), tracker, domain)
+    assert ratings.per_topic()[0]["topic"] == "covid_testing"
+
+
+def test_a_rating_that_cannot_be_stored_does_not_break_the_turn(domain, monkeypatch):
+    def down(*args, **kwargs):
+        raise DirectoryUnavailable("database down")
+    monkeypatch.setattr(feedback_actions.ratings, "record", down)
+    tracker = make_tracker("👎", "rate_not_useful", events=[answered("shelter")])
+    assert run(feedback_actions.ActionRateAnswer(), tracker, domain) == ([], [])
+
+
+def test_erasing_confirms_and_schedules_the_sweep(database, domain, monkeypatch):
+    swept = []
+    monkeypatch.setattr(feedback_actions.erasure, "sweep", lambda: swept.append(True))
+    monkeypatch.setattr(feedback_actions, "settings", dataclasses.replace(
+        feedback_actions.settings, erasure_grace_seconds=0))
+
+    async def erase_and_wait():
+        dispatcher = CollectingDispatcher()
+        await feedback_actions.ActionEraseData().run(
+            dispatcher, make_tracker("si", "affirm", sender="wa-erase-me"), domain)
+        await asyncio.sleep(1.5)  # the sweep runs grace + 1 s later
+        return dispatcher.messages
+
+    messages = asyncio.run(erase_and_wait())
+    assert [m["response"] for m in messages] == ["utter_erase_done"]
+    assert swept == [True]
+    with session_scope() as session:
+        assert session.execute(select(Erasure.sender_id)).scalars().all() == ["wa-erase-me"]
+
+
+def test_an_erasure_that_cannot_be_stored_says_so(domain, monkeypatch):
+    def down(sender_id):
+        raise DirectoryUnavailable("database down")
+    monkeypatch.setattr(feedback_actions.erasure, "request", down)
+    messages, _ = run(feedback_actions.ActionEraseData(), make_tracker("si", "affirm"), domain)
+    assert [m["response"] for m in messages] == ["utter_erase_failed"]
