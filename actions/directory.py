@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import domain_text, latest_intent
+from actions.handoff import hand_over
 from line import categories, directory, places
 from line.settings import settings
 
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 ANSWER_INTENTS = {"inform", "find_service", "nlu_fallback", "out_of_scope"}
 # Intents that leave the form to the rules even when they name a place.
 PERSON_INTENTS = {"request_human", "personal_case", "emergency"}
+# Ticket reason when the line itself failed (docs/failures.md).
+TECHNICAL = "technical"
 
 
 def shared_location(tracker: Tracker) -> tuple[Optional[float], Optional[float]]:
@@ -72,11 +75,11 @@ async def show_results(dispatcher: CollectingDispatcher, tracker: Tracker,
         result = await asyncio.to_thread(
             directory.search, category, region, city=city, lat=latitude, lon=longitude,
             offset=offset, limit=settings.directory_page_size)
-    except directory.DirectoryUnavailable:
+    except directory.DirectoryUnavailable as exc:
+        # The person asked for help we cannot give now: a person searches for them.
         logger.exception("directory search failed")
         dispatcher.utter_message(response="utter_directory_unavailable")
-        dispatcher.utter_message(response="utter_offer_human")
-        return []
+        return await hand_over(dispatcher, tracker, TECHNICAL, note=f"[{TECHNICAL}] {exc}")
     if not result.services:
         if offset:
             dispatcher.utter_message(response="utter_services_no_more")

@@ -5,7 +5,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import directory as directory_actions
-from line import directory
+from line import directory, handoff, hours
 from tests.actions.conftest import make_tracker, run
 
 
@@ -80,13 +80,18 @@ def test_nothing_found_offers_a_person(sample_directory, domain, monkeypatch):
     assert responses(messages) == ["utter_services_none", "utter_offer_human"]
 
 
-def test_a_database_that_cannot_be_reached_gets_a_kind_message(domain, monkeypatch):
+def test_a_directory_that_cannot_be_reached_hands_the_person_over(database, domain, monkeypatch):
     def down(*args, **kwargs):
-        raise directory.DirectoryUnavailable("down")
+        raise directory.DirectoryUnavailable("database unavailable: connection refused")
     monkeypatch.setattr(directory_actions.directory, "search", down)
+    monkeypatch.setattr(hours, "is_open", lambda *a, **k: True)
     messages, events = search(domain, "shelter", "Lima")
-    assert responses(messages) == ["utter_directory_unavailable", "utter_offer_human"]
-    assert events == []
+    assert responses(messages) == ["utter_directory_unavailable", "utter_handoff_queued"]
+    assert [e["event"] for e in events] == ["pause"]
+    [ticket] = handoff.queue()
+    assert ticket["reason"] == "technical" and ticket["topic"] == "shelter"
+    notes = [m["text"] for m in handoff.ticket(ticket["id"])["messages"] if m["author"] == "note"]
+    assert notes == ["[technical] database unavailable: connection refused"]
 
 
 def test_an_unknown_place_is_said_kindly_and_asked_again(domain):

@@ -1,10 +1,13 @@
 """action_handoff: emergency number first, a stored ticket, a clear next step, a pause."""
+import dataclasses
 from datetime import datetime, timezone
 
 import pytest
 
 from actions import handoff as handoff_action
-from line import handoff, hours
+from line import handoff, hours, pending_tickets
+from line import settings as config
+from line.db import DirectoryUnavailable
 from tests.actions.conftest import make_tracker, run
 
 OPEN = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)     # Wednesday 10:00 in Lima
@@ -64,13 +67,37 @@ def test_out_of_hours_says_when_a_person_answers(database, domain, clock):
     assert handoff.queue()[0]["reason"] == "unresolved"
 
 
-def test_a_database_failure_is_told_kindly_and_does_not_pause(domain, monkeypatch, clock):
+def test_a_database_that_is_down_keeps_the_ticket_and_pauses(database, domain, clock,
+                                                             monkeypatch, tmp_path):
     clock(OPEN)
-    monkeypatch.setattr(handoff_action.handoff, "open_ticket",
-                        lambda *a, **k: (_ for _ in ()).throw(handoff_action.DirectoryUnavailable("down")))
-    messages, events = run(handoff_action.ActionHandoff(), make_tracker("persona", "request_human"), domain)
+    spool = tmp_path / "pending_tickets.jsonl"
+    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings,
+                                                                ticket_spool_file=spool))
+    monkeypatch.setattr(pending_tickets, "_keep_retrying", lambda: None)
+    monkeypatch.setattr(handoff, "open_ticket", down)
+    messages, events = run(handoff_action.ActionHandoff(), make_tracker("persona", "request_human"),
+                           domain)
+    assert responses(messages) == ["utter_handoff_kept"]
+    assert [e["event"] for e in events] == ["pause"]
+    assert '"sender_id": "tester"' in spool.read_text()
+
+
+def test_a_ticket_nothing_can_hold_is_told_kindly_and_does_not_pause(domain, clock, monkeypatch,
+                                                                     tmp_path):
+    clock(OPEN)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setattr(config, "settings", dataclasses.replace(
+        config.settings, ticket_spool_file=blocker / "pending_tickets.jsonl"))
+    monkeypatch.setattr(handoff, "open_ticket", down)
+    messages, events = run(handoff_action.ActionHandoff(), make_tracker("persona", "request_human"),
+                           domain)
     assert responses(messages) == ["utter_handoff_failed"]
     assert events == []
+
+
+def down(*args, **kwargs):
+    raise DirectoryUnavailable("database unavailable: connection refused")
 
 
 def test_the_ticket_keeps_the_last_messages_and_the_faq_topic(database, domain, clock):

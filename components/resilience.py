@@ -1,0 +1,120 @@
+"""A custom action that fails or is too slow hands the person to a person, kindly.
+
+Rasa 3.6 has no extension point for this. RemoteAction.run raises when the action
+server cannot be reached or answers with an error, MessageProcessor._run_action
+logs it and drops the action's events, and the person hears nothing
+(RasaHQ/rasa#2559); a slow action server holds the turn for Rasa's
+DEFAULT_REQUEST_TIMEOUT (5 minutes). Rasa's plugin hooks only see successful
+responses. So `install()` wraps RemoteAction.run, once per process: each call
+gets ACTION_TIMEOUT_SECONDS, and any failure except a deliberate rejection
+(ActionExecutionRejection, which forms rely on) becomes what action_handoff
+does, from inside Rasa: the emergency number first if the person is in danger,
+`utter_line_trouble` from the domain, a ticket (reason "technical", written with
+line.pending_tickets so a database outage does not lose it), any form stopped,
+and ConversationPaused, so an operator takes the conversation.
+
+A failed action_session_start is the exception: Rasa's own session start runs
+instead (no greeting), and the person's message decides whether a person is needed.
+
+Installed from components/line_nlu.py when the model's components are created:
+every Rasa process that serves the model does that before its first message,
+whatever channel is configured.
+
+A slow action server's call is cancelled, so its late answer is never shown;
+if it still writes a ticket, line.handoff adds to the open one of the person.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import lru_cache
+from typing import Any, Dict, List, Optional
+
+from rasa.core.actions.action import (ActionExecutionRejection, ActionSessionStart,
+                                      RemoteAction, create_bot_utterance)
+from rasa.core.nlg import NaturalLanguageGenerator, TemplatedNaturalLanguageGenerator
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME, REQUESTED_SLOT
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (ActiveLoop, BotUttered, ConversationPaused, Event,
+                                     SlotSet, UserUttered)
+
+from components.line_nlu import DANGER_KEY, EMERGENCY_INTENT
+from line import pending_tickets
+from line import settings as config
+
+logger = logging.getLogger(__name__)
+
+TROUBLE = "utter_line_trouble"
+NOT_KEPT = "utter_handoff_failed"
+REASON = "technical"
+_remote_run = RemoteAction.run
+
+
+def install() -> None:
+    """Idempotent: the original run is kept at import, the wrapper set each time."""
+    RemoteAction.run = _run_or_hand_over
+
+
+async def _run_or_hand_over(self: RemoteAction, output_channel, nlg, tracker,
+                            domain: Domain) -> List[Event]:
+    timeout = config.settings.action_timeout_seconds
+    try:
+        return await asyncio.wait_for(_remote_run(self, output_channel, nlg, tracker, domain),
+                                      timeout)
+    except ActionExecutionRejection:
+        raise
+    except asyncio.TimeoutError:
+        failure = f"{self.name()} took more than {timeout:g} s"
+    except Exception as exc:  # whatever it was, the person must not be left in silence
+        failure = f"{self.name()} failed: {exc}"
+    logger.error("custom action %s (conversation %s): a person takes over",
+                 failure, tracker.sender_id)
+    if self.name() == ACTION_SESSION_START_NAME:
+        return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
+    return await _hand_over(output_channel, nlg, tracker, domain, failure)
+
+
+async def _hand_over(output_channel, nlg, tracker, domain: Domain,
+                     failure: str) -> List[Event]:
+    latest = tracker.latest_message
+    emergency = latest.intent.get("name") == EMERGENCY_INTENT
+    danger = latest.parse_data.get(DANGER_KEY) if emergency else None
+    responses = [TROUBLE]
+    if emergency:
+        kind = f"utter_emergency_{danger}"
+        responses.insert(0, kind if kind in domain.responses else "utter_emergency_general")
+    context = [("user" if isinstance(e, UserUttered) else "bot", e.text)
+               for e in tracker.events if isinstance(e, (UserUttered, BotUttered)) and e.text]
+    try:
+        await asyncio.to_thread(
+            pending_tickets.open_or_keep, tracker.sender_id,
+            "emergency" if emergency else REASON,
+            channel=tracker.get_latest_input_channel() or "rest", danger=danger,
+            topic=tracker.get_slot("service_category"), region=tracker.get_slot("region"),
+            messages=context[-config.settings.handoff_context_messages:]
+            + [("note", f"[{REASON}] {failure}")])
+        paused: List[Event] = [ConversationPaused()]
+    except OSError:
+        logger.exception("NO TICKET for %s after %s: neither the database nor the spool "
+                         "took it; the person is asked to write again", tracker.sender_id, failure)
+        responses[-1], paused = NOT_KEPT, []
+    said = [await _utterance(name, output_channel, nlg, tracker) for name in responses]
+    stop_form = [SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
+    return [message for message in said if message] + stop_form + paused
+
+
+async def _utterance(name: str, output_channel, nlg: NaturalLanguageGenerator,
+                     tracker) -> Optional[BotUttered]:
+    """The response from the model's domain, else from domain.yml, so a model trained
+    before the response existed still says it."""
+    for generator in (nlg, TemplatedNaturalLanguageGenerator(_file_responses())):
+        draft = await generator.generate(name, tracker, output_channel.name())
+        if draft:
+            return create_bot_utterance({**draft, "utter_action": name})
+    logger.error("no response %s in the model nor in %s", name, config.settings.domain_file)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _file_responses() -> Dict[str, List[Dict[str, Any]]]:
+    return Domain.load(str(config.settings.domain_file)).responses

@@ -1,0 +1,115 @@
+"""Handoff tickets that survive a database outage.
+
+Tickets live in the line's database, the same one as the directory, so when it
+is down the ticket of a person who needs someone cannot be written. Rather than
+lose it, `open_or_keep` appends it to a spool file (LINE_TICKET_SPOOL) and a
+background thread writes the spooled tickets, oldest first, as soon as the
+database answers again. The spool is per host: a process on another machine
+does not see it. A file lock lets Rasa and the action server of one host share it.
+A replayed ticket is dated when it is written, not when the person asked.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from contextlib import contextmanager
+from typing import IO, Iterator, Optional
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from line import handoff
+from line import settings as config
+from line.db import DirectoryUnavailable
+
+logger = logging.getLogger(__name__)
+DATABASE_ERRORS = (DirectoryUnavailable, SQLAlchemyError)
+
+_retrier_lock = threading.Lock()
+_retrier: Optional[threading.Thread] = None
+
+
+def open_or_keep(sender_id: str, reason: str, **details) -> Optional[handoff.Receipt]:
+    """The stored ticket (see handoff.open_ticket), or None when the database is down
+    and the ticket was kept in the spool. Raises OSError only if the spool cannot be
+    written either: then nothing holds the ticket and the caller must say so."""
+    if _spooled():
+        _keep_retrying()  # left over from before a restart
+    try:
+        return handoff.open_ticket(sender_id, reason, **details)
+    except DATABASE_ERRORS as exc:
+        logger.error("TICKET NOT IN THE DATABASE for %s (%s): kept in %s until it answers",
+                     sender_id, exc, config.settings.ticket_spool_file)
+    with _spool() as spool:
+        spool.write(json.dumps({"sender_id": sender_id, "reason": reason, **details},
+                               ensure_ascii=False) + "\n")
+        spool.flush()
+        os.fsync(spool.fileno())
+    _keep_retrying()
+    return None
+
+
+def retry() -> int:
+    """Write spooled tickets in order until the database fails; how many are left.
+    A person's second spooled handoff adds to their first ticket, as it would have."""
+    if not _spooled():
+        return 0
+    with _spool() as spool:
+        spool.seek(0)
+        entries = [line for line in spool.read().splitlines() if line.strip()]
+        written = 0
+        try:
+            for line in entries:
+                entry = json.loads(line)
+                handoff.open_ticket(entry.pop("sender_id"), entry.pop("reason"), **entry)
+                written += 1
+        except DATABASE_ERRORS as exc:
+            logger.error("%d kept ticket(s) still waiting for the database: %s",
+                         len(entries) - written, exc)
+        finally:
+            spool.truncate(0)  # append mode: the rest is written from the start
+            spool.write("".join(line + "\n" for line in entries[written:]))
+            spool.flush()
+            os.fsync(spool.fileno())
+    if written:
+        logger.warning("%d kept ticket(s) written to the database", written)
+    return len(entries) - written
+
+
+def _spooled() -> bool:
+    path = config.settings.ticket_spool_file
+    return path.exists() and path.stat().st_size > 0
+
+
+@contextmanager
+def _spool() -> Iterator[IO[str]]:
+    """The spool file, locked against the other processes of this host."""
+    path = config.settings.ticket_spool_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as spool:
+        fcntl.flock(spool, fcntl.LOCK_EX)
+        yield spool
+
+
+def _keep_retrying() -> None:
+    """One daemon thread per process while anything is spooled."""
+    global _retrier
+    with _retrier_lock:
+        if _retrier is None:
+            _retrier = threading.Thread(target=_retry_until_empty, name="ticket-spool",
+                                        daemon=True)
+            _retrier.start()
+
+
+def _retry_until_empty() -> None:
+    global _retrier
+    while True:
+        time.sleep(config.settings.ticket_retry_seconds)
+        retry()
+        with _retrier_lock:  # checked under the lock, so a ticket spooled now is seen
+            if not _spooled():
+                _retrier = None
+                return
