@@ -2,7 +2,9 @@
 
 Meta retries a webhook that is not answered quickly, so a signed request is
 acknowledged at once and its messages are handled afterwards, one person at a
-time and in order. Rasa only ever sees a keyed pseudonym of the phone number
+time and in order. Each message is stored in the inbox (line/whatsapp_store.py)
+before the 200 and marked done after its turn, so one whose Rasa instance dies
+mid-turn is handled again by any instance (docs/failures.md). Rasa only ever sees a keyed pseudonym of the phone number
 (line/privacy.py); the number itself stays in `whatsapp_contacts`. The Cloud
 API itself (limits, retries, the 24-hour rule) lives in line/whatsapp_cloud.py.
 """
@@ -15,6 +17,8 @@ import json
 import logging
 import re
 from contextlib import asynccontextmanager
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -27,7 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from line import handoff, outbound, privacy, whatsapp_store
+from line import handoff, outbound, pending_tickets, privacy, whatsapp_store
 from line import settings as config
 from line.db import DirectoryUnavailable
 from line.whatsapp_cloud import (GraphClient, Inbound, WhatsAppOutbound, button_messages,
@@ -39,11 +43,14 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 # Domain responses this channel sends itself, outside a Rasa turn.
 PLEASE_WRITE = "utter_please_write"
 LIST_BUTTON = "utter_whatsapp_list_button"
+TROUBLE = "utter_line_trouble"
 # What a location pin becomes for Rasa; the coordinates travel in the metadata.
 SHARE_LOCATION = "/share_location"
 NUMBER_REPLY = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 STORE_ERRORS = (DirectoryUnavailable, SQLAlchemyError, redis.RedisError)
 SHUTDOWN_GRACE_SECONDS = 10
+# A message whose turn failed this often goes to a person instead (docs/failures.md).
+MAX_ATTEMPTS = 3
 
 
 class WhatsAppOutput(OutputChannel):
@@ -124,10 +131,13 @@ class WhatsAppInput(InputChannel):
                            "WHATSAPP_PHONE_NUMBER_ID (docs/whatsapp.md)")
         self.client = GraphClient.from_settings()
         self.sender = WhatsAppOutbound(self.client)
-        texts = _domain_texts(s.domain_file, (PLEASE_WRITE, LIST_BUTTON))
+        texts = _domain_texts(s.domain_file, (PLEASE_WRITE, LIST_BUTTON, TROUBLE))
         self.please_write, self.list_label = texts[PLEASE_WRITE], texts[LIST_BUTTON]
+        self.trouble = texts[TROUBLE]
         self._locks = _SenderLocks()
         self._tasks: set = set()
+        self._in_flight: set = set()  # inbox ids being handled by this process
+        self._replayer: Optional[asyncio.Task] = None
         outbound.register(self.name(), self.sender)
 
     def get_output_channel(self) -> OutputChannel:
@@ -169,12 +179,22 @@ class WhatsAppInput(InputChannel):
                                len(body))
                 return response.text("bad request", status=400)
             for message in parse_webhook(payload, self.phone_number_id):
-                self._spawn(self._handle(message, on_new_message))
+                sender_id = privacy.pseudonym(message.sender)
+                accepted, inbox_id = await self._accept(message, sender_id)
+                if accepted:
+                    self._spawn(self._handle(sender_id, message, inbox_id, on_new_message))
             return response.text("ok")
+
+        @webhook.listener("after_server_start")
+        async def start_replaying(*_: Any) -> None:
+            self._replayer = asyncio.get_running_loop().create_task(
+                self._replay(on_new_message))
 
         @webhook.listener("before_server_stop")
         async def finish_pending(*_: Any) -> None:
-            """Messages already acknowledged to Meta would be lost on a restart."""
+            """Let turns in progress end; any cut short stay in the inbox."""
+            if self._replayer:
+                self._replayer.cancel()
             if self._tasks:
                 await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE_SECONDS)
 
@@ -196,30 +216,110 @@ class WhatsAppInput(InputChannel):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, message: Inbound,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """After the 200: drop redeliveries, remember the person, then answer."""
-        sender_id = privacy.pseudonym(message.sender)
-        async with self._locks.hold(sender_id):
+    async def _accept(self, message: Inbound, sender_id: str) -> tuple[bool, Optional[int]]:
+        """Before the 200, one small transaction: the contact and the inbox row (a few
+        milliseconds). (False, None) for a copy of a message already in the inbox;
+        (True, None) when the database is down: handled, but not safe from a crash."""
+        fields = {key: value for key, value in asdict(message).items()
+                  if key not in ("message_id", "sender")}
+        fields["sent_at"] = message.sent_at.isoformat()
+        try:
+            inbox_id = await asyncio.to_thread(
+                whatsapp_store.accept, sender_id, privacy.normalize(message.sender),
+                message.message_id, message.sent_at, fields)
+        except STORE_ERRORS as exc:
+            logger.error("whatsapp message of %s not stored before the 200: %s", sender_id,
+                         type(exc).__name__)
+            return True, None
+        if inbox_id is None:
+            logger.info("whatsapp redelivery from %s dropped", sender_id)
+        return inbox_id is not None, inbox_id
+
+    async def _handle(self, sender_id: str, message: Inbound, inbox_id: Optional[int],
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      attempt: int = 1) -> None:
+        """After the 200: drop redeliveries, then answer, then mark the message done.
+        A turn that raises stays in the inbox and is tried again (`_replay`)."""
+        if inbox_id is not None:
+            self._in_flight.add(inbox_id)
+        try:
+            async with self._locks.hold(sender_id):
+                if attempt == 1:
+                    if not await self._first_delivery(message, sender_id):
+                        await self._finish(inbox_id)
+                        return
+                    self._spawn(asyncio.to_thread(self.client.mark_read, message.message_id))
+                if attempt > MAX_ATTEMPTS:
+                    await self._give_up(sender_id, message)
+                else:
+                    try:
+                        await self._dispatch(message, sender_id, on_new_message)
+                    except Exception:
+                        logger.exception("whatsapp message from %s could not be handled "
+                                         "(attempt %d)%s", sender_id, attempt,
+                                         "" if inbox_id is None else "; it will be tried again")
+                        return
+                await self._finish(inbox_id)
+        finally:
+            self._in_flight.discard(inbox_id)
+
+    @staticmethod
+    async def _first_delivery(message: Inbound, sender_id: str) -> bool:
+        try:
+            if await asyncio.to_thread(whatsapp_store.first_delivery, message.message_id):
+                return True
+            logger.info("whatsapp redelivery from %s dropped", sender_id)
+            return False
+        except STORE_ERRORS as exc:
+            # Better a rare double answer than a message nobody answers.
+            logger.error("whatsapp de-duplication unavailable: %s", type(exc).__name__)
+            return True
+
+    @staticmethod
+    async def _finish(inbox_id: Optional[int]) -> None:
+        if inbox_id is None:
+            return
+        try:
+            await asyncio.to_thread(whatsapp_store.finish, inbox_id)
+        except STORE_ERRORS as exc:
+            logger.error("whatsapp inbox message %d not marked done (it may be answered "
+                         "twice): %s", inbox_id, type(exc).__name__)
+
+    async def _replay(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """At start and then every WHATSAPP_REPLAY_SECONDS: messages whose instance died
+        mid-turn (or whose turn failed) are handled again, oldest first, one person at
+        a time. The lease in the inbox keeps two instances from taking the same one."""
+        every = config.settings.whatsapp_replay_seconds
+        while True:
             try:
-                if not await asyncio.to_thread(whatsapp_store.first_delivery,
-                                               message.message_id):
-                    logger.info("whatsapp redelivery from %s dropped", sender_id)
-                    return
+                stale = await asyncio.to_thread(whatsapp_store.take_stale,
+                                                timedelta(seconds=every), set(self._in_flight))
             except STORE_ERRORS as exc:
-                # Better a rare double answer than a message nobody answers.
-                logger.error("whatsapp de-duplication unavailable: %s", type(exc).__name__)
-            try:
-                await asyncio.to_thread(whatsapp_store.record_inbound, sender_id,
-                                        privacy.normalize(message.sender), message.sent_at)
-            except STORE_ERRORS as exc:
-                logger.error("whatsapp contact of %s not stored: %s", sender_id,
-                             type(exc).__name__)
-            self._spawn(asyncio.to_thread(self.client.mark_read, message.message_id))
-            try:
-                await self._dispatch(message, sender_id, on_new_message)
-            except Exception:
-                logger.exception("whatsapp message from %s could not be handled", sender_id)
+                logger.error("whatsapp inbox unavailable for replay: %s", type(exc).__name__)
+                stale = []
+            for pending in stale:
+                logger.warning("whatsapp message of %s handled again (attempt %d)",
+                               pending.pseudonym, pending.attempts)
+                fields = {**pending.message,
+                          "sent_at": datetime.fromisoformat(pending.message["sent_at"])}
+                self._spawn(self._handle(pending.pseudonym,
+                                         Inbound(message_id="", sender="", **fields),
+                                         pending.id, on_new_message, pending.attempts))
+            await asyncio.sleep(every)
+
+    async def _give_up(self, sender_id: str, message: Inbound) -> None:
+        """A turn that keeps failing: the person is told and a person takes over."""
+        logger.error("whatsapp message of %s failed %d times: a person takes over",
+                     sender_id, MAX_ATTEMPTS)
+        try:
+            await asyncio.to_thread(
+                pending_tickets.open_or_keep, sender_id, "technical", channel=self.name(),
+                messages=[("user", message.text or f"[{message.type}]"),
+                          ("note", f"[technical] not handled after {MAX_ATTEMPTS} attempts")])
+        except OSError:
+            logger.exception("NO TICKET for %s: neither the database nor the spool took it",
+                             sender_id)
+        await self.get_output_channel().send_text_message(sender_id, self.trouble)
 
     async def _dispatch(self, message: Inbound, sender_id: str,
                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:

@@ -7,6 +7,10 @@
   Redis when REDIS_URL is set, else in the database. Both are shared by every
   instance, and ids are stored only as keyed digests (they embed the number).
 - The options last offered to a person, so "2" can stand for the second one.
+- The inbox: every message is stored before Meta gets its 200 and marked done
+  once its turn is over, so a message whose Rasa instance died mid-turn is
+  handled again (docs/failures.md). Its text is cleared when done; the row stays
+  as long as seen ids, so a late copy of the message is never taken again.
 """
 from __future__ import annotations
 
@@ -16,10 +20,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import Collection, Optional, Sequence
 
 import redis
-from sqlalchemy import Column, DateTime, String, Text, delete, select
+from sqlalchemy import Column, DateTime, Integer, String, Text, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -57,6 +61,31 @@ class WhatsAppOptions(Base):
     created_at = Column(DateTime, nullable=False, index=True)
 
 
+class WhatsAppInbox(Base):
+    __tablename__ = "whatsapp_inbox"
+
+    id = Column(Integer, primary_key=True)  # arrival order
+    key = Column(String(64), nullable=False, unique=True)  # privacy.message_key
+    pseudonym = Column(String(64), nullable=False)
+    # JSON of what handling needs (kind, type, text, coordinates, sent_at): never the
+    # number or the message id. Cleared once handled.
+    message = Column(Text, nullable=True)
+    # When an instance last took the message: a lease, renewed by each new attempt.
+    claimed_at = Column(DateTime, nullable=False, index=True)
+    attempts = Column(Integer, nullable=False, default=1)
+    done_at = Column(DateTime, nullable=True, index=True)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An inbox message to handle again."""
+
+    id: int
+    pseudonym: str
+    message: dict
+    attempts: int
+
+
 @dataclass(frozen=True)
 class Contact:
     phone: str
@@ -79,9 +108,64 @@ def record_inbound(pseudonym: str, phone: str, at: datetime) -> None:
     """Remember where to reply and when the person wrote; a late redelivery of an
     older message never moves the window back."""
     with session_scope() as session:
-        _upsert(session, WhatsAppContact,
-                {"pseudonym": pseudonym, "phone": phone, "last_inbound_at": at}, "pseudonym",
-                where=lambda new: WhatsAppContact.last_inbound_at < new.last_inbound_at)
+        _remember(session, pseudonym, phone, at)
+
+
+def _remember(session, pseudonym: str, phone: str, at: datetime) -> None:
+    _upsert(session, WhatsAppContact,
+            {"pseudonym": pseudonym, "phone": phone, "last_inbound_at": at}, "pseudonym",
+            where=lambda new: WhatsAppContact.last_inbound_at < new.last_inbound_at)
+
+
+def accept(pseudonym: str, phone: str, message_id: str, sent_at: datetime,
+           message: dict) -> Optional[int]:
+    """Before the 200: remember the person (see record_inbound) and store the message,
+    in one transaction. Its inbox id, or None if this message id was already taken."""
+    try:
+        with session_scope() as session:
+            _remember(session, pseudonym, phone, sent_at)
+            row = WhatsAppInbox(key=privacy.message_key(message_id), pseudonym=pseudonym,
+                                message=json.dumps(message, ensure_ascii=False),
+                                claimed_at=utc_now(), attempts=1)
+            session.add(row)
+            session.flush()
+            return row.id
+    except IntegrityError:
+        return None
+
+
+def finish(inbox_id: int) -> None:
+    """The turn is over: never handle it again, and forget its text."""
+    with session_scope() as session:
+        session.execute(update(WhatsAppInbox).where(WhatsAppInbox.id == inbox_id)
+                        .values(done_at=utc_now(), message=None)
+                        .execution_options(synchronize_session=False))
+
+
+def take_stale(older_than: timedelta, skip: Collection[int] = ()) -> list[Pending]:
+    """Messages nobody finished within `older_than` of being taken, oldest first, each
+    taken again by one instance only: the conditional UPDATE renews the lease."""
+    now = utc_now()
+    taken = []
+    with session_scope() as session:
+        rows = session.execute(
+            select(WhatsAppInbox.id, WhatsAppInbox.pseudonym, WhatsAppInbox.message,
+                   WhatsAppInbox.claimed_at, WhatsAppInbox.attempts)
+            .where(WhatsAppInbox.done_at.is_(None), WhatsAppInbox.claimed_at < now - older_than)
+            .order_by(WhatsAppInbox.id)).all()
+        for row in rows:
+            if row.id in skip:
+                continue
+            won = session.execute(
+                update(WhatsAppInbox)
+                .where(WhatsAppInbox.id == row.id, WhatsAppInbox.done_at.is_(None),
+                       WhatsAppInbox.claimed_at == row.claimed_at)
+                .values(claimed_at=now, attempts=row.attempts + 1)
+                .execution_options(synchronize_session=False)).rowcount == 1
+            if won:
+                taken.append(Pending(row.id, row.pseudonym, json.loads(row.message),
+                                     row.attempts + 1))
+    return taken
 
 
 def contact(pseudonym: str) -> Optional[Contact]:
@@ -118,7 +202,8 @@ _last_purge: Optional[float] = None  # monotonic time of the last purge in this 
 
 
 def _purge_now_and_then(ttl: timedelta) -> None:
-    """Expired ids and options are deleted about once an hour per process, on the way."""
+    """Expired ids, options and handled inbox rows are deleted about once an hour per
+    process, on the way."""
     global _last_purge
     with _purge_lock:
         if _last_purge is not None and time.monotonic() - _last_purge < PURGE_EVERY_SECONDS:
@@ -130,6 +215,8 @@ def _purge_now_and_then(ttl: timedelta) -> None:
                         .where(WhatsAppSeenMessage.seen_at < utc_now() - ttl))
         session.execute(delete(WhatsAppOptions)
                         .where(WhatsAppOptions.created_at < utc_now() - options_ttl))
+        session.execute(delete(WhatsAppInbox)
+                        .where(WhatsAppInbox.done_at < utc_now() - ttl))
 
 
 def remember_options(pseudonym: str, payloads: Sequence[str]) -> None:
