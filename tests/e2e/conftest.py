@@ -41,6 +41,37 @@ def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"{url} did not start in {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
 
 
+def start(name: str, args: list, health: str, env: dict, work: Path) -> subprocess.Popen:
+    """`rasa <args>` from the project root, logging to work/<name>.log, once `health` answers."""
+    log = work / f"{name}.log"
+    process = subprocess.Popen([str(RASA), *args], cwd=ROOT, env=env,
+                               stdout=log.open("a"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(health, process, log)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def actions_args(port: int) -> list:
+    return ["run", "actions", "--actions", "actions", "--port", str(port)]
+
+
+def rasa_args(port: int, endpoints: Path) -> list:
+    return ["run", "--enable-api", "--port", str(port), "--model", str(MODEL),
+            "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
+
+
 @pytest.fixture(scope="session")
 def rasa_server(tmp_path_factory):
     if not MODEL.exists():
@@ -62,28 +93,15 @@ def rasa_server(tmp_path_factory):
                    check=True, capture_output=True)
     processes = []
     try:
-        for name, args, health in (
-            ("actions", ["run", "actions", "--actions", "actions", "--port", str(actions_port)],
-             f"http://127.0.0.1:{actions_port}/health"),
-            ("rasa", ["run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
-                      "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
-             f"http://127.0.0.1:{rasa_port}/status"),
-        ):
-            log = work / f"{name}.log"
-            process = subprocess.Popen([str(RASA), *args], cwd=ROOT, env=env,
-                                       stdout=log.open("w"), stderr=subprocess.STDOUT)
-            processes.append(process)
-            wait_for(health, process, log)
+        processes.append(start("actions", actions_args(actions_port),
+                               f"http://127.0.0.1:{actions_port}/health", env, work))
+        processes.append(start("rasa", rasa_args(rasa_port, endpoints),
+                               f"http://127.0.0.1:{rasa_port}/status", env, work))
         yield SimpleNamespace(url=f"http://127.0.0.1:{rasa_port}", db_url=db_url,
                               tracker_db_url=f"sqlite:///{tracker_db}")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for process in reversed(processes):
+            stop(process)
 
 
 class Conversation:

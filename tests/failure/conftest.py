@@ -1,0 +1,148 @@
+"""Helpers for the failure tests: the real servers from tests/e2e, plus small real
+network pieces to break them with (docs/failures.md)."""
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.conftest import MODEL
+
+
+@pytest.fixture(scope="module")
+def model():
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL}: run `make train` first")
+    return MODEL
+
+
+def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
+    """Like endpoints.yml: actions on a local port, conversations in a SQLite file."""
+    path.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+                    f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tracker_db}"\n')
+    return path
+
+
+class ActionGate:
+    """What Rasa sees as its action server, on `port`: nothing (down), or a real HTTP
+    server that waits `delay` seconds and then passes each call to the real action
+    server at `target` (slow), or passes it at once (up; calls still waiting go on
+    at once too). Late answers to a caller that gave up are dropped; `received` and
+    `forwarded` list the actions that reached the gate and the real server."""
+
+    def __init__(self, port: int, target: str):
+        self.port, self.target, self.delay = port, target, 0.0
+        self.server, self.received, self.forwarded = None, [], []
+
+    def down(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def slow(self, delay: float) -> None:
+        self.delay = delay
+        self._listen()
+
+    def up(self) -> None:
+        self.slow(0.0)
+
+    def _listen(self) -> None:
+        if self.server:
+            return
+        gate = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                name = json.loads(body).get("next_action")
+                gate.received.append(name)
+                began = time.monotonic()
+                while time.monotonic() - began < gate.delay:  # up() ends the wait
+                    time.sleep(0.05)
+                try:
+                    answer = requests.post(gate.target, data=body, timeout=60,
+                                           headers={"Content-Type": "application/json"})
+                    status, content = answer.status_code, answer.content
+                    gate.forwarded.append(name)
+                except requests.RequestException:
+                    status, content = 502, b"{}"
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+class TcpProxy:
+    """A TCP forwarder on a local port to `target` (PostgreSQL). close() refuses new
+    connections and cuts open ones, as a database that went away; open() again."""
+
+    def __init__(self, port: int, target: tuple):
+        self.port, self.target = port, target
+        self.listener, self.connections = None, []
+        self.lock = threading.Lock()
+
+    def open(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); close() alone does not
+        self.listener.close()
+        with self.lock:
+            for connection in self.connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                connection.close()
+            self.connections = []
+
+    def _accept(self, listener) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def bot_texts(reply: list) -> list:
+    return [message.get("text") for message in reply]
