@@ -80,7 +80,7 @@ class Settings:
     ticket_retry_seconds: float = field(default_factory=lambda: _float("LINE_TICKET_RETRY", 30.0))
     # Rasa's production stores (stores/, docs/failures.md). How long a tracker store call
     # retries PostgreSQL before the turn goes on without it, kept in the journal file
-    # (shared by the Rasa instances of one host) until PostgreSQL takes it.
+    # (shared by the Rasa instances of one host) and offered to PostgreSQL this often.
     tracker_store_retry_seconds: float = field(default_factory=lambda: _float(
         "TRACKER_STORE_RETRY_SECONDS", 5.0))
     tracker_journal: Path = field(default_factory=lambda: Path(_env(

@@ -129,3 +129,13 @@ def test_make_run_production_has_a_default_for_every_endpoint_variable():
     makefile = (ROOT / "Makefile").read_text()
     defaults = set(re.findall(r"^run-production: export (\w+) \?=", makefile, re.M))
     assert endpoint_variables() <= defaults
+
+
+def test_both_rasa_instances_share_the_tracker_journal():
+    """Turns journaled while PostgreSQL was down go back in the order they happened only
+    if both instances write one file (stores/journal.py): a named volume at its path."""
+    from line.settings import PROJECT_ROOT, Settings
+    journal = "/app/" + str(Settings().tracker_journal.relative_to(PROJECT_ROOT))
+    for service in ("rasa1", "rasa2"):
+        assert any(journal.startswith(target + "/") and source in COMPOSE["volumes"]
+                   for source, target, *_ in (v.split(":") for v in SERVICES[service]["volumes"]))

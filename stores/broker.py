@@ -1,0 +1,83 @@
+"""Rasa's RabbitMQ event broker, made so RabbitMQ being down never stops the line.
+
+Rasa's own, when RabbitMQ is unreachable at start, tries 20 times 5 s and then fails
+the start of Rasa; and until it has connected it drops every event without a word
+(`_publish` returns when there is no exchange). When the connection drops mid-run,
+aio-pika reconnects by itself and Rasa keeps the events that failed in memory and
+publishes them again on reconnection; that part is kept.
+
+Here the first connection is tried once; if RabbitMQ is down Rasa starts anyway and
+this keeps trying every BROKER_RETRY_SECONDS in the background. Every event that
+cannot be published yet waits in memory (at most BROKER_BUFFER_EVENTS; beyond that the
+oldest are dropped and logged) and goes out, oldest first, once RabbitMQ takes events
+again. Delivery is at least once: an event whose confirmation was cut off is sent
+again. Events waiting in memory are lost if Rasa stops before RabbitMQ is back; the
+tracker store has them all (docs/failures.md).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any, Dict, Optional, Text
+
+from rasa.core.brokers.pika import PikaEventBroker
+
+from line import settings as config
+from stores.retry import reason
+
+logger = logging.getLogger(__name__)
+
+
+class BufferedPikaEventBroker(PikaEventBroker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # One attempt per connect: the retrying is done here, in the background.
+        kwargs.update(connection_attempts=1, retry_delay_in_seconds=0)
+        super().__init__(*args, **kwargs)
+        self._unpublished_events = deque(maxlen=config.settings.broker_buffer_events)
+        self._connecting: Optional[asyncio.Task] = None
+
+    async def connect(self) -> None:
+        try:
+            await super().connect()
+        except Exception as exc:
+            logger.error("RabbitMQ unreachable at %s:%s (%s): Rasa starts without it, "
+                         "events wait in memory", self.host, self.port, reason(exc))
+            self._connecting = self._loop.create_task(self._connect_until_up())
+
+    async def _connect_until_up(self) -> None:
+        while True:
+            await asyncio.sleep(config.settings.broker_retry_seconds)
+            try:
+                await super().connect()
+            except Exception:
+                continue
+            logger.warning("RabbitMQ reachable: publishing %d events kept meanwhile",
+                           len(self._unpublished_events))
+            self._publish_unpublished_messages()
+            return
+
+    async def _publish(self, event: Dict[Text, Any],
+                       headers: Optional[Dict[Text, Text]] = None) -> None:
+        if self._exchange is not None:
+            try:
+                await self._exchange.publish(self._message(event, headers), "")
+            except Exception as exc:
+                logger.debug("event kept for RabbitMQ: %s", reason(exc))
+            else:
+                # Events kept while RabbitMQ was away go out at the latest now, even if
+                # the reconnection callback came before the channel was back.
+                self._publish_unpublished_messages()
+                return
+        if len(self._unpublished_events) == self._unpublished_events.maxlen:
+            logger.error("%d events wait for RabbitMQ: the oldest is dropped",
+                         len(self._unpublished_events))
+        self._unpublished_events.append(event)
+
+    async def close(self) -> None:
+        if self._connecting:
+            self._connecting.cancel()
+        if self._unpublished_events:
+            logger.error("%d events never reached RabbitMQ (the tracker store has them)",
+                         len(self._unpublished_events))
+        await super().close()
