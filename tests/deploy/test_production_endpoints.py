@@ -3,6 +3,7 @@ its own loader and builds the stores and the broker with its own factories, so a
 wrong key or an unexpanded ${VAR} fails here and not at the first message. Each
 test skips, saying why, when its service is not reachable on this machine."""
 import asyncio
+import dataclasses
 import json
 import socket
 import uuid
@@ -19,6 +20,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from line import settings as config
 from tests.line.conftest import postgres_url  # noqa: F401 (fixture)
 
 ENDPOINTS = Path(__file__).resolve().parents[2] / "endpoints.production.yml"
@@ -34,9 +36,12 @@ def require(service: str, address: tuple) -> None:
 
 
 @pytest.fixture
-def environment(monkeypatch):
+def environment(monkeypatch, tmp_path):
     """What make run-production exports, pointed at this test's own names; the tracker
-    store URL is added by the PostgreSQL test, which alone needs a database."""
+    store URL is added by the PostgreSQL test, which alone needs a database. The tracker
+    store's journal (stores/journal.py) is the test's own, not the project's var/."""
+    monkeypatch.setattr(config, "settings", dataclasses.replace(
+        config.settings, tracker_journal=tmp_path / "journal" / "tracker.db"))
     queue = f"line_test_{uuid.uuid4().hex[:8]}"
     values = {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
               "TRACKER_DB_URL": "postgresql://unused@127.0.0.1:5432/unused",

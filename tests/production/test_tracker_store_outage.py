@@ -139,6 +139,21 @@ def test_a_new_conversation_while_postgresql_is_down_is_stored_later(
     assert user_texts(stored_events(tracker_db.direct, sender)) == ["hola, soy nueva"]
 
 
+def test_rasa_starts_while_postgresql_is_down(new_store, proxies, tracker_db):
+    proxies.postgres.down()
+    store = new_store()                  # Rasa's constructor logs and goes on
+    sender = f"pg-{uuid.uuid4().hex[:10]}"
+
+    async def conversation():
+        tracker = await store.retrieve(sender)
+        await store.save(turn(tracker, "hola"))
+        proxies.postgres.up()
+        return await store.retrieve(sender)
+
+    assert asyncio.run(conversation()).latest_message.text == "hola"
+    assert user_texts(stored_events(tracker_db.direct, sender)) == ["hola"]
+
+
 def test_a_journal_entry_already_written_is_not_written_twice(new_store, tracker_db):
     """A crash between PostgreSQL's commit and the journal's removal."""
     store = new_store()
