@@ -88,11 +88,12 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
             stored = await self.database.run(self._write, sender_id, events, stored)
         except DOWN as exc:
             new = [event.as_dict() for event in events[stored or 0:]]
-            self.journal.append(sender_id, new, appended=stored is not None)
-            logger.error("conversation %s: %d events kept in the journal (%d turns waiting), "
-                         "PostgreSQL unavailable: %s", sender_id, len(new), len(self.journal),
-                         reason(exc))
-            self._keep_flushing()
+            if new:
+                self.journal.append(sender_id, new, appended=stored is not None)
+                logger.error("conversation %s: %d events kept in the journal (%d turns "
+                             "waiting), PostgreSQL unavailable: %s", sender_id, len(new),
+                             len(self.journal), reason(exc))
+                self._keep_flushing()
             stored = stored or 0
         if self.event_broker:
             await self._stream_new_events(self.event_broker, events[stored:], sender_id)
