@@ -4,9 +4,10 @@ Meta retries a webhook that is not answered quickly, so a signed request is
 acknowledged at once and its messages are handled afterwards, one person at a
 time and in order. Each message is stored in the inbox (line/whatsapp_store.py)
 before the 200 and marked done after its turn, so one whose Rasa instance dies
-mid-turn is handled again by any instance (docs/failures.md). Rasa only ever sees a keyed pseudonym of the phone number
-(line/privacy.py); the number itself stays in `whatsapp_contacts`. The Cloud
-API itself (limits, retries, the 24-hour rule) lives in line/whatsapp_cloud.py.
+mid-turn is handled again by any instance (docs/failures.md). Rasa only ever
+sees a keyed pseudonym of the phone number (line/privacy.py); the number itself
+stays in `whatsapp_contacts`. The Cloud API itself (limits, retries, the 24-hour
+rule) lives in line/whatsapp_cloud.py.
 """
 from __future__ import annotations
 

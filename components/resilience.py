@@ -76,6 +76,7 @@ async def _run_or_hand_over(self: RemoteAction, output_channel, nlg, tracker,
 
 async def _hand_over(output_channel, nlg, tracker, domain: Domain,
                      failure: str) -> List[Event]:
+    """What action_handoff would do, from inside Rasa, with the failure as a note."""
     latest = tracker.latest_message
     emergency = latest.intent.get("name") == EMERGENCY_INTENT
     danger = latest.parse_data.get(DANGER_KEY) if emergency else None
@@ -96,7 +97,8 @@ async def _hand_over(output_channel, nlg, tracker, domain: Domain,
         paused: List[Event] = [ConversationPaused()]
     except OSError:
         logger.exception("NO TICKET for %s after %s: neither the database nor the spool "
-                         "took it; the person is asked to write again", tracker.sender_id, failure)
+                         "took it; the person is asked to write again", tracker.sender_id,
+                         failure)
         responses[-1], paused = NOT_KEPT, []
     said = [await _utterance(name, output_channel, nlg, tracker) for name in responses]
     stop_form = [SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]

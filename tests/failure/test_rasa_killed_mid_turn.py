@@ -61,7 +61,9 @@ def rasa(line, name):
 
 
 def texts_to(graph, phone):
-    return [text for text, message in zip(graph.texts(), list(graph.sent)) if message["to"] == phone]
+    with graph.lock:
+        sent = list(graph.sent)
+    return [text for text, message in zip(graph.texts(), sent) if message["to"] == phone]
 
 
 def test_a_message_cut_short_by_kill_9_is_answered_once_after_the_restart(line):
