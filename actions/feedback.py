@@ -6,12 +6,12 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import latest_entity, latest_intent
-from actions.handoff import faq_topic
+from actions.handoff import ABUSE_KEY, faq_topic
 from line import erasure, ratings
 from line.db import DirectoryUnavailable
 from line.settings import settings
@@ -19,19 +19,24 @@ from line.settings import settings
 logger = logging.getLogger(__name__)
 
 RATED_SLOT = "rating_asked"
-USEFUL_INTENT = "rate_useful"
+# A tapped 👍, or a typed "sí" to "¿Te sirvió?".
+USEFUL_INTENTS = {"rate_useful", "affirm"}
 STORAGE_ERRORS = (DirectoryUnavailable, SQLAlchemyError, OSError)
 
 
 class ActionAskRating(Action):
     """Asks "¿Te sirvió?" after an FAQ answer, at most once per session and topic,
-    so people are not asked after every answer."""
+    so people are not asked after every answer; hands off instead when the
+    message reported abuse (components/line_nlu.py, IntentCues)."""
 
     def name(self) -> Text:
         return "action_ask_rating"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        if (tracker.latest_message or {}).get(ABUSE_KEY):
+            # Abuse was reported: after the answer, a person, not a rating.
+            return [FollowupAction("action_handoff")]
         topic = faq_topic(tracker)
         asked = list(tracker.get_slot(RATED_SLOT) or [])
         if topic is None or topic in asked:
@@ -58,7 +63,7 @@ class ActionRateAnswer(Action):
             return []
         try:
             await asyncio.to_thread(ratings.record, tracker.sender_id, topic,
-                                    latest_intent(tracker) == USEFUL_INTENT)
+                                    latest_intent(tracker) in USEFUL_INTENTS)
         except STORAGE_ERRORS:
             # A lost rating must not cost the person the answer that follows.
             logger.exception("rating of %s could not be stored", topic)

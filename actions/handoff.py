@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 REASON_BY_INTENT = {"emergency": "emergency", "request_human": "requested",
                     "personal_case": "case", "complaint": "complaint"}
+# Set by components/line_nlu.py when a message reports abuse or exploitation.
+ABUSE_KEY = "abuse_report"
 DANGER_KINDS = {"violence", "child_abuse", "trafficking", "suicide", "medical", "fire"}
 
 
@@ -73,6 +75,8 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         reason = REASON_BY_INTENT.get(latest_intent(tracker), "unresolved")
+        if (tracker.latest_message or {}).get(ABUSE_KEY) and reason != "emergency":
+            reason = "case"
         danger = (tracker.latest_message or {}).get("danger") if reason == "emergency" else None
         if reason == "emergency":
             kind = danger if danger in DANGER_KINDS else "general"

@@ -22,10 +22,12 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from line import categories, intent_cues, places, safety
+from line import categories, intent_cues, places, safety, topics
 
 FAQ_INTENT = "faq"
 DANGER_KEY = "danger"
+# Message property: the person reports abuse or exploitation (read by a person).
+ABUSE_KEY = "abuse_report"
 EMERGENCY_INTENT = "emergency"
 # Intents a cue never overrides: they already lead to a person.
 PERSON_INTENTS = {EMERGENCY_INTENT, "request_human", "personal_case"}
@@ -81,7 +83,8 @@ def _add_entity(message: Message, entity: str, value: Any, extractor: str) -> No
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
 class FaqConfidenceGate(_StatelessComponent):
-    """Falls back when the FAQ answer itself is uncertain.
+    """Falls back when the FAQ answer itself is uncertain, and keeps myth-busting
+    answers for people who repeat a rumour.
 
     Rasa only checks the intent's confidence, so a confident `faq` intent with a
     coin-flip between two answers would still be answered (RasaHQ/rasa#9751).
@@ -99,15 +102,23 @@ class FaqConfidenceGate(_StatelessComponent):
         confidence = selected.get("confidence") or 0.0
         if confidence < self.config["threshold"]:
             _set_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, confidence)
+            return
+        topic = str(selected.get("intent_response_key") or "").split("/", 1)[-1]
+        plain = topics.plain_question_topics().get(topic)
+        if plain and not intent_cues.is_hearsay(text):
+            # "¿Hay que pagar por la ayuda?" asked plainly gets the contract topic,
+            # not "es un mito": the rumour answer is for "dicen que hay que pagar".
+            selected["intent_response_key"] = f"{FAQ_INTENT}/{plain}"
+            selected["utter_action"] = f"utter_{FAQ_INTENT}/{plain}"
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
 class IntentCues(_StatelessComponent):
-    """Asking for a person, or a personal case, never depends on the model alone (the
-    contract says so), another country's procedures never get a Peru FAQ, and a
-    lone 👍 / 👎 rates the last answer."""
+    """Asking for a person, a personal case or a report of abuse never depends on
+    the model alone (the contract says so), another country's procedures never
+    get a Peru FAQ, and a lone 👍 / 👎 rates the last answer."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -116,6 +127,13 @@ class IntentCues(_StatelessComponent):
     def process_one(self, message: Message, text: str) -> None:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         if intent in PERSON_INTENTS:
+            return
+        if intent_cues.reports_abuse(text):
+            # A FAQ answer is still given (it may hold the number to call); the
+            # handoff follows it (actions/feedback.py). Anything else goes to a person.
+            message.set(ABUSE_KEY, True, add_to_output=True)
+            if intent != FAQ_INTENT:
+                _set_intent(message, "personal_case", 1.0)
             return
         rating = intent_cues.rating(text)
         if rating:

@@ -10,7 +10,7 @@ Only the date of each erasure is kept, so reports can count them.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta, timezone
+from datetime import timedelta
 from typing import Optional
 
 from sqlalchemy import (Column, DateTime, Integer, String, column, delete, func, select,
@@ -24,6 +24,8 @@ from line.handoff import Ticket, TicketMessage
 from line.whatsapp_store import WhatsAppContact, WhatsAppOptions
 
 logger = logging.getLogger(__name__)
+# The action that confirms an erasure, and where Rasa ends every turn.
+ERASE_ACTION = "action_erase_data"
 END_OF_TURN = "action_listen"
 # Rasa's events table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
 EVENTS = table("events", column("sender_id"), column("type_name"), column("timestamp"),
@@ -56,12 +58,15 @@ def request(sender_id: str) -> None:
         session.add(Erasure(sender_id=sender_id))
 
 
-def _turn_end(connection, sender_id: str, since: float) -> Optional[float]:
-    """Timestamp of the first end of turn after the request: the erasure turn is stored."""
+def _turn_end(connection, sender_id: str) -> Optional[float]:
+    """Timestamp of the end of the erasure turn (the first action_listen after the
+    erase action), or None while Rasa has not stored that turn yet."""
+    erased_at = select(func.max(EVENTS.c.timestamp)).where(
+        EVENTS.c.sender_id == sender_id, EVENTS.c.action_name == ERASE_ACTION).scalar_subquery()
     return connection.execute(
         select(func.min(EVENTS.c.timestamp)).where(
-            EVENTS.c.sender_id == sender_id, EVENTS.c.type_name == "action",
-            EVENTS.c.action_name == END_OF_TURN, EVENTS.c.timestamp >= since)).scalar()
+            EVENTS.c.sender_id == sender_id, EVENTS.c.action_name == END_OF_TURN,
+            EVENTS.c.timestamp > erased_at)).scalar()
 
 
 def sweep(tracker_url: Optional[str] = None) -> int:
@@ -70,19 +75,20 @@ def sweep(tracker_url: Optional[str] = None) -> int:
     grace = timedelta(seconds=config.settings.erasure_grace_seconds)
     with session_scope() as session:
         pending = list(session.execute(
-            select(Erasure.id, Erasure.sender_id, Erasure.requested_at)
+            select(Erasure.id, Erasure.sender_id)
             .where(Erasure.completed_at.is_(None), Erasure.requested_at <= utc_now() - grace)))
     done = 0
-    for erasure_id, sender_id, requested_at in pending:
-        # Stored naive in UTC; a second earlier covers clocks of two machines.
-        since = requested_at.replace(tzinfo=timezone.utc).timestamp() - 1
+    for erasure_id, sender_id in pending:
         with engine(tracker_url or config.settings.tracker_db_url).begin() as connection:
-            end = _turn_end(connection, sender_id, since)
+            end = _turn_end(connection, sender_id)
             if end is None:
                 logger.warning("erasure %s waits: its turn is not stored yet", erasure_id)
                 continue
             connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id,
                                                     EVENTS.c.timestamp <= end))
+            left = connection.execute(select(func.count()).select_from(EVENTS).where(
+                EVENTS.c.sender_id == sender_id)).scalar()
+            logger.info("erasure %s: conversation deleted, %s later events kept", erasure_id, left)
         with session_scope() as session:
             _erase_owned(session, sender_id)
             session.execute(delete(WhatsAppContact).where(WhatsAppContact.pseudonym == sender_id))

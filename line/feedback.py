@@ -222,7 +222,8 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
     elif feedback_type == "question" and topic in _rumour_ids():
         feedback_type = "rumour"
     region = _entity(parse, "region") or slots.get("region")
-    sensitive = is_sensitive(text, intent) or bool(parse.get("danger"))
+    sensitive = (is_sensitive(text, intent) or bool(parse.get("danger"))
+                 or bool(parse.get("abuse_report")))
     if handoff:
         status = "handed_off"
     elif topic == UNRESOLVED or "action_clarify" in actions:

@@ -35,6 +35,8 @@ def _lexicon() -> dict:
             "ask_need": _compile(data["ask_need"]),
             "foreign_procedure": _compile(data["foreign_procedure"]),
             "personal_case": _compile(data["personal_case"]),
+            "hearsay": _compile(data["hearsay"]),
+            "reports_abuse": _compile(data["reports_abuse"]),
             "rate_useful": frozenset(data["rate_useful"]),
             "rate_not_useful": frozenset(data["rate_not_useful"])}
 
@@ -68,6 +70,17 @@ def asks_about_another_country(text: str) -> bool:
 def is_personal_case(text: str) -> bool:
     """True for a person's own case that needs judgement (rejected application, file number)."""
     return bool(_lexicon()["personal_case"].search(normalise(text)))
+
+
+def is_hearsay(text: str) -> bool:
+    """True when the person repeats what others say ("dicen que", "me dijeron")."""
+    return bool(_lexicon()["hearsay"].search(normalise(text)))
+
+
+def reports_abuse(text: str) -> bool:
+    """True when the person reports abuse or exploitation (favours asked for help,
+    documents kept, harassment): a person must read it."""
+    return bool(_lexicon()["reports_abuse"].search(normalise(text)))
 
 
 def _symbols(text: str) -> set[str]:

@@ -37,6 +37,12 @@ def rumour_ids(path: Path = settings.rumours_file) -> list[str]:
     return [rumour["id"] for rumour in rumours(path)["rumours"]]
 
 
+def plain_question_topics(path: Path = settings.rumours_file) -> Dict[str, str]:
+    """Rumour id -> the contract topic that answers the same question asked plainly."""
+    return {rumour["id"]: rumour["plain_question"] for rumour in rumours(path)["rumours"]
+            if rumour.get("plain_question")}
+
+
 def answered_topic_ids() -> list[str]:
     """Every topic the line answers with a topic file: the contract's, then the rumours."""
     return faq_ids() + rumour_ids()

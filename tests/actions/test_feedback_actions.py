@@ -94,3 +94,17 @@ def test_an_erasure_that_cannot_be_stored_says_so(domain, monkeypatch):
     monkeypatch.setattr(feedback_actions.erasure, "request", down)
     messages, _ = run(feedback_actions.ActionEraseData(), make_tracker("si", "affirm"), domain)
     assert [m["response"] for m in messages] == ["utter_erase_failed"]
+
+
+def test_a_reported_abuse_is_handed_off_after_the_answer_not_rated(domain):
+    tracker = make_tracker("el encargado me pide favores a cambio de la canasta", "faq",
+                           events=[answered("shelter")], parse_extra={"abuse_report": True})
+    messages, events = run(feedback_actions.ActionAskRating(), tracker, domain)
+    assert messages == []
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_handoff"}]
+
+
+def test_a_typed_yes_to_the_rating_question_is_useful(database, domain):
+    tracker = make_tracker("si", "affirm", events=[answered("line_hours")])
+    run(feedback_actions.ActionRateAnswer(), tracker, domain)
+    assert ratings.per_topic()[0]["useful"] == 1

@@ -108,3 +108,12 @@ def test_the_ticket_keeps_the_last_messages_and_the_faq_topic(database, domain, 
     run(handoff_action.ActionHandoff(), tracker, domain)
     [ticket] = handoff.queue()
     assert ticket["reason"] == "case" and ticket["topic"] == "shelter"
+
+
+def test_a_reported_abuse_is_a_personal_case_for_the_queue(database, domain, clock):
+    clock(OPEN)
+    tracker = make_tracker("el dueno del cuarto me acosa", "faq",
+                           parse_extra={"abuse_report": True})
+    run(handoff_action.ActionHandoff(), tracker, domain)
+    [ticket] = handoff.queue()
+    assert ticket["reason"] == "case" and ticket["priority"] == handoff.PRIORITY["case"]

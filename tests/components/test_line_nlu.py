@@ -64,6 +64,27 @@ def test_a_lone_thumb_rates_the_last_answer_whatever_the_model_guessed():
     assert intent(run(IntentCues, message("👍🏽", intent="thank"))) == "rate_useful"
 
 
+def test_a_reported_abuse_goes_to_a_person_and_a_faq_answer_is_flagged():
+    out = run(IntentCues, message("el encargado del albergue me pide favores a cambio de comida"))
+    assert intent(out) == "faq" and out.get("abuse_report") is True
+    out = run(IntentCues, message("mi jefe me quito el pasaporte", intent="nlu_fallback"))
+    assert intent(out) == "personal_case" and out.get("abuse_report") is True
+
+
+def test_a_plain_question_gets_the_contract_topic_a_rumour_keeps_the_myth_answer():
+    def asked(text):
+        parsed = message(text)
+        parsed.set("response_selector", {"faq": {"response": {
+            "intent_response_key": "faq/rumour_paying_for_help",
+            "utter_action": "utter_faq/rumour_paying_for_help", "confidence": 0.8}}})
+        return run(FaqConfidenceGate, parsed).get("response_selector")["faq"]["response"]
+    plain = asked("hay que pagar para recibir la ayuda de la cruz roja?")
+    assert (plain["intent_response_key"], plain["utter_action"]) == (
+        "faq/help_is_free", "utter_faq/help_is_free")
+    assert asked("dicen que la cruz roja cobra por la ayuda")["utter_action"] == \
+        "utter_faq/rumour_paying_for_help"
+
+
 def test_asking_where_a_service_is_becomes_a_search():
     out = run(ServiceSearch, message("la cruz roja tiene local en chiclayo?"))
     assert intent(out) == "find_service"

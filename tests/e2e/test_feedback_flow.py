@@ -33,7 +33,7 @@ def test_an_answer_is_rated_once_per_topic_and_a_thumbs_down_offers_a_person(per
 
 
 def test_a_typed_thumbs_up_is_a_rating(person, rasa_server):
-    person.say("donde puedo hacerme la prueba de covid gratis si no tengo seguro?")
+    person.say("cuales son los sintomas del covid en los ninos?")
     person.say("👍")
     assert count(rasa_server.db_url, "SELECT count(*) FROM ratings WHERE sender_hash = :h "
                  "AND useful = :useful", h=sender_hash(person.sender), useful=True) == 1
@@ -44,9 +44,10 @@ def test_erasing_my_data_after_one_confirmation(person, rasa_server):
     sender = person.sender
     assert count(rasa_server.db_url, "SELECT count(*) FROM tickets WHERE sender_id = :s",
                  s=sender) == 1
-    # An operator closes the case, so the bot reads the person again.
+    # An operator closes the case, so the bot reads the person again (as line/desk.py does).
     requests.post(f"{rasa_server.url}/conversations/{sender}/tracker/events",
-                  json={"event": "resume"}, timeout=30).raise_for_status()
+                  json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+                  timeout=30).raise_for_status()
     replies = person.say("borren todos mis datos por favor")
     assert any(r.get("buttons") for r in replies), "one confirmation, with buttons"
     person.say("/affirm")

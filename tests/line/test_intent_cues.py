@@ -121,3 +121,37 @@ def test_a_message_that_only_rates_the_answer(text, intent):
 ])
 def test_anything_more_than_a_rating_is_left_to_the_model(text):
     assert intent_cues.rating(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "dicen q la cruz roja cobra", "mi vecina dice que hay q pagar", "escuche q no vacunan a extranjeros",
+    "me dijeron que sin dni no hay vacuna", "es verdad q cobran por la lista?",
+    "vi un video en tiktok q la vacuna es solo pa peruanos",
+])
+def test_hearsay_frames(text):
+    assert intent_cues.is_hearsay(text)
+
+
+@pytest.mark.parametrize("text", [
+    "hay que pagar para la ayuda de la cruz roja?", "los venezolanos pueden vacunarse?",
+    "cuanto cuesta inscribirse", "me vacunan sin dni?",
+])
+def test_plain_questions_are_not_hearsay(text):
+    assert not intent_cues.is_hearsay(text)
+
+
+@pytest.mark.parametrize("text", [
+    "el encargado del albergue me pide favores a cambio de comida",
+    "mi empleador me quito el pasaporte", "el dueño del cuarto me acosa",
+    "me piden fotos intimas para darme la canasta",
+])
+def test_reports_of_abuse_or_exploitation(text):
+    assert intent_cues.reports_abuse(text)
+
+
+@pytest.mark.parametrize("text", [
+    "me pidieron mis documentos para el bono", "que documentos piden para el cpp",
+    "el pasaporte vencido sirve?",
+])
+def test_ordinary_requests_are_not_abuse(text):
+    assert not intent_cues.reports_abuse(text)
