@@ -17,7 +17,8 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from typing import IO, Iterator, Optional
+from pathlib import Path
+from typing import Iterator, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -43,7 +44,7 @@ def open_or_keep(sender_id: str, reason: str, **details) -> Optional[handoff.Rec
     except DATABASE_ERRORS as exc:
         logger.error("TICKET NOT IN THE DATABASE for %s (%s): kept in %s until it answers",
                      sender_id, exc, config.settings.ticket_spool_file)
-    with _spool() as spool:
+    with _locked() as path, open(path, "a", encoding="utf-8") as spool:
         spool.write(json.dumps({"sender_id": sender_id, "reason": reason, **details},
                                ensure_ascii=False) + "\n")
         spool.flush()
@@ -57,9 +58,9 @@ def retry() -> int:
     A person's second spooled handoff adds to their first ticket, as it would have."""
     if not _spooled():
         return 0
-    with _spool() as spool:
-        spool.seek(0)
-        entries = [line for line in spool.read().splitlines() if line.strip()]
+    with _locked() as path:
+        entries = [line for line in path.read_text(encoding="utf-8").splitlines()
+                   if line.strip()]
         written = 0
         try:
             for line in entries:
@@ -70,10 +71,13 @@ def retry() -> int:
             logger.error("%d kept ticket(s) still waiting for the database: %s",
                          len(entries) - written, exc)
         finally:
-            spool.truncate(0)  # append mode: the rest is written from the start
-            spool.write("".join(line + "\n" for line in entries[written:]))
-            spool.flush()
-            os.fsync(spool.fileno())
+            if written:  # replaced whole, so a crash never leaves a half-written spool
+                rest = path.with_name(path.name + ".new")
+                with open(rest, "w", encoding="utf-8") as spool:
+                    spool.write("".join(line + "\n" for line in entries[written:]))
+                    spool.flush()
+                    os.fsync(spool.fileno())
+                os.replace(rest, path)
     if written:
         logger.warning("%d kept ticket(s) written to the database", written)
     return len(entries) - written
@@ -85,13 +89,14 @@ def _spooled() -> bool:
 
 
 @contextmanager
-def _spool() -> Iterator[IO[str]]:
-    """The spool file, locked against the other processes of this host."""
+def _locked() -> Iterator[Path]:
+    """The spool's path, under a lock file shared with the other processes of this host
+    (the spool itself is replaced, so it cannot carry the lock)."""
     path = config.settings.ticket_spool_file
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as spool:
-        fcntl.flock(spool, fcntl.LOCK_EX)
-        yield spool
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield path
 
 
 def _keep_retrying() -> None:
@@ -108,7 +113,10 @@ def _retry_until_empty() -> None:
     global _retrier
     while True:
         time.sleep(config.settings.ticket_retry_seconds)
-        retry()
+        try:
+            retry()
+        except Exception:  # a thread that dies would leave the spool to the next handoff
+            logger.exception("kept tickets could not be retried")
         with _retrier_lock:  # checked under the lock, so a ticket spooled now is seen
             if not _spooled():
                 _retrier = None
