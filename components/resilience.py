@@ -13,8 +13,9 @@ does, from inside Rasa: the emergency number first if the person is in danger,
 line.pending_tickets so a database outage does not lose it), any form stopped,
 and ConversationPaused, so an operator takes the conversation.
 
-A failed action_session_start is the exception: Rasa's own session start runs
-instead (no greeting), and the person's message decides whether a person is needed.
+Two exceptions need no person: a failed action_session_start is replaced by Rasa's
+own session start (no greeting), so the person's message decides; and a failed
+extra that only adds to an answer already given (OPTIONAL) is skipped.
 
 Installed from components/line_nlu.py when the model's components are created:
 every Rasa process that serves the model does that before its first message,
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 TROUBLE = "utter_line_trouble"
 NOT_KEPT = "utter_handoff_failed"
 REASON = "technical"
+# Asked after an FAQ answer: without it the person still has the answer.
+OPTIONAL = {"action_ask_rating"}
 _remote_run = RemoteAction.run
 
 
@@ -67,10 +70,11 @@ async def _run_or_hand_over(self: RemoteAction, output_channel, nlg, tracker,
         failure = f"{self.name()} took more than {timeout:g} s"
     except Exception as exc:  # whatever it was, the person must not be left in silence
         failure = f"{self.name()} failed: {exc}"
-    logger.error("custom action %s (conversation %s): a person takes over",
-                 failure, tracker.sender_id)
+    logger.error("custom action %s (conversation %s)", failure, tracker.sender_id)
     if self.name() == ACTION_SESSION_START_NAME:
         return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
+    if self.name() in OPTIONAL:
+        return []
     return await _hand_over(output_channel, nlg, tracker, domain, failure)
 
 
