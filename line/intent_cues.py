@@ -78,8 +78,8 @@ def is_hearsay(text: str) -> bool:
 
 
 def reports_abuse(text: str) -> bool:
-    """True when the person reports abuse or exploitation (favours asked for help,
-    documents kept, harassment): a person must read it."""
+    """True when the person reports abuse, exploitation or fraud (money or favours
+    asked for help, documents kept, harassment): a person must read it."""
     return bool(_lexicon()["reports_abuse"].search(normalise(text)))
 
 

@@ -144,14 +144,17 @@ def test_plain_questions_are_not_hearsay(text):
     "el encargado del albergue me pide favores a cambio de comida",
     "mi empleador me quito el pasaporte", "el dueño del cuarto me acosa",
     "me piden fotos intimas para darme la canasta",
+    "un señor me cobro 50 soles pa anotarme en la lista de la cruz roja",
+    "me pidieron un yape para darme el bono", "vino un falso voluntario a mi casa",
 ])
-def test_reports_of_abuse_or_exploitation(text):
+def test_reports_of_abuse_exploitation_or_fraud(text):
     assert intent_cues.reports_abuse(text)
 
 
 @pytest.mark.parametrize("text", [
     "me pidieron mis documentos para el bono", "que documentos piden para el cpp",
-    "el pasaporte vencido sirve?",
+    "el pasaporte vencido sirve?", "hay que pagar para estar en la lista?",
+    "cuanto cobran por la prueba", "dicen que la cruz roja cobra",
 ])
 def test_ordinary_requests_are_not_abuse(text):
     assert not intent_cues.reports_abuse(text)
