@@ -4,7 +4,10 @@ Meta retries a webhook that is not answered quickly, so a signed request is
 acknowledged at once and its messages are handled afterwards, one person at a
 time and in order. Each message is stored in the inbox (line/whatsapp_store.py)
 before the 200 and marked done after its turn, so one whose Rasa instance dies
-mid-turn is handled again by any instance (docs/failures.md). Rasa only ever
+mid-turn is handled again by any instance (docs/failures.md). In production the
+gateway (channels/whatsapp_gateway.py) receives the webhooks instead, so the 200
+never waits behind a prediction, and nudges POST /webhooks/whatsapp/inbox: the
+channel then takes the inbox rows nobody has taken. Rasa only ever
 sees a keyed pseudonym of the phone number (line/privacy.py); the number itself
 stays in `whatsapp_contacts`. The Cloud API itself (limits, retries, the 24-hour
 rule) lives in line/whatsapp_cloud.py.
@@ -12,35 +15,29 @@ rule) lives in line/whatsapp_cloud.py.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import logging
 import re
 from contextlib import asynccontextmanager
-from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.domain import Domain
 from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from line import handoff, outbound, pending_tickets, privacy, whatsapp_store
 from line import settings as config
-from line.db import DirectoryUnavailable
+from line import whatsapp_webhook as webhook_rules
 from line.whatsapp_cloud import (GraphClient, Inbound, WhatsAppOutbound, button_messages,
                                  parse_webhook, text_messages)
+from line.whatsapp_webhook import SIGNATURE_HEADER, STORE_ERRORS
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Hub-Signature-256"
 # Domain responses this channel sends itself, outside a Rasa turn.
 PLEASE_WRITE = "utter_please_write"
 LIST_BUTTON = "utter_whatsapp_list_button"
@@ -48,7 +45,6 @@ TROUBLE = "utter_line_trouble"
 # What a location pin becomes for Rasa; the coordinates travel in the metadata.
 SHARE_LOCATION = "/share_location"
 NUMBER_REPLY = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
-STORE_ERRORS = (DirectoryUnavailable, SQLAlchemyError, redis.RedisError)
 SHUTDOWN_GRACE_SECONDS = 10
 # A message whose turn failed this often goes to a person instead (docs/failures.md).
 MAX_ATTEMPTS = 3
@@ -139,6 +135,7 @@ class WhatsAppInput(InputChannel):
         self._tasks: set = set()
         self._in_flight: set = set()  # inbox ids being handled by this process
         self._replayer: Optional[asyncio.Task] = None
+        self._wanted: Optional[asyncio.Event] = None  # set by a nudge of the gateway
         outbound.register(self.name(), self.sender)
 
     def get_output_channel(self) -> OutputChannel:
@@ -153,41 +150,38 @@ class WhatsAppInput(InputChannel):
 
         @webhook.get("/webhook")
         async def verify(request: Request) -> HTTPResponse:
-            challenge = request.args.get("hub.challenge")
-            if (request.args.get("hub.mode") == "subscribe" and challenge is not None
-                    and _same(request.args.get("hub.verify_token"), self.verify_token)):
-                return response.text(challenge)
-            logger.warning("whatsapp webhook verification refused")
-            return response.text("forbidden", status=403)
+            return _answer(webhook_rules.verification(request.args, self.verify_token))
 
         @webhook.post("/webhook", stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            body = await self._read_body(request)
-            if body is None:
-                logger.warning("whatsapp webhook refused: body over %d bytes",
-                               self.max_body_bytes)
-                return response.text("payload too large", status=413)
-            expected = "sha256=" + hmac.new(self.app_secret.encode(), body,
-                                            hashlib.sha256).hexdigest()
-            if not self.app_secret or not _same(request.headers.get(SIGNATURE_HEADER), expected):
-                logger.warning("whatsapp webhook refused: missing or wrong signature "
-                               "(%d bytes)", len(body))
-                return response.text("unauthorized", status=401)
-            try:
-                payload = json.loads(body)
-            except (ValueError, RecursionError):
-                logger.warning("whatsapp webhook refused: body is not JSON (%d bytes)",
-                               len(body))
-                return response.text("bad request", status=400)
+            payload, refusal = webhook_rules.signed_payload(
+                await self._read_body(request), request.headers.get(SIGNATURE_HEADER),
+                self.app_secret, self.max_body_bytes)
+            if refusal:
+                return _answer(refusal)
             for message in parse_webhook(payload, self.phone_number_id):
                 sender_id = privacy.pseudonym(message.sender)
-                accepted, inbox_id = await self._accept(message, sender_id)
+                accepted, inbox_id = await asyncio.to_thread(webhook_rules.accept, message,
+                                                             sender_id)
                 if accepted:
                     self._spawn(self._handle(sender_id, message, inbox_id, on_new_message))
-            return response.text("ok")
+            return _answer(webhook_rules.OK)
+
+        @webhook.post("/inbox")
+        async def nudged(request: Request) -> HTTPResponse:
+            """The gateway stored messages: take them now, not at the next replay."""
+            token = config.settings.whatsapp_inbox_token
+            if not webhook_rules.same(request.headers.get("Authorization"), f"Bearer {token}"
+                                      if token else ""):
+                logger.warning("whatsapp inbox nudge refused: missing or wrong token")
+                return _answer(webhook_rules.UNAUTHORIZED)
+            if self._wanted:
+                self._wanted.set()
+            return response.json({"status": "taking"}, status=202)
 
         @webhook.listener("after_server_start")
         async def start_replaying(*_: Any) -> None:
+            self._wanted = asyncio.Event()
             self._replayer = asyncio.get_running_loop().create_task(
                 self._replay(on_new_message))
 
@@ -217,35 +211,18 @@ class WhatsAppInput(InputChannel):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _accept(self, message: Inbound, sender_id: str) -> tuple[bool, Optional[int]]:
-        """Before the 200, one small transaction: the contact and the inbox row (a few
-        milliseconds). (False, None) for a copy of a message already in the inbox;
-        (True, None) when the database is down: handled, but not safe from a crash."""
-        fields = {key: value for key, value in asdict(message).items()
-                  if key not in ("message_id", "sender")}
-        fields["sent_at"] = message.sent_at.isoformat()
-        try:
-            inbox_id = await asyncio.to_thread(
-                whatsapp_store.accept, sender_id, privacy.normalize(message.sender),
-                message.message_id, message.sent_at, fields)
-        except STORE_ERRORS as exc:
-            logger.error("whatsapp message of %s not stored before the 200: %s", sender_id,
-                         type(exc).__name__)
-            return True, None
-        if inbox_id is None:
-            logger.info("whatsapp redelivery from %s dropped", sender_id)
-        return inbox_id is not None, inbox_id
-
     async def _handle(self, sender_id: str, message: Inbound, inbox_id: Optional[int],
                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
                       attempt: int = 1) -> None:
         """After the 200: drop redeliveries, then answer, then mark the message done.
-        A turn that raises stays in the inbox and is tried again (`_replay`)."""
+        A turn that raises stays in the inbox and is tried again (`_replay`). A message
+        read back from the inbox has no id: the gateway or an earlier attempt already
+        checked it and marked it read."""
         if inbox_id is not None:
             self._in_flight.add(inbox_id)
         try:
             async with self._locks.hold(sender_id):
-                if attempt == 1:
+                if message.message_id:
                     if not await self._first_delivery(message, sender_id):
                         await self._finish(inbox_id)
                         return
@@ -287,11 +264,14 @@ class WhatsAppInput(InputChannel):
                          "twice): %s", inbox_id, type(exc).__name__)
 
     async def _replay(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """At start and then every WHATSAPP_REPLAY_SECONDS: messages whose instance died
-        mid-turn (or whose turn failed) are handled again, oldest first, one person at
-        a time. The lease in the inbox keeps two instances from taking the same one."""
+        """At start, when the gateway nudges, and every WHATSAPP_REPLAY_SECONDS: the
+        messages the gateway stored, and those whose instance died mid-turn (or whose
+        turn failed), oldest first, one person at a time. One loop takes them, so they
+        start in inbox order; the lease in the inbox keeps two instances from taking
+        the same one."""
         every = config.settings.whatsapp_replay_seconds
         while True:
+            self._wanted.clear()
             try:
                 stale = await asyncio.to_thread(whatsapp_store.take_stale,
                                                 timedelta(seconds=every), set(self._in_flight))
@@ -299,14 +279,16 @@ class WhatsAppInput(InputChannel):
                 logger.error("whatsapp inbox unavailable for replay: %s", type(exc).__name__)
                 stale = []
             for pending in stale:
-                logger.warning("whatsapp message of %s handled again (attempt %d)",
-                               pending.pseudonym, pending.attempts)
-                fields = {**pending.message,
-                          "sent_at": datetime.fromisoformat(pending.message["sent_at"])}
+                if pending.attempts > 1:
+                    logger.warning("whatsapp message of %s handled again (attempt %d)",
+                                   pending.pseudonym, pending.attempts)
                 self._spawn(self._handle(pending.pseudonym,
-                                         Inbound(message_id="", sender="", **fields),
+                                         webhook_rules.stored_message(pending),
                                          pending.id, on_new_message, pending.attempts))
-            await asyncio.sleep(every)
+            try:
+                await asyncio.wait_for(self._wanted.wait(), timeout=every)
+            except asyncio.TimeoutError:
+                pass
 
     async def _give_up(self, sender_id: str, message: Inbound) -> None:
         """A turn that keeps failing: the person is told and a person takes over."""
@@ -362,10 +344,5 @@ class WhatsAppInput(InputChannel):
                          type(exc).__name__)
 
 
-def _same(given: Optional[str], expected: str) -> bool:
-    """Constant-time comparison; an empty secret never matches anything. Header bytes
-    that are not UTF-8 reach here as surrogates, which must not raise."""
-    if not given or not expected:
-        return False
-    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
-                               expected.encode("utf-8", "surrogatepass"))
+def _answer(answer: webhook_rules.Answer) -> HTTPResponse:
+    return response.text(answer.text, status=answer.status)

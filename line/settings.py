@@ -135,6 +135,23 @@ class Settings:
     # again (its Rasa instance died mid-turn): keep it above the longest turn.
     whatsapp_replay_seconds: float = field(default_factory=lambda: _float(
         "WHATSAPP_REPLAY_SECONDS", 60.0))
+    # The WhatsApp gateway (channels/whatsapp_gateway.py): a small process that stores
+    # and acknowledges webhooks, then nudges a Rasa instance to handle its inbox now.
+    whatsapp_gateway_host: str = field(default_factory=lambda: _env(
+        "WHATSAPP_GATEWAY_HOST", "127.0.0.1"))
+    whatsapp_gateway_port: int = field(default_factory=lambda: _int("WHATSAPP_GATEWAY_PORT", 5007))
+    # The Rasa instances the gateway nudges, comma-separated, taken in turn; directly,
+    # never through a proxy that sends /webhooks/whatsapp/ back to the gateway.
+    whatsapp_rasa_urls: tuple = field(default_factory=lambda: tuple(
+        url.strip().rstrip("/") for url in _env(
+            "WHATSAPP_RASA_URLS", _env("RASA_URL", "http://localhost:5005")).split(",")
+        if url.strip()))
+    # Shared by the gateway and Rasa's channel: guards POST /webhooks/whatsapp/inbox.
+    # Empty: no nudges, the gateway's messages wait for the replay above.
+    whatsapp_inbox_token: str = field(default_factory=lambda: _env("WHATSAPP_INBOX_TOKEN", ""))
+    # Seconds the gateway waits for a Rasa instance to take a nudge (or a forwarded body).
+    whatsapp_nudge_timeout_seconds: float = field(default_factory=lambda: _float(
+        "WHATSAPP_NUDGE_TIMEOUT", 2.0))
     # Seconds the console waits for the Rasa HTTP API before telling the operator.
     rasa_timeout_seconds: float = field(default_factory=lambda: _float("RASA_TIMEOUT", 5.0))
     # Operator console. Listen on all interfaces only behind a TLS proxy.

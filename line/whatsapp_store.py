@@ -10,7 +10,9 @@
 - The inbox: every message is stored before Meta gets its 200 and marked done
   once its turn is over, so a message whose Rasa instance died mid-turn is
   handled again (docs/failures.md). Its text is cleared when done; the row stays
-  as long as seen ids, so a late copy of the message is never taken again.
+  as long as seen ids, so a late copy of the message is never taken again. The
+  gateway (channels/whatsapp_gateway.py) stores rows nobody has taken yet; a Rasa
+  instance takes them with the same lease.
 """
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ from line.db import Base, session_scope, utc_now
 
 WINDOW = timedelta(hours=24)
 PURGE_EVERY_SECONDS = 3600
+# The lease of an inbox row stored by the gateway: taken by no one yet, so any
+# instance takes it at once.
+NOT_TAKEN = datetime(1970, 1, 1)
 _INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
@@ -118,15 +123,17 @@ def _remember(session, pseudonym: str, phone: str, at: datetime) -> None:
 
 
 def accept(pseudonym: str, phone: str, message_id: str, sent_at: datetime,
-           message: dict) -> Optional[int]:
+           message: dict, queued: bool = False) -> Optional[int]:
     """Before the 200: remember the person (see record_inbound) and store the message,
-    in one transaction. Its inbox id, or None if this message id was already taken."""
+    in one transaction. Its inbox id, or None if this message id was already taken.
+    Taken by the caller (attempt 1), or `queued` for whichever instance takes it."""
     try:
         with session_scope() as session:
             _remember(session, pseudonym, phone, sent_at)
             row = WhatsAppInbox(key=privacy.message_key(message_id), pseudonym=pseudonym,
                                 message=json.dumps(message, ensure_ascii=False),
-                                claimed_at=utc_now(), attempts=1)
+                                claimed_at=NOT_TAKEN if queued else utc_now(),
+                                attempts=0 if queued else 1)
             session.add(row)
             session.flush()
             return row.id
@@ -143,8 +150,9 @@ def finish(inbox_id: int) -> None:
 
 
 def take_stale(older_than: timedelta, skip: Collection[int] = ()) -> list[Pending]:
-    """Messages nobody finished within `older_than` of being taken, oldest first, each
-    taken again by one instance only: the conditional UPDATE renews the lease."""
+    """Messages nobody has taken (queued by the gateway) or nobody finished within
+    `older_than` of being taken, oldest first, each taken by one instance only: the
+    conditional UPDATE renews the lease."""
     now = utc_now()
     taken = []
     with session_scope() as session:
@@ -177,8 +185,7 @@ def contact(pseudonym: str) -> Optional[Contact]:
 def first_delivery(message_id: str) -> bool:
     """True the first time a message id is seen by any instance, False for a redelivery."""
     key = privacy.message_key(message_id)
-    ttl = timedelta(hours=config.settings.whatsapp_dedup_hours)
-    _purge_now_and_then(ttl)
+    ttl = purge_now_and_then()
     if config.settings.redis_url:
         seconds = int(ttl.total_seconds())
         return bool(_redis(config.settings.redis_url).set(f"whatsapp:seen:{key}", 1,
@@ -201,13 +208,14 @@ _purge_lock = threading.Lock()
 _last_purge: Optional[float] = None  # monotonic time of the last purge in this process
 
 
-def _purge_now_and_then(ttl: timedelta) -> None:
+def purge_now_and_then() -> timedelta:
     """Expired ids, options and handled inbox rows are deleted about once an hour per
-    process, on the way."""
+    process, on the way. Returns how long ids are kept."""
     global _last_purge
+    ttl = timedelta(hours=config.settings.whatsapp_dedup_hours)
     with _purge_lock:
         if _last_purge is not None and time.monotonic() - _last_purge < PURGE_EVERY_SECONDS:
-            return
+            return ttl
         _last_purge = time.monotonic()
     options_ttl = timedelta(minutes=config.settings.whatsapp_options_minutes)
     with session_scope() as session:
@@ -217,6 +225,7 @@ def _purge_now_and_then(ttl: timedelta) -> None:
                         .where(WhatsAppOptions.created_at < utc_now() - options_ttl))
         session.execute(delete(WhatsAppInbox)
                         .where(WhatsAppInbox.done_at < utc_now() - ttl))
+    return ttl
 
 
 def remember_options(pseudonym: str, payloads: Sequence[str]) -> None:

@@ -1,8 +1,10 @@
-"""A fake Graph API and the WhatsApp channel on a real Sanic server, both local.
+"""A fake Graph API, the WhatsApp channel on a real Sanic server and the gateway on
+a real aiohttp server, all local.
 
 The channel runs exactly as Rasa mounts it (`rasa.core.channels.channel.register`
 under /webhooks/), with a stand-in agent, so tests speak HTTP to it like Meta.
 """
+import asyncio
 import dataclasses
 import hashlib
 import hmac
@@ -17,9 +19,11 @@ from pathlib import Path
 import pytest
 import requests
 from rasa.core.channels.channel import register
+from aiohttp import web
 from sanic import Sanic
 
 from channels.whatsapp import WhatsAppInput
+from channels.whatsapp_gateway import Gateway
 from line import db
 from line import settings as config
 from tests.line.conftest import db_url, migrated, postgres_url  # noqa: F401 (fixtures)
@@ -30,6 +34,7 @@ PHONE_NUMBER_ID = "109876543210"
 APP_SECRET = "app-secret-ñ"
 VERIFY_TOKEN = "verify-token"
 PSEUDONYM_SECRET = "pseudonym-secret"
+INBOX_TOKEN = "inbox-token"
 # Several Sanic servers in one process: test mode keeps Sanic 21.12 from patching
 # its own code a second time.
 Sanic.test_mode = True
@@ -184,6 +189,40 @@ class ChannelServer(SanicThread):
         return wait_until(lambda: not self.channel._tasks, timeout)
 
 
+class GatewayThread:
+    """The gateway's aiohttp app served on a free local port from its own thread."""
+
+    def __init__(self):
+        self.gateway = Gateway()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/webhooks/whatsapp/webhook"
+        self.loop = asyncio.new_event_loop()
+        self.runner = web.AppRunner(self.gateway.app(), access_log=None)
+        started = threading.Event()
+
+        def run():
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self.runner.setup())
+            self.loop.run_until_complete(web.TCPSite(self.runner, "127.0.0.1", self.port).start())
+            started.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        assert started.wait(10), "gateway did not start"
+
+    def post(self, body: bytes, signature="sign", **headers) -> requests.Response:
+        return post(self.url, body, signature, **headers)
+
+    def idle(self, timeout=10.0) -> bool:
+        return wait_until(lambda: not self.gateway._tasks, timeout)
+
+    def stop(self):
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(15)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
 def post(url, body: bytes, signature="sign", **headers) -> requests.Response:
     """POST like Meta: signed with the app secret unless told otherwise."""
     if signature == "sign":
@@ -208,7 +247,7 @@ def configured(database_url: str, api_url: str):
         whatsapp_verify_token=VERIFY_TOKEN, whatsapp_app_secret=APP_SECRET,
         whatsapp_access_token="access-token", whatsapp_phone_number_id=PHONE_NUMBER_ID,
         pseudonym_secret=PSEUDONYM_SECRET, whatsapp_timeout_seconds=1.0,
-        whatsapp_send_attempts=3, redis_url="")
+        whatsapp_send_attempts=3, redis_url="", whatsapp_inbox_token=INBOX_TOKEN)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 channel and the action server, in-process; Meta and Graph are local fakes.
 
 Skipped when models/line.tar.gz is absent (`make test` trains it first)."""
+import dataclasses
 import json
 import uuid
 from functools import partial
@@ -18,8 +19,8 @@ from rasa_sdk.endpoint import create_app as create_action_app
 from channels.whatsapp import WhatsAppInput
 from line import db, privacy
 from line import settings as config
-from tests.channels.conftest import (PSEUDONYM_SECRET, FakeGraph, SanicThread, configured,
-                                     payload, post, wait_until)
+from tests.channels.conftest import (PSEUDONYM_SECRET, FakeGraph, GatewayThread, SanicThread,
+                                     configured, payload, post, wait_until)
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "line.tar.gz"
@@ -53,12 +54,12 @@ def rasa(tmp_path_factory):
             db.engine(url).dispose()
 
 
-def say(server, text, phone):
+def say(server, text, phone, url=None):
     """A text message from `phone` as Meta would deliver it."""
     body = payload("text.json").replace(b"hola, la prueba de covid es gratis?", text.encode())
     body = body.replace(b"51987654321", phone.encode())
     body = body.replace(b"MDAwMDAxAA==", uuid.uuid4().hex.encode())
-    assert post(f"{server.base}/webhooks/whatsapp/webhook", body).status_code == 200
+    assert post(url or f"{server.base}/webhooks/whatsapp/webhook", body).status_code == 200
 
 
 def faq(topic):
@@ -95,6 +96,32 @@ def test_a_location_pin_starts_the_service_search_and_a_number_answers_it(rasa):
     say(server, "7", phone)
     tracker = saved_tracker(server, person, lambda t: t["slots"].get("service_category"))
     assert tracker["slots"]["service_category"] == "shelter"
+
+
+def test_a_faq_posted_to_the_gateway_is_answered_at_the_graph_api(rasa, monkeypatch):
+    """The gateway stores and acknowledges; its nudge makes Rasa answer long before the
+    channel's next replay (60 s)."""
+    graph, server = rasa
+    monkeypatch.setattr(config, "settings", dataclasses.replace(
+        config.settings, whatsapp_rasa_urls=(server.base,)))
+    assert config.settings.whatsapp_replay_seconds == 60
+    gateway = GatewayThread()
+    try:
+        phone = "51911000003"
+        question, answer = faq("help_is_free")
+        say(server, question, phone, url=gateway.url)
+
+        def answered():
+            mine = [m for m in list(graph.sent) if m["to"] == phone]
+            return answer in [m["text"]["body"] if m["type"] == "text"
+                              else m["interactive"]["body"]["text"] for m in mine]
+
+        assert wait_until(answered, 50), graph.texts()
+        person = privacy.pseudonym(phone, PSEUDONYM_SECRET)
+        tracker = saved_tracker(server, person, lambda t: t["latest_input_channel"] == "whatsapp")
+        assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == [question]
+    finally:
+        gateway.stop()
 
 
 def saved_tracker(server, person, ready):
