@@ -279,12 +279,19 @@ class WhatsAppInput(InputChannel):
                 logger.error("whatsapp inbox unavailable for replay: %s", type(exc).__name__)
                 stale = []
             for pending in stale:
+                try:
+                    message = webhook_rules.stored_message(pending)
+                except (KeyError, TypeError, ValueError) as exc:
+                    # One unreadable row must not stop the loop that takes all the others.
+                    logger.error("whatsapp inbox message %d unreadable, dropped: %s",
+                                 pending.id, type(exc).__name__)
+                    await self._finish(pending.id)
+                    continue
                 if pending.attempts > 1:
                     logger.warning("whatsapp message of %s handled again (attempt %d)",
                                    pending.pseudonym, pending.attempts)
-                self._spawn(self._handle(pending.pseudonym,
-                                         webhook_rules.stored_message(pending),
-                                         pending.id, on_new_message, pending.attempts))
+                self._spawn(self._handle(pending.pseudonym, message, pending.id,
+                                         on_new_message, pending.attempts))
             try:
                 await asyncio.wait_for(self._wanted.wait(), timeout=every)
             except asyncio.TimeoutError:

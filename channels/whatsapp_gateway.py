@@ -164,8 +164,9 @@ class Gateway:
                     logger.warning("whatsapp nudge refused by %s: HTTP %d", url, answer.status)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 logger.warning("whatsapp nudge to %s failed: %s", url, type(exc).__name__)
-        logger.warning("no Rasa instance took the nudge: the messages wait in the inbox for "
-                       "the replay")
+        # A busy instance may still take a nudge that timed out, once its loop is free.
+        logger.warning("no Rasa instance confirmed the nudge: the messages wait in the inbox "
+                       "for the next nudge or replay")
         return False
 
     def _in_turn(self) -> list[str]:

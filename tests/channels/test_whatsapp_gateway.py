@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from line import privacy, whatsapp_store
 from line import settings as config
-from line.db import session_scope
+from line.db import session_scope, utc_now
 from line.whatsapp_webhook import INBOX_PATH
 from tests.channels.conftest import (INBOX_TOKEN, PHONE, PSEUDONYM_SECRET, VERIFY_TOKEN,
                                      ChannelServer, FakeAgent, GatewayThread, configured,
@@ -227,6 +227,20 @@ def test_rasa_answers_what_the_gateway_stored_in_order(channel_server, graph, mo
         assert channel_server.idle()
         assert all(row.done_at and row.attempts == 1 for row in inbox())
         assert wait_until(lambda: len(graph.reads) == 3)   # read receipts by the gateway
+    finally:
+        running.stop()
+
+
+def test_an_unreadable_row_does_not_stop_the_channel_taking_the_others(channel_server,
+                                                                       graph, monkeypatch):
+    whatsapp_store.accept(PERSON, PHONE, "wamid.BROKEN", utc_now(),
+                          {"text": "no kind, no time"}, queued=True)
+    running = start(monkeypatch, channel_server.base)
+    try:
+        assert running.post(payload("text.json")).status_code == 200
+        assert wait_until(lambda: len(graph.sent) == 1)
+        assert graph.texts() == ["eco: hola, la prueba de covid es gratis?"]
+        assert channel_server.idle() and all(row.done_at for row in inbox())
     finally:
         running.stop()
 
