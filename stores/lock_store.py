@@ -12,12 +12,21 @@ one person's messages reaching the same instance are still handled one at a time
 the order they arrived; two messages of one person reaching different instances at the
 same moment may run side by side, each without the other's turn (both are answered and
 both are stored, see stores/tracker_store.py).
+
+Rasa's store also changes a lock by reading it, changing it in Python and writing it
+back. Two instances taking a ticket at the same moment both get the first one and run
+the person's two messages side by side, each without the other's turn (most of the
+simultaneous pairs in tests/production/test_two_instances.py), and a release can
+delete a ticket issued meanwhile, whose message then fails with LockError. Here every
+change of a lock is one Redis transaction (WATCH/MULTI), retried when another instance
+changed the lock in between.
 """
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import asynccontextmanager
-from typing import AsyncGenerator, Optional
+from typing import AsyncGenerator, Callable, Optional
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, RedisLockStore
@@ -80,11 +89,36 @@ class FallbackRedisLockStore(RedisLockStore):
                      conversation_id, reason(exc))
 
     def _issue(self, conversation_id: str, lifetime: float) -> int:
-        """Rasa's issue_ticket without its wrapping of every error in LockError."""
-        lock = self.get_or_create_lock(conversation_id)
-        ticket = lock.issue_ticket(lifetime)
-        self.save_lock(lock)
-        return ticket
+        """Rasa's issue_ticket, atomic and without its wrapping of every error in
+        LockError."""
+        return self._change(conversation_id, lambda lock: lock.issue_ticket(lifetime))
+
+    def update_lock(self, conversation_id: str) -> None:
+        """Drops expired tickets (a waiting turn does this every second)."""
+        self._change(conversation_id, lambda lock: lock.remove_expired_tickets())
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Removes the ticket, and the lock once nobody waits."""
+        self._change(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
+
+    def _change(self, conversation_id: str, change: Callable[[TicketLock], object]):
+        """Read, change and write one lock as a Redis transaction; a lock left without
+        tickets is deleted."""
+        key = self.key_prefix + conversation_id
+
+        def transaction(pipe):
+            stored = pipe.get(key)
+            lock = (TicketLock.from_dict(json.loads(stored)) if stored
+                    else self.create_lock(conversation_id))
+            result = change(lock)
+            pipe.multi()
+            if lock.tickets:
+                pipe.set(key, lock.dumps())
+            else:
+                pipe.delete(key)
+            return result
+
+        return self.red.transaction(transaction, key, value_from_callable=True)
 
     def _release(self, conversation_id: str, ticket: int) -> None:
         try:
