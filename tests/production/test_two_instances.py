@@ -80,7 +80,8 @@ class Script:
 
 def side_by_side(first, second, pairs: int = 100) -> tuple:
     """Of `pairs` people whose two turns start at the same moment on two lock stores (two
-    instances): how many had both turns running at once, and the turns that failed."""
+    instances): how many had both turns running at once, the turns that failed, and how
+    many locks were left in Redis (removed here)."""
     people = [f"two-lock-{uuid.uuid4().hex[:10]}" for _ in range(pairs)]
     starts = {person: threading.Barrier(2) for person in people}
     held, failed = defaultdict(list), []
@@ -109,7 +110,10 @@ def side_by_side(first, second, pairs: int = 100) -> tuple:
     overlapping = sum(1 for turns in held.values()
                       if len(turns) == 2 and turns[0][0] < turns[1][1]
                       and turns[1][0] < turns[0][1])
-    return overlapping, failed
+    left = [person for person in people if first.get_lock(person)]
+    for person in left:
+        first.delete_lock(person)
+    return overlapping, failed, len(left)
 
 
 def test_rasa_own_lock_store_lets_two_instances_take_the_same_ticket():
@@ -119,7 +123,7 @@ def test_rasa_own_lock_store_lets_two_instances_take_the_same_ticket():
     require("Redis", REDIS)
     first, second = (RedisLockStore(host=REDIS[0], port=REDIS[1], db=1, key_prefix="line")
                      for _ in range(2))
-    overlapping, failed = side_by_side(first, second)
+    overlapping, failed, _ = side_by_side(first, second)
     assert overlapping + len(failed) > 0
 
 
@@ -128,7 +132,7 @@ def test_two_instances_taking_a_ticket_at_once_take_turns():
     endpoint = EndpointConfig(url=REDIS[0], type="stores.lock_store.FallbackRedisLockStore",
                               port=REDIS[1], db=1, password="", key_prefix="line")
     first, second = (FallbackRedisLockStore(endpoint_config=endpoint) for _ in range(2))
-    assert side_by_side(first, second) == (0, [])
+    assert side_by_side(first, second) == (0, [], 0)
 
 
 @pytest.fixture(scope="module")
