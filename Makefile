@@ -14,6 +14,7 @@ SHARED := ../shared
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 CONSOLE_PORT ?= 5006
+GATEWAY_PORT ?= 5007
 REPORT_DIR ?= reports
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -24,7 +25,7 @@ export RASA_TELEMETRY_ENABLED := false
 	report suggest new-topic markers
 
 help:
-	@echo "make run        set up, train if needed, start the action server and Rasa (REST + API)"
+	@echo "make run        set up, train if needed, start the action server, Rasa (REST + API) and the WhatsApp gateway"
 	@echo "make test       set up, then rasa data validate, pytest and rasa test"
 	@echo "make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
 	@echo "make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
@@ -62,11 +63,14 @@ $(MODEL): $(MODEL_INPUTS) | setup
 db: setup
 	$(BIN)/python -m line.directory_cli load-sample
 
+# WHATSAPP_INBOX_TOKEN lets the gateway nudge Rasa's channel; unset, each run makes one.
 run: setup $(MODEL) db
-	@echo "Action server on :$(ACTIONS_PORT), Rasa on :$(RASA_PORT), operator console on :$(CONSOLE_PORT). Ctrl-C stops all."
+	@echo "Action server on :$(ACTIONS_PORT), Rasa on :$(RASA_PORT), operator console on :$(CONSOLE_PORT), WhatsApp gateway on :$(GATEWAY_PORT). Ctrl-C stops all."
 	@trap 'kill 0' INT TERM EXIT; \
+	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
+	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m channels.whatsapp_gateway & \
 	$(RASA) run --enable-api --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
 validate: setup
@@ -124,6 +128,8 @@ browser-deps:
 # services, and anything set in the environment or on the command line wins.
 PRODUCTION_DB ?= postgresql://postgres@127.0.0.1:5432/linea
 RASA_INSTANCE_PORTS ?= 5011 5012
+comma := ,
+space := $(subst ,, )
 run-production: export DIRECTORY_DB_URL ?= $(PRODUCTION_DB)
 run-production: export TRACKER_DB_URL ?= $(PRODUCTION_DB)
 run-production: export REDIS_HOST ?= 127.0.0.1
@@ -138,6 +144,8 @@ run-production: export RABBITMQ_PASSWORD ?= guest
 run-production: export RABBITMQ_QUEUE ?= rasa_events
 run-production: export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 run-production: export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
+# The gateway nudges the instances themselves: nginx would send the nudge back to it.
+run-production: export WHATSAPP_RASA_URLS ?= $(subst $(space),$(comma),$(strip $(foreach p,$(RASA_INSTANCE_PORTS),http://127.0.0.1:$(p))))
 
 # RASA_TOKEN guards the Rasa HTTP API; unset, each run makes a random one (shared with
 # the console, which resumes conversations through the API). The schema is brought up
@@ -145,12 +153,14 @@ run-production: export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 run-production: setup $(MODEL) nginx-deps
 	$(BIN)/python -m deploy.createdb "$$DIRECTORY_DB_URL" "$$TRACKER_DB_URL"
 	$(BIN)/python -c 'from line.db import migrate; migrate()'
-	$(BIN)/python -m deploy.nginx var/nginx $(RASA_PORT) $(foreach p,$(RASA_INSTANCE_PORTS),127.0.0.1:$(p))
-	@echo "nginx on :$(RASA_PORT) -> Rasa on $(RASA_INSTANCE_PORTS); actions :$(ACTIONS_PORT); console :$(CONSOLE_PORT). Ctrl-C stops all."
+	$(BIN)/python -m deploy.nginx var/nginx $(RASA_PORT) --gateway 127.0.0.1:$(GATEWAY_PORT) $(foreach p,$(RASA_INSTANCE_PORTS),127.0.0.1:$(p))
+	@echo "nginx on :$(RASA_PORT) -> Rasa on $(RASA_INSTANCE_PORTS), /webhooks/whatsapp/ -> gateway :$(GATEWAY_PORT); actions :$(ACTIONS_PORT); console :$(CONSOLE_PORT). Ctrl-C stops all."
 	@trap 'kill 0' INT TERM EXIT; \
 	export RASA_TOKEN="$${RASA_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
+	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
+	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m channels.whatsapp_gateway & \
 	for port in $(RASA_INSTANCE_PORTS); do \
 		$(RASA) run --enable-api --auth-token "$$RASA_TOKEN" --port $$port --model $(MODEL) \
 			--credentials credentials.yml --endpoints endpoints.production.yml & \
@@ -163,8 +173,11 @@ nginx-deps:
 # Short load runs against a running server (make run or make run-production), never a
 # test. FLOOR=1 also trains and serves a plain `rasa init` bot to compare against.
 URL ?= http://localhost:$(RASA_PORT)
+# The WhatsApp acknowledgement is timed at the gateway (make run and make run-production
+# both start it on GATEWAY_PORT).
+WHATSAPP_URL ?= http://localhost:$(GATEWAY_PORT)
 bench: setup
-	$(BIN)/python -m bench.load --url $(URL) --json results/bench.json
+	$(BIN)/python -m bench.load --url $(URL) --whatsapp-url $(WHATSAPP_URL) --json results/bench.json
 	$(if $(FLOOR),$(BIN)/python -m bench.floor --ours results/bench.json --json results/bench_floor.json)
 
 # Feedback report for coordinators and content: reads the tracker store (TRACKER_DB_URL).

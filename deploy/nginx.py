@@ -3,17 +3,19 @@
 The same template serves the nginx container (its envsubst fills ${NAME}), so only
 ${NAME} placeholders are ours; nginx's own `$host` and the like are left alone.
 
-    python -m deploy.nginx OUT_DIR LISTEN_PORT HOST:PORT [HOST:PORT ...]
+    python -m deploy.nginx OUT_DIR LISTEN_PORT [--gateway HOST:PORT] HOST:PORT [HOST:PORT ...]
 """
 from __future__ import annotations
 
+import argparse
 import re
-import sys
 from pathlib import Path
 from typing import Dict, Sequence
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+# Where /webhooks/whatsapp/ goes: the WhatsApp gateway of make run (WHATSAPP_GATEWAY_PORT).
+GATEWAY = "127.0.0.1:5007"
 
 # An unprivileged nginx needs every path it writes under its own prefix.
 MAIN = """\
@@ -41,25 +43,34 @@ def fill(template: str, values: Dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
-def site(listen_port: int, upstreams: Sequence[str], template: str = None) -> str:
+def site(listen_port: int, upstreams: Sequence[str], gateway: str = GATEWAY,
+         template: str = None) -> str:
     if not upstreams:
         raise ValueError("at least one Rasa instance is needed")
     servers = " ".join(f"server {address};" for address in upstreams)
     return fill(template or TEMPLATE.read_text(),
-                {"NGINX_PORT": str(listen_port), "RASA_SERVERS": servers})
+                {"NGINX_PORT": str(listen_port), "RASA_SERVERS": servers,
+                 "WHATSAPP_GATEWAY_SERVERS": f"server {gateway};"})
 
 
-def main_config(out_dir: Path, listen_port: int, upstreams: Sequence[str]) -> str:
+def main_config(out_dir: Path, listen_port: int, upstreams: Sequence[str],
+                gateway: str = GATEWAY) -> str:
     body = "\n".join("    " + line if line else line
-                     for line in site(listen_port, upstreams).splitlines())
+                     for line in site(listen_port, upstreams, gateway).splitlines())
     return MAIN.format(out=out_dir.resolve(), site=body)
 
 
-def main(argv: Sequence[str]) -> None:
-    out_dir, port, upstreams = Path(argv[0]), int(argv[1]), argv[2:]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "nginx.conf").write_text(main_config(out_dir, port, upstreams))
+def main(argv: Sequence[str] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("port", type=int)
+    parser.add_argument("upstreams", nargs="+", metavar="HOST:PORT")
+    parser.add_argument("--gateway", default=GATEWAY, metavar="HOST:PORT")
+    args = parser.parse_args(argv)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / "nginx.conf").write_text(
+        main_config(args.out_dir, args.port, args.upstreams, args.gateway))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

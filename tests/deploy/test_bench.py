@@ -1,5 +1,6 @@
 """The statistics and plumbing of bench/load.py and bench/floor.py, without a server."""
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -10,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from bench import floor, load
+from line import settings as config
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -95,6 +97,46 @@ def test_a_level_is_bounded_and_counts_errors():
     assert result["concurrency"] == 4 and result["throughput"] > 0
     # Fresh people, a few turns each.
     assert len(senders) >= 30 // load.TURNS_PER_SENDER
+
+
+def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
+    """make bench times the gateway while the REST turns load Rasa."""
+    monkeypatch.setattr(config, "settings", dataclasses.replace(
+        config.settings, whatsapp_app_secret="s", whatsapp_phone_number_id="109"))
+    hits = {"rest": 0, "gateway": 0}
+
+    async def rest(request):
+        hits["rest"] += 1
+        await asyncio.sleep(0.05)
+        return web.json_response([])
+
+    async def gateway(request):
+        hits["gateway"] += 1
+        return web.Response(text="ok")
+
+    async def serve(route, handler):
+        app = web.Application()
+        app.router.add_post(route, handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = _free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner, f"http://127.0.0.1:{port}"
+
+    async def scenario():
+        rasa, rasa_url = await serve("/webhooks/rest/webhook", rest)
+        gate, gate_url = await serve("/webhooks/whatsapp/webhook", gateway)
+        try:
+            return await load.run(rasa_url, [2], max_requests=20, max_seconds=2,
+                                  whatsapp_url=gate_url), gate_url
+        finally:
+            await rasa.cleanup()
+            await gate.cleanup()
+
+    result, gate_url = asyncio.run(scenario())
+    assert result["whatsapp_url"] == gate_url
+    assert result["webhook_ack"]["requests"] == hits["gateway"] >= 1
+    assert result["webhook_ack"]["errors"] == 0 and hits["rest"] > 0
 
 
 def test_floor_ratios_per_level_and_memory():

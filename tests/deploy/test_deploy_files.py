@@ -12,7 +12,7 @@ from sanic import Sanic
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-OURS = ("rasa1", "rasa2", "actions", "console")
+OURS = ("rasa1", "rasa2", "actions", "console", "whatsapp-gateway")
 # Several Sanic apps in one process (see tests/channels/conftest.py).
 Sanic.test_mode = True
 
@@ -50,14 +50,16 @@ def routes():
     """The paths each of our servers really serves, from the apps themselves."""
     import rasa.server
     import rasa_sdk.endpoint
+    from channels.whatsapp_gateway import Gateway
     from console.app import create_app
 
     def paths(app):
         return {"/" + route.path for route in app.router.routes}
 
+    gateway = {route.resource.canonical for route in Gateway().app().router.routes()}
     return {"rasa": paths(rasa.server.create_app(auth_token="x")),
             "actions": paths(rasa_sdk.endpoint.create_app("actions")),
-            "console": paths(create_app())}
+            "console": paths(create_app()), "gateway": gateway}
 
 
 @pytest.mark.parametrize("service", OURS)
@@ -76,12 +78,14 @@ def test_every_service_has_a_health_check(service):
 
 
 @pytest.mark.parametrize("service, kind", [
-    ("rasa1", "rasa"), ("rasa2", "rasa"), ("actions", "actions"), ("console", "console")])
+    ("rasa1", "rasa"), ("rasa2", "rasa"), ("actions", "actions"), ("console", "console"),
+    ("whatsapp-gateway", "gateway")])
 def test_health_checks_ask_real_routes_on_the_served_port(service, kind, routes):
     url = urlsplit(health_url(service))
     assert url.path in routes[kind]
-    port = (SERVICES[service]["environment"].get("CONSOLE_PORT") if kind == "console"
-            else option(service, "--port"))
+    port = {"console": SERVICES[service]["environment"].get("CONSOLE_PORT"),
+            "gateway": SERVICES[service]["environment"].get("WHATSAPP_GATEWAY_PORT")
+            }.get(kind) or option(service, "--port")
     assert str(url.port) == port
 
 
@@ -98,7 +102,20 @@ def test_nginx_balances_over_both_rasa_instances():
     assert f"5005:{listen}" in nginx["ports"]
     assert urlsplit(health_url("nginx")).port == int(listen)
     template = (ROOT / "deploy" / "nginx.conf.template").read_text()
-    assert set(re.findall(r"\$\{(\w+)\}", template)) == {"NGINX_PORT", "RASA_SERVERS"}
+    assert set(re.findall(r"\$\{(\w+)\}", template)) == {
+        "NGINX_PORT", "RASA_SERVERS", "WHATSAPP_GATEWAY_SERVERS"}
+
+
+def test_whatsapp_webhooks_reach_the_gateway_which_nudges_the_instances_directly():
+    """Through nginx the nudge would come back to the gateway, so it names the instances."""
+    gateway = SERVICES["whatsapp-gateway"]["environment"]
+    servers = SERVICES["nginx"]["environment"]["WHATSAPP_GATEWAY_SERVERS"]
+    assert servers == f"server whatsapp-gateway:{gateway['WHATSAPP_GATEWAY_PORT']};"
+    nudged = [urlsplit(url) for url in gateway["WHATSAPP_RASA_URLS"].split(",")]
+    assert [(url.hostname, str(url.port)) for url in nudged] == [
+        ("rasa1", option("rasa1", "--port")), ("rasa2", option("rasa2", "--port"))]
+    assert gateway["WHATSAPP_GATEWAY_HOST"] == "0.0.0.0"
+    assert "WHATSAPP_INBOX_TOKEN" in SERVICES["rasa1"]["environment"]
 
 
 def test_urls_between_services_name_real_services_and_ports():

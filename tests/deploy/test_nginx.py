@@ -15,6 +15,12 @@ def test_every_rasa_instance_is_an_upstream_server():
     assert "$host" in site and "${" not in site
 
 
+def test_whatsapp_webhooks_go_to_the_gateway():
+    site = nginx.site(5005, ["127.0.0.1:5011"], gateway="127.0.0.1:5017")
+    assert "server 127.0.0.1:5017;" in site
+    assert "location /webhooks/whatsapp/ {\n        proxy_pass http://whatsapp_gateway;" in site
+
+
 def test_a_placeholder_without_value_is_an_error():
     with pytest.raises(KeyError, match="NGINX_PORT"):
         nginx.fill("listen ${NGINX_PORT};", {})
