@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -63,6 +64,22 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+@contextmanager
+def serving(env: dict, work: Path, actions_port: int, rasa_port: int, endpoints: Path):
+    """The action server, then Rasa with the trained model; both stopped on the way out."""
+    actions = start("actions", actions_args(actions_port),
+                    f"http://127.0.0.1:{actions_port}/health", env, work)
+    try:
+        rasa = start("rasa", rasa_args(rasa_port, endpoints),
+                     f"http://127.0.0.1:{rasa_port}/status", env, work)
+        try:
+            yield f"http://127.0.0.1:{rasa_port}"
+        finally:
+            stop(rasa)
+    finally:
+        stop(actions)
+
+
 def actions_args(port: int) -> list:
     return ["run", "actions", "--actions", "actions", "--port", str(port)]
 
@@ -91,17 +108,8 @@ def rasa_server(tmp_path_factory):
            "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
     subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
-    processes = []
-    try:
-        processes.append(start("actions", actions_args(actions_port),
-                               f"http://127.0.0.1:{actions_port}/health", env, work))
-        processes.append(start("rasa", rasa_args(rasa_port, endpoints),
-                               f"http://127.0.0.1:{rasa_port}/status", env, work))
-        yield SimpleNamespace(url=f"http://127.0.0.1:{rasa_port}", db_url=db_url,
-                              tracker_db_url=f"sqlite:///{tracker_db}")
-    finally:
-        for process in reversed(processes):
-            stop(process)
+    with serving(env, work, actions_port, rasa_port, endpoints) as url:
+        yield SimpleNamespace(url=url, db_url=db_url, tracker_db_url=f"sqlite:///{tracker_db}")
 
 
 class Conversation:

@@ -19,8 +19,7 @@ import yaml
 from line import desk, handoff
 from line import settings as config
 from tests.channels.test_whatsapp_e2e import faq
-from tests.e2e.conftest import (ROOT, Conversation, actions_args, free_port, rasa_args, start,
-                                stop)
+from tests.e2e.conftest import ROOT, Conversation, free_port, serving
 from tests.failure.conftest import ActionGate, bot_texts, write_endpoints
 
 TIMEOUT = 3          # ACTION_TIMEOUT_SECONDS of this Rasa server
@@ -41,18 +40,11 @@ def line(model, tmp_path_factory):
                    check=True, capture_output=True)
     endpoints = write_endpoints(work / "endpoints.yml", gate_port, work / "tracker.db")
     gate = ActionGate(gate_port, f"http://127.0.0.1:{actions_port}/webhook")
-    processes = []
     try:
-        processes.append(start("actions", actions_args(actions_port),
-                               f"http://127.0.0.1:{actions_port}/health", env, work))
-        processes.append(start("rasa", rasa_args(rasa_port, endpoints),
-                               f"http://127.0.0.1:{rasa_port}/status", env, work))
-        yield SimpleNamespace(url=f"http://127.0.0.1:{rasa_port}", db_url=db_url, gate=gate,
-                              people={})
+        with serving(env, work, actions_port, rasa_port, endpoints) as url:
+            yield SimpleNamespace(url=url, db_url=db_url, gate=gate, people={})
     finally:
         gate.down()
-        for process in reversed(processes):
-            stop(process)
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from sqlalchemy.engine import make_url
 
 from line import db, handoff
 from line import settings as config
-from tests.e2e.conftest import (ROOT, Conversation, actions_args, free_port, rasa_args, start,
-                                stop)
+from tests.e2e.conftest import ROOT, Conversation, free_port, serving
 from tests.failure.conftest import TcpProxy, bot_texts, write_endpoints
 from tests.line.conftest import postgres_url  # noqa: F401 (fixture)
 
@@ -45,16 +44,10 @@ def line(model, postgres_url, tmp_path_factory):  # noqa: F811
                    env={**env, "DIRECTORY_DB_URL": postgres_url}, check=True, capture_output=True)
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, work / "tracker.db")
     proxy.open()
-    processes = []
     try:
-        processes.append(start("actions", actions_args(actions_port),
-                               f"http://127.0.0.1:{actions_port}/health", env, work))
-        processes.append(start("rasa", rasa_args(rasa_port, endpoints),
-                               f"http://127.0.0.1:{rasa_port}/status", env, work))
-        yield SimpleNamespace(url=f"http://127.0.0.1:{rasa_port}", proxy=proxy, spool=spool)
+        with serving(env, work, actions_port, rasa_port, endpoints) as url:
+            yield SimpleNamespace(url=url, proxy=proxy, spool=spool)
     finally:
-        for process in reversed(processes):
-            stop(process)
         proxy.close()
 
 
