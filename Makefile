@@ -22,7 +22,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup train run test validate eval crossval shell db console operator-add browser-deps \
 	directory-import directory-export directory-stale run-production nginx-deps bench \
-	report suggest new-topic markers
+	report suggest new-topic markers train-content
 
 help:
 	@echo "make run        set up, train if needed, start the action server, Rasa (REST + API) and the WhatsApp gateway"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
 	@echo "make setup      create .venv with the pinned packages"
 	@echo "make train      train the model if data, domain or config changed"
+	@echo "make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
 	@echo "make validate   check the training data and explain problems in plain words"
 	@echo "make eval       run ../shared/eval against a running server (make run first)"
 	@echo "make crossval   cross-validate the NLU model against the keyword baseline"
@@ -55,6 +56,13 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	touch $@
 
 train: $(MODEL)
+
+# For content teams: after FAQ examples or answer wording changed, continue training the
+# current model for a quarter of the epochs (rasa train --finetune) instead of from scratch;
+# a full training when an intent, answer name, slot or config.yml changed, saying why.
+# CHECK=1 only says which it would be. docs/bench.md "Training time".
+train-content: setup
+	$(BIN)/python -m scripts.train_content --model $(MODEL) $(if $(FULL),--full) $(if $(CHECK),--check)
 
 $(MODEL): $(MODEL_INPUTS) | setup
 	$(RASA) train --fixed-model-name line --out models
