@@ -126,6 +126,8 @@ def main() -> int:
     model = Path(args.model)
     state_file = model.with_name(model.name.replace(".tar.gz", "") + ".finetune.json")
     state = json.loads(state_file.read_text()) if state_file.exists() else {"chain": 0}
+    if not model.exists() or state.get("mtime") != model.stat().st_mtime:
+        state = {"chain": 0}  # the model came from somewhere else, e.g. `make train`
     if model.exists() and not args.full and not inputs_newer_than(model):
         print(f"{model} is up to date: nothing to train.")
         return 0
@@ -174,6 +176,7 @@ def main() -> int:
         print("Training failed; the previous model is unchanged.")
         return 1
     os.replace(partial, model)
+    state["mtime"] = model.stat().st_mtime
     state_file.write_text(json.dumps(state) + "\n")
     kind = "finetuned" if state["chain"] else "trained from scratch"
     print(f"{model} {kind} in {time.monotonic() - started:.0f} s.")
