@@ -19,8 +19,9 @@ from sqlalchemy.engine import make_url
 from line import db, handoff
 from line import settings as config
 from tests.e2e.conftest import ROOT, Conversation, free_port, serving
-from tests.failure.conftest import TcpProxy, bot_texts, write_endpoints
+from tests.failure.conftest import bot_texts, write_endpoints
 from tests.line.conftest import postgres_url  # noqa: F401 (fixture)
+from tests.production.proxy import Proxy
 
 RETRY = 1            # LINE_TICKET_RETRY of the servers
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
@@ -30,7 +31,7 @@ RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["r
 def line(model, postgres_url, tmp_path_factory):  # noqa: F811
     work = tmp_path_factory.mktemp("directory_down")
     direct = make_url(postgres_url)
-    proxy = TcpProxy(free_port(), (direct.host, direct.port))
+    proxy = Proxy((direct.host, direct.port))
     through_proxy = direct.set(port=proxy.port).render_as_string(hide_password=False)
     rasa_port, actions_port = free_port(), free_port()
     spool = work / "pending_tickets.jsonl"
@@ -43,12 +44,12 @@ def line(model, postgres_url, tmp_path_factory):  # noqa: F811
     subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT,
                    env={**env, "DIRECTORY_DB_URL": postgres_url}, check=True, capture_output=True)
     endpoints = write_endpoints(work / "endpoints.yml", actions_port, work / "tracker.db")
-    proxy.open()
+    proxy.up()
     try:
         with serving(env, work, actions_port, rasa_port, endpoints) as url:
             yield SimpleNamespace(url=url, proxy=proxy, spool=spool)
     finally:
-        proxy.close()
+        proxy.down()
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def tickets(postgres_url, monkeypatch):  # noqa: F811
 def test_a_search_while_the_database_is_down_ends_with_a_person_and_a_kept_ticket(line, tickets):
     ana = Conversation(line.url)
     ana.say("hola")                                   # works while the database answers
-    line.proxy.close()
+    line.proxy.down()
     try:
         reply = ana.say("busco albergue en Tacna")
         assert bot_texts(reply)[0] == RESPONSES["utter_directory_unavailable"][0]["text"]
@@ -76,7 +77,7 @@ def test_a_search_while_the_database_is_down_ends_with_a_person_and_a_kept_ticke
         assert ana.sender in kept and beto.sender in kept
         assert not tickets(ana) and not tickets(beto)
     finally:
-        line.proxy.open()
+        line.proxy.up()
 
     deadline = time.monotonic() + 10 * RETRY + 10
     while time.monotonic() < deadline and not (tickets(ana) and tickets(beto)):
