@@ -79,6 +79,13 @@ def _add_entity(message: Message, entity: str, value: Any, extractor: str) -> No
     message.set(ENTITIES, entities, add_to_output=True)
 
 
+def _best_ranked(message: Message, candidates: List[str]) -> str:
+    """The candidate topic the ResponseSelector ranked highest (the first if none is ranked)."""
+    ranking = ((message.get("response_selector") or {}).get(FAQ_INTENT) or {}).get("ranking") or []
+    ranked = [str(row.get("intent_response_key", "")).split("/", 1)[-1] for row in ranking]
+    return min(candidates, key=lambda t: ranked.index(t) if t in ranked else len(ranked))
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
@@ -104,8 +111,9 @@ class FaqConfidenceGate(_StatelessComponent):
             _set_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, confidence)
             return
         topic = str(selected.get("intent_response_key") or "").split("/", 1)[-1]
-        plain = topics.plain_question_topics().get(topic)
-        if plain and not intent_cues.is_hearsay(text):
+        candidates = topics.plain_question_topics().get(topic)
+        if candidates and not intent_cues.is_hearsay(text):
+            plain = _best_ranked(message, candidates)
             # "¿Hay que pagar por la ayuda?" asked plainly gets the contract topic,
             # not "es un mito": the rumour answer is for "dicen que hay que pagar".
             selected["intent_response_key"] = f"{FAQ_INTENT}/{plain}"

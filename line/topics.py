@@ -37,9 +37,9 @@ def rumour_ids(path: Path = settings.rumours_file) -> list[str]:
     return [rumour["id"] for rumour in rumours(path)["rumours"]]
 
 
-def plain_question_topics(path: Path = settings.rumours_file) -> Dict[str, str]:
-    """Rumour id -> the contract topic that answers the same question asked plainly."""
-    return {rumour["id"]: rumour["plain_question"] for rumour in rumours(path)["rumours"]
+def plain_question_topics(path: Path = settings.rumours_file) -> Dict[str, list]:
+    """Rumour id -> the contract topics that answer the same question asked plainly."""
+    return {rumour["id"]: list(rumour["plain_question"]) for rumour in rumours(path)["rumours"]
             if rumour.get("plain_question")}
 
 

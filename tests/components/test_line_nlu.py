@@ -85,6 +85,18 @@ def test_a_plain_question_gets_the_contract_topic_a_rumour_keeps_the_myth_answer
         "utter_faq/rumour_paying_for_help"
 
 
+def test_a_plain_question_gets_the_best_ranked_of_the_rumours_contract_topics():
+    parsed = message("ustedes le pasan mis datos a migraciones?")
+    parsed.set("response_selector", {"faq": {
+        "response": {"intent_response_key": "faq/rumour_deportation_fear",
+                     "utter_action": "utter_faq/rumour_deportation_fear", "confidence": 0.6},
+        "ranking": [{"intent_response_key": key, "confidence": c} for key, c in (
+            ("faq/rumour_deportation_fear", 0.6), ("faq/data_privacy", 0.3),
+            ("faq/covid_vaccine", 0.05))]}})
+    selected = run(FaqConfidenceGate, parsed).get("response_selector")["faq"]["response"]
+    assert selected["utter_action"] == "utter_faq/data_privacy"
+
+
 def test_asking_where_a_service_is_becomes_a_search():
     out = run(ServiceSearch, message("la cruz roja tiene local en chiclayo?"))
     assert intent(out) == "find_service"
