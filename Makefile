@@ -22,7 +22,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup train run test validate eval crossval shell db console operator-add browser-deps \
 	directory-import directory-export directory-stale run-production nginx-deps bench \
-	report suggest new-topic markers train-content
+	report suggest new-topic markers train-content profile
 
 help:
 	@echo "make run        set up, train if needed, start the action server, Rasa (REST + API) and the WhatsApp gateway"
@@ -187,6 +187,10 @@ WHATSAPP_URL ?= http://localhost:$(GATEWAY_PORT)
 bench: setup
 	$(BIN)/python -m bench.load --url $(URL) --whatsapp-url $(WHATSAPP_URL) --json results/bench.json
 	$(if $(FLOOR),$(BIN)/python -m bench.floor --ours results/bench.json --json results/bench_floor.json)
+
+# Where a turn's time goes (pyinstrument, results/profile.html); needs the action server up.
+profile: setup $(MODEL)
+	$(BIN)/python -m bench.profile
 
 # Feedback report for coordinators and content: reads the tracker store (TRACKER_DB_URL).
 report: setup
