@@ -114,18 +114,8 @@ class WhatsAppInput(InputChannel):
 
     def __init__(self) -> None:
         s = config.settings
-        self.verify_token = s.whatsapp_verify_token
-        self.app_secret = s.whatsapp_app_secret
-        self.phone_number_id = s.whatsapp_phone_number_id
-        self.max_body_bytes = s.whatsapp_max_body_bytes
-        if self.app_secret and not s.pseudonym_secret:
-            raise privacy.MissingSecret(
-                "PSEUDONYM_SECRET must be set before WhatsApp messages are accepted")
-        if not (self.app_secret and self.verify_token and s.whatsapp_access_token
-                and self.phone_number_id):
-            logger.warning("WhatsApp channel not fully configured: set WHATSAPP_VERIFY_TOKEN, "
-                           "WHATSAPP_APP_SECRET, WHATSAPP_ACCESS_TOKEN and "
-                           "WHATSAPP_PHONE_NUMBER_ID (docs/whatsapp.md)")
+        self.webhook = webhook_rules.WebhookSettings.read(
+            "channel", {"WHATSAPP_ACCESS_TOKEN": s.whatsapp_access_token})
         self.client = GraphClient.from_settings()
         self.sender = WhatsAppOutbound(self.client)
         texts = _domain_texts(s.domain_file, (PLEASE_WRITE, LIST_BUTTON, TROUBLE))
@@ -150,16 +140,16 @@ class WhatsAppInput(InputChannel):
 
         @webhook.get("/webhook")
         async def verify(request: Request) -> HTTPResponse:
-            return _answer(webhook_rules.verification(request.args, self.verify_token))
+            return _answer(webhook_rules.verification(request.args, self.webhook.verify_token))
 
         @webhook.post("/webhook", stream=True)
         async def receive(request: Request) -> HTTPResponse:
             payload, refusal = webhook_rules.signed_payload(
                 await self._read_body(request), request.headers.get(SIGNATURE_HEADER),
-                self.app_secret, self.max_body_bytes)
+                self.webhook.app_secret, self.webhook.max_body_bytes)
             if refusal:
                 return _answer(refusal)
-            for message in parse_webhook(payload, self.phone_number_id):
+            for message in parse_webhook(payload, self.webhook.phone_number_id):
                 sender_id = privacy.pseudonym(message.sender)
                 accepted, inbox_id = await asyncio.to_thread(webhook_rules.accept, message,
                                                              sender_id)
@@ -197,7 +187,7 @@ class WhatsAppInput(InputChannel):
 
     async def _read_body(self, request: Request) -> Optional[bytes]:
         """The raw body (what the signature covers), or None when it is too large."""
-        request.stream.request_max_size = self.max_body_bytes
+        request.stream.request_max_size = self.webhook.max_body_bytes
         body = bytearray()
         try:
             async for chunk in request.stream:

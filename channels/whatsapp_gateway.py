@@ -42,20 +42,10 @@ class Gateway:
 
     def __init__(self) -> None:
         s = config.settings
-        self.verify_token = s.whatsapp_verify_token
-        self.app_secret = s.whatsapp_app_secret
-        self.phone_number_id = s.whatsapp_phone_number_id
-        self.max_body_bytes = s.whatsapp_max_body_bytes
+        self.webhook = rules.WebhookSettings.read("gateway")
         self.rasa_urls = list(s.whatsapp_rasa_urls)
         self.token = s.whatsapp_inbox_token
         self.nudge_timeout = s.whatsapp_nudge_timeout_seconds
-        if self.app_secret and not s.pseudonym_secret:
-            raise privacy.MissingSecret(
-                "PSEUDONYM_SECRET must be set before WhatsApp messages are accepted")
-        if not (self.app_secret and self.verify_token and self.phone_number_id):
-            logger.warning("WhatsApp gateway not fully configured: set WHATSAPP_VERIFY_TOKEN, "
-                           "WHATSAPP_APP_SECRET and WHATSAPP_PHONE_NUMBER_ID "
-                           "(docs/whatsapp.md)")
         if not self.token:
             logger.warning("WHATSAPP_INBOX_TOKEN is not set: Rasa is never nudged and takes "
                            "the gateway's messages at its replay, every %.0f s",
@@ -89,16 +79,16 @@ class Gateway:
         return web.json_response({"status": "ok"})
 
     async def verify(self, request: web.Request) -> web.Response:
-        return _answer(rules.verification(request.query, self.verify_token))
+        return _answer(rules.verification(request.query, self.webhook.verify_token))
 
     async def receive(self, request: web.Request) -> web.Response:
         body = await self._read_body(request)
         payload, refusal = rules.signed_payload(body, request.headers.get(SIGNATURE_HEADER),
-                                                self.app_secret, self.max_body_bytes)
+                                                self.webhook.app_secret, self.webhook.max_body_bytes)
         if refusal:
             return _answer(refusal)
         stored, unstored = [], 0
-        for message in parse_webhook(payload, self.phone_number_id):
+        for message in parse_webhook(payload, self.webhook.phone_number_id):
             sender_id = privacy.pseudonym(message.sender)
             accepted, inbox_id = await asyncio.to_thread(rules.accept, message, sender_id,
                                                          queued=True)
@@ -114,12 +104,12 @@ class Gateway:
 
     async def _read_body(self, request: web.Request) -> Optional[bytes]:
         """The raw body (what the signature covers), or None when it is too large."""
-        if (request.content_length or 0) > self.max_body_bytes:
+        if (request.content_length or 0) > self.webhook.max_body_bytes:
             return None
         body = bytearray()
         async for chunk in request.content.iter_chunked(64 * 1024):
             body += chunk
-            if len(body) > self.max_body_bytes:
+            if len(body) > self.webhook.max_body_bytes:
                 return None
         return bytes(body)
 

@@ -18,6 +18,7 @@ import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from line import privacy, whatsapp_store
+from line import settings as config
 from line.db import DirectoryUnavailable
 from line.whatsapp_cloud import Inbound
 
@@ -28,6 +29,35 @@ PATH = "/webhooks/whatsapp/webhook"
 INBOX_PATH = "/webhooks/whatsapp/inbox"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 STORE_ERRORS = (DirectoryUnavailable, SQLAlchemyError, redis.RedisError)
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """What the channel and the gateway both need to accept a webhook, read once."""
+
+    verify_token: str
+    app_secret: str
+    phone_number_id: str
+    max_body_bytes: int
+
+    @classmethod
+    def read(cls, receiver: str,
+             also_needed: Optional[Mapping[str, str]] = None) -> "WebhookSettings":
+        """Refuses to start without PSEUDONYM_SECRET once messages can be accepted, and
+        says which settings are missing; `also_needed` maps more setting names to values."""
+        s = config.settings
+        webhook = cls(s.whatsapp_verify_token, s.whatsapp_app_secret,
+                      s.whatsapp_phone_number_id, s.whatsapp_max_body_bytes)
+        if webhook.app_secret and not s.pseudonym_secret:
+            raise privacy.MissingSecret(
+                "PSEUDONYM_SECRET must be set before WhatsApp messages are accepted")
+        needed = {"WHATSAPP_VERIFY_TOKEN": webhook.verify_token,
+                  "WHATSAPP_APP_SECRET": webhook.app_secret, **(also_needed or {}),
+                  "WHATSAPP_PHONE_NUMBER_ID": webhook.phone_number_id}
+        if not all(needed.values()):
+            logger.warning("WhatsApp %s not fully configured: set %s (docs/whatsapp.md)",
+                           receiver, ", ".join(needed))
+        return webhook
 
 
 @dataclass(frozen=True)
