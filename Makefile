@@ -58,7 +58,7 @@ $(VENV)/.installed: requirements.txt constraints.txt
 train: $(MODEL)
 
 # For content teams: after FAQ examples or answer wording changed, continue training the
-# current model for a quarter of the epochs (rasa train --finetune) instead of from scratch;
+# current model for a tenth of the epochs (rasa train --finetune) instead of from scratch;
 # a full training when an intent, answer name, slot or config.yml changed, saying why.
 # CHECK=1 only says which it would be. docs/bench.md "Training time".
 train-content: setup
