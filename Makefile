@@ -29,6 +29,7 @@ help:
 	@echo "make test       set up, then rasa data validate, pytest and rasa test"
 	@echo "make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
 	@echo "make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
+	@echo "make profile    where a turn's time goes (pyinstrument; needs the action server); results/profile.html"
 	@echo "make setup      create .venv with the pinned packages"
 	@echo "make train      train the model if data, domain or config changed"
 	@echo "make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
