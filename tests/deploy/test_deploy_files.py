@@ -156,3 +156,15 @@ def test_both_rasa_instances_share_the_tracker_journal():
     for service in ("rasa1", "rasa2"):
         assert any(journal.startswith(target + "/") and source in COMPOSE["volumes"]
                    for source, target, *_ in (v.split(":") for v in SERVICES[service]["volumes"]))
+
+
+def test_every_line_process_shares_one_ticket_spool_that_survives_restarts():
+    """A ticket kept while PostgreSQL is down must outlive the container that kept it, and
+    be written back once by whichever process retries first (line/pending_tickets.py)."""
+    line_services = [name for name, service in SERVICES.items()
+                     if service.get("image") == "linea-migrantes"]
+    assert {"rasa1", "rasa2", "actions", "console", "whatsapp-gateway"} <= set(line_services)
+    for name in line_services:
+        spool = SERVICES[name]["environment"]["LINE_TICKET_SPOOL"]
+        assert any(spool.startswith(target + "/") and source in COMPOSE["volumes"]
+                   for source, target, *_ in (v.split(":") for v in SERVICES[name]["volumes"]))
