@@ -47,13 +47,6 @@ class _StatelessComponent(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
-        # Every Rasa process that serves the model creates these components before
-        # its first message: the place to make failed custom actions answer kindly,
-        # and to check their answers without re-checking Rasa's schema each time.
-        from components import action_result_schema, resilience  # resilience imports this
-
-        resilience.install()
-        action_result_schema.install()
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -17,9 +17,8 @@ Two exceptions need no person: a failed action_session_start is replaced by Rasa
 own session start (no greeting), so the person's message decides; and a failed
 extra that only adds to an answer already given (OPTIONAL) is skipped.
 
-Installed from components/line_nlu.py when the model's components are created:
-every Rasa process that serves the model does that before its first message,
-whatever channel is configured.
+Installed from components/__init__.py: every Rasa process that serves the model
+imports the package before its first message, whatever channel is configured.
 
 A slow action server's call is cancelled, so its late answer is never shown;
 if it still writes a ticket, line.handoff adds to the open one of the person.
