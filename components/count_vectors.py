@@ -50,8 +50,8 @@ class BatchCountVectorsFeaturizer(count_vectors_featurizer.CountVectorsFeaturize
             return sequences, sentences
         token_rows = vectorizer.transform([t for i in present for t in all_tokens[i]])
         token_rows.sort_indices()
-        ends = np.cumsum([len(all_tokens[i]) for i in present])
-        for i, end, length in zip(present, ends, (len(all_tokens[i]) for i in present)):
+        lengths = [len(all_tokens[i]) for i in present]
+        for i, end, length in zip(present, np.cumsum(lengths), lengths):
             sequences[i] = token_rows[end - length:end].tocoo()
         if attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
             sentence_rows = vectorizer.transform([" ".join(all_tokens[i]) for i in present])

@@ -130,7 +130,8 @@ def main() -> int:
     state = json.loads(state_file.read_text()) if state_file.exists() else {"chain": 0}
     if not model.exists() or state.get("mtime") != model.stat().st_mtime:
         state = {"chain": 0}  # the model came from somewhere else, e.g. `make train`
-    if model.exists() and not args.full and not inputs_newer_than(model):
+    changed = inputs_newer_than(model) if model.exists() else []
+    if model.exists() and not args.full and not changed:
         print(f"{model} is up to date: nothing to train.")
         return 0
 
@@ -139,7 +140,7 @@ def main() -> int:
         reason = "FULL=1 was asked"
     elif not model.exists():
         reason = f"there is no {model} to start from"
-    elif "config.yml" in inputs_newer_than(model):
+    elif "config.yml" in changed:
         reason = "config.yml changed (a new configuration deserves a new model)"
     elif state["chain"] >= MAX_CHAIN:
         reason = f"the model was finetuned {state['chain']} times in a row already"
