@@ -33,13 +33,9 @@ _ABBREVIATED = frozenset({"att", "atte", "sr", "sra", "srta", "dr", "dra", "lic"
                           "hna", "don", "dona"})
 _PARTICLES = frozenset({"de", "del", "la", "los", "las"})
 _MAX_NAME_WORDS = 5
-# Cue endings after which even a lowercase unknown word is a name.
-_LOWERCASE_NAME_AFTER = frozenset({
-    "hija", "hijo", "esposo", "esposa", "marido", "mujer", "pareja", "mama", "mami", "madre", "papa",
-    "papi", "padre", "hermano", "hermana", "tio", "tia", "primo", "prima", "abuelo", "abuela",
-    "sobrino", "sobrina", "nieto", "nieta", "vecino", "vecina", "amigo", "amiga", "novio", "novia",
-    "cunado", "cunada", "suegro", "suegra", "senora", "senor", "sra", "sr", "srta", "senorita",
-    "soy", "llamado", "llamada"})
+_FUZZY_FROM = 7   # letters: the gazetteer matches shorter words of a message only exactly
+# Laughter and keyboard noise: never a name ("jaja", "jsjsjs", "xd").
+_NOISE = re.compile(r"(?:[jh][aeiou]|[jh]s|xd)+[jh]?")
 
 _shared = None
 
@@ -65,9 +61,8 @@ def _model():
 def _common_words() -> frozenset[str]:
     """spaCy's Spanish stop words and the nouns, adjectives and verbs of the
     model's lemmatizer index, folded."""
-    from spacy.lang.es.stop_words import STOP_WORDS
     tables = _model().get_pipe("lemmatizer").lookups.get_table("lemma_index")
-    words = {fold(w) for w in STOP_WORDS}
+    words = set(_stop_words())
     for key in tables:
         words.update(fold(w) for w in tables[key] if w.isalpha())
     return frozenset(words)
@@ -81,6 +76,20 @@ _ENDINGS = (("ando", ("ar",)), ("iendo", ("er", "ir")), ("ado", ("ar",)), ("ada"
             ("iste", ("er", "ir")), ("an", ("ar",)), ("en", ("er", "ir")), ("as", ("ar",)),
             ("es", ("er", "ir")), ("o", ("ar", "er", "ir")), ("a", ("ar",)), ("e", ("ar", "er", "ir")),
             ("ar", ("ar",)), ("er", ("er",)), ("ir", ("ir",)))
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.es.stop_words import STOP_WORDS
+    return frozenset(fold(w) for w in STOP_WORDS)
+
+
+@lru_cache(maxsize=1)
+def _lowercase_name_after() -> frozenset[str]:
+    """The last words of kin cues ("mi hija", "la sra", "mi chamo") and "soy": after
+    them even a lowercase word that is no Spanish word is a name."""
+    return frozenset({cue.split()[-1] for cue in vocabulary().kin_cues} - {"a", "con", "es", "el", "la", "habla"}
+                     | {"soy"})
 
 
 @lru_cache(maxsize=8192)
@@ -106,9 +115,17 @@ def is_common(word: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def is_place(word: str) -> bool:
-    """A place of Peru (the gazetteer) or a city people come from."""
+    """A place of Peru or a city people come from. Only a word the gazetteer
+    cannot have matched by a typo counts (shorter than its fuzzy matching, or the
+    official name or one of its words): "Huaranga" is a surname, not Huamanga."""
     folded = fold(word)
-    return folded in vocabulary().foreign_places or places.find_in_text("en " + folded) is not None
+    if folded in vocabulary().foreign_places:
+        return True
+    place = places.find_in_text("en " + folded)
+    if place is None:
+        return False
+    official = f"{fold(place.region)} {fold(place.city or '')}"
+    return len(folded) < _FUZZY_FROM or folded in official.split()
 
 
 @dataclass(frozen=True)
@@ -160,7 +177,7 @@ def _refused(word: str) -> bool:
     """Never part of a name: a greeting or filler, an institution, or an
     institution word that is no surname too ("hospital"; "Calle" is one)."""
     vocab = vocabulary()
-    return word in vocab.not_names or word in vocab.institutions \
+    return word in vocab.not_names or word in vocab.institutions or bool(_NOISE.fullmatch(word)) \
         or (word in vocab.institution_words and _lexicon(word) is None)
 
 
@@ -192,12 +209,16 @@ def _extend(tokens: list[_Token], first: int, lowercase_ok: bool) -> int:
             after = end + 1
             while after < len(tokens) and tokens[after].folded in _PARTICLES and after - end < 2:
                 after += 1
-            if after < len(tokens) and not tokens[after].broken and tokens[after].cap \
-                    and _name_like(tokens[after], False):
+            if after < len(tokens) and not tokens[after].broken \
+                    and (tokens[after].cap or lowercase_ok) and _name_like(tokens[after], lowercase_ok):
                 end = after + 1
                 continue
             break
-        if not _name_like(token, lowercase_ok and not tokens[end - 1].cap):
+        # Many surnames are words too ("Castellanos", "Caballero"): written with a
+        # capital right after a name, they are part of it.
+        surname = token.cap and tokens[end - 1].cap and not _refused(token.folded) and len(token.folded) > 2 \
+            and token.folded not in _stop_words()
+        if not (surname or _name_like(token, lowercase_ok and not tokens[end - 1].cap)):
             break
         end += 1
     return end
@@ -316,7 +337,7 @@ class NameRecognizer:
         token = tokens[i]
         if token.cap or len(token.folded) < 4 or _refused(token.folded) or is_common(token.folded):
             return False
-        return cue_start < i and words[i - 1] in _LOWERCASE_NAME_AFTER
+        return cue_start < i and words[i - 1] in _lowercase_name_after()
 
     @staticmethod
     def _looks_like_name(token: _Token) -> bool:
@@ -361,7 +382,7 @@ class NameRecognizer:
             grade = _lexicon(word)
             if word in vocab.first_names and (grade == "strong" or token.cap) and not blocked[i] \
                     and not self._after_institution(tokens, i):
-                end = _extend(tokens, i, False)
+                end = _trim_places(tokens, i, _extend(tokens, i, False))
                 rest = tokens[i + 1:end]
                 if rest and any(_lexicon(t.folded) or t.cap for t in rest):
                     yield from self._checked(tokens, i, end, 0.75)

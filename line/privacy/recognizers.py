@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
 from line.privacy._line import fold
-from line.privacy.vocabulary import is_amount, nearest_cue, vocabulary
+from line.privacy.vocabulary import cue_after, is_amount, nearest_cue, vocabulary
 
 Candidate = tuple[int, int, float]   # start, end, score
 # A context check: the text, the match and the recognizer's score -> the score, or None.
@@ -72,6 +72,8 @@ def _number_check(kind: str, cued: float = 0.95, others: Optional[float] = None,
         cue = nearest_cue(text, match.start())
         if cue == "NOT_PII":
             return None
+        if cue == "GENERIC":
+            cue = "TELEFONO" if kind == "TELEFONO" else None
         if cue == kind:
             return max(score, cued)
         if cue is not None:
@@ -89,7 +91,7 @@ def _not_a_company(check: Check) -> Check:
 
 def _card_check(text: str, match: "re.Match[str]", score: float) -> Optional[float]:
     """Cards pass Luhn; a run grouped like a card or an account and not an amount
-    counts with an account cue too."""
+    counts with an account cue before it or a bank named right after it."""
     if is_amount(text, match.start(), match.end()):
         return None
     cue = nearest_cue(text, match.start())
@@ -98,21 +100,25 @@ def _card_check(text: str, match: "re.Match[str]", score: float) -> Optional[flo
     digits = _digits(match.group())
     if _PHONE_SHAPE.fullmatch(digits):
         return None      # Yape, Plin and pago móvil go by phone number: it stays a phone
-    if luhn(digits) and 13 <= len(digits) <= 19 and _card_groups(match.group()):
-        return score
-    if cue == "CUENTA":
+    if 13 <= len(digits) <= 19 and _card_groups(match.group()):
+        if luhn(digits):
+            return score
+        if re.fullmatch(r"\d{4}(?:[ -]\d{4}){3}", match.group()):
+            return _CARD_LOOK    # written like a card, whatever its check digit
+    if cue == "CUENTA" or (cue in (None, "GENERIC") and cue_after(text, match.end()) == "CUENTA"):
         return score
     if cue == "DOCUMENTO":
         return None
     # Bank formats are written in dashed groups ("191-12345678-0-12"); a long
     # digit run with nothing around it is more often a code.
-    if match.group().count("-") >= 2 and cue is None:
+    if match.group().count("-") >= 2 and cue in (None, "GENERIC"):
         return _BANK_FORMAT
     return None
 
 
 _BANK_FORMAT = 0.6   # dashed groups without a cue: an account more often than not
-_PHONE_SHAPE = re.compile(r"(?:51|0051)?9\d{8}|(?:58|0058)?0?[24]\d{9}")
+_CARD_LOOK = 0.7     # "4919 1122 3344 5566": four groups of four are a card's
+_PHONE_SHAPE = re.compile(r"(?:51|0051)?9\d{8}|(?:58|0058)?0?(?:4(?:12|14|16|22|24|26)|2\d\d)\d{7}")
 
 
 def _card_groups(number: str) -> bool:
@@ -195,10 +201,13 @@ def _registry() -> list[Recognizer]:
                    _number_check("DOCUMENTO", needs_cue=True)),
         # Venezuelan cédula: V-12.345.678, V12345678, E-81.234.567.
         Recognizer("ve_cedula", "DOCUMENTO", 0.95, re.compile(
-            rf"(?<![^\W\d_])[VvEe][ ]?[-.]?[ ]?\d{{1,2}}\.?\d{{3}}\.?\d{{3}}{_R}"), _cedula_check),
+            rf"(?<![^\W\d_])[VvEe][ ]?[-.]?[ ]?\d{{1,2}}[. ]?\d{{3}}[. ]?\d{{3}}{_R}"), _cedula_check),
         # 12.345.678 or 6.543.210 without the letter, when it is not an amount.
         Recognizer("dotted_id", "DOCUMENTO", 0.8, re.compile(rf"{_L}\d{{1,2}}\.\d{{3}}\.\d{{3}}{_R}"),
                    _number_check("DOCUMENTO", others=0.6)),
+        # "45 678 912": thousands set apart by spaces, after a document cue.
+        Recognizer("id_spaced", "DOCUMENTO", 0.9, re.compile(rf"{_L}\d{{1,2}} \d{{3}} \d{{3}}{_R}"),
+                   _number_check("DOCUMENTO", needs_cue=True)),
         # 7-digit cédulas and 9-12 digit CE, passport and CPP numbers.
         Recognizer("id_number", "DOCUMENTO", 0.9, re.compile(rf"{_L}(?:\d{{7}}|\d{{9,12}}){_R}"),
                    _not_a_company(_number_check("DOCUMENTO", needs_cue=True))),
@@ -206,8 +215,10 @@ def _registry() -> list[Recognizer]:
                    _number_check("DOCUMENTO", cued=0.9)),
         Recognizer("ruc_person", "DOCUMENTO", 0.55, re.compile(rf"{_L}1[057]\d{{9}}{_R}"),
                    _number_check("DOCUMENTO", cued=0.9)),
+        # Letters and digits in any order ("AB1234567", "00B123456"), after a document cue.
         Recognizer("document_code", "DOCUMENTO", 0.9, re.compile(
-            r"(?<![\w-])[A-Za-z]{1,3}-?\d[\d-]{4,13}\d(?![\w-])"), _document_by_cue),
+            r"(?<![\w-])(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9-]{4,14}[A-Za-z0-9](?![\w-])"),
+            _document_by_cue),
 
         # CCI and Venezuelan accounts: 20 digits, any grouping.
         Recognizer("cci", "CUENTA", 0.9, re.compile(rf"{_L}\d(?:[ -]?\d){{19}}{_R}"), _cci_check),
@@ -248,6 +259,7 @@ _TOKEN = re.compile(r"[^\W_]+|[#°º]|/|[^\w\s]")
 _BREAK = set(".!?;\n")
 _MAX_ADDRESS_TOKENS = 24
 _NAME_PARTICLES = frozenset({"de", "del", "la", "las", "los", "el"})
+_SETTLEMENT_WORD = re.compile(r"[^\W_]+")
 _PART_VALUE = re.compile(r"[A-Za-zÑñ]\d{0,3}|\d[\dA-Za-z]{0,4}")   # "B", "4A", "C2"
 # Venezuelan and Peruvian corners: "calle 5 con av. 3", "jr. puno esquina jr. cusco".
 _CORNERS = frozenset({"con", "y", "entre", "esquina", "esq", "cruce"})
@@ -340,10 +352,31 @@ class AddressRecognizer:
                 break
         if value_end is None:
             return None
+        value_end = self._settlement(text, value_end)
         if self._institutions_address(text, opener.start()):
             return None
         parts_only = opener_word in {"km", "kilometro"}
         return opener.start(), value_end, 0.6 if parts_only else (self.score if street_number else 0.8)
+
+    def _settlement(self, text: str, end: int) -> int:
+        """Take in the settlement named after the lot ("Mz F Lt 8 AAHH Los Sauces",
+        "calle 8 nro 215 urb. santa luisa"): its name up to a stop word or a break."""
+        gap = re.match(r"[ ,\-]*", text[end:end + 5])
+        opener = self.opener.match(text, end + gap.end())
+        if not opener or fold(opener.group()) not in self.vocab.address_settlements:
+            return end
+        position, words = opener.end(), 0
+        for match in _SETTLEMENT_WORD.finditer(text, opener.end(), min(len(text), opener.end() + 60)):
+            if text[position:match.start()].strip() or words == 5:
+                break                    # punctuation between words ends the name
+            word = fold(match.group())
+            if word in self.vocab.address_stops and word not in _NAME_PARTICLES:
+                break
+            position, words = match.end(), words + 1
+        while words and fold(text[:position].split()[-1]) in _NAME_PARTICLES:
+            position = text.rfind(" ", 0, position)
+            words -= 1
+        return position if words else end
 
     def _institutions_address(self, text: str, start: int) -> bool:
         """ "la oficina de Migraciones en av. España 734": an institution named in

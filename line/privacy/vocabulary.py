@@ -28,6 +28,7 @@ class Vocabulary:
     mail_providers: tuple[str, ...]
     address_openers: tuple[str, ...]
     address_parts: frozenset[str]
+    address_settlements: frozenset[str]
     address_personal: frozenset[str]
     address_stops: frozenset[str]
     address_not_after: frozenset[str]
@@ -71,6 +72,7 @@ def vocabulary() -> Vocabulary:
         mail_providers=tuple(data["mail_providers"]),
         address_openers=tuple(sorted(_folded(data["address_openers"]), key=len, reverse=True)),
         address_parts=_folded(data["address_parts"]),
+        address_settlements=_folded(data["address_settlements"]),
         address_personal=_folded(data["address_personal"]),
         address_stops=_folded(data["address_stops"]),
         address_not_after=_folded(data["address_not_after"]),
@@ -105,12 +107,19 @@ def words_before(text: str, start: int, count: int = CONTEXT_WORDS) -> list[str]
 
 
 def words_after(text: str, end: int, count: int = 2) -> list[str]:
-    return fold(text[end:end + 30]).split()[:count]
+    return fold(text[end:end + 15 * count]).split()[:count]
+
+
+def cue_after(text: str, end: int, count: int = 4) -> str | None:
+    """The group of the first cue word right after a number ("191-... del BCP")."""
+    cues = vocabulary().cues
+    return next((cues[w] for w in words_after(text, end, count) if w in cues), None)
 
 
 def nearest_cue(text: str, start: int) -> str | None:
     """The group of the cue nearest before `start` (a longer phrase first at the
-    same place: "nro de operacion" is no PII); a bare "numero" is a phone's."""
+    same place: "nro de operacion" is no PII); "GENERIC" for a bare "numero",
+    which only a phone may take as its cue."""
     vocab = vocabulary()
     words = words_before(text, start)
     generic = None
@@ -120,7 +129,7 @@ def nearest_cue(text: str, start: int) -> str | None:
             if group:
                 return group
         if words[end - 1] in vocab.generic_cues:
-            generic = "TELEFONO"
+            generic = "GENERIC"
     return generic
 
 
