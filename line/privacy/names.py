@@ -88,8 +88,8 @@ def _stop_words() -> frozenset[str]:
 def _lowercase_name_after() -> frozenset[str]:
     """The last words of kin cues ("mi hija", "la sra", "mi chamo") and "soy": after
     them even a lowercase word that is no Spanish word is a name."""
-    return frozenset({cue.split()[-1] for cue in vocabulary().kin_cues} - {"a", "con", "es", "el", "la", "habla"}
-                     | {"soy"})
+    heads = {cue.split()[-1] for cue in vocabulary().kin_cues}
+    return frozenset(heads - {"a", "con", "es", "el", "la", "habla"} | {"soy"})
 
 
 @lru_cache(maxsize=8192)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterator, Optional
 
 from line.privacy._line import fold
@@ -255,6 +256,7 @@ def accent_insensitive(phrase: str) -> str:
     return r"[\s.]*".join(words)
 
 
+_fold_word = lru_cache(maxsize=65536)(fold)
 _TOKEN = re.compile(r"[^\W_]+|[#°º]|/|[^\w\s]")
 _BREAK = set(".!?;\n")
 _MAX_ADDRESS_TOKENS = 24
@@ -298,15 +300,15 @@ class AddressRecognizer:
         rest = text[opener.end():opener.end() + 160]
         tokens = [(m.start() + opener.end(), m.end() + opener.end(), m.group())
                   for _, m in zip(range(_MAX_ADDRESS_TOKENS), _TOKEN.finditer(rest))]
-        opener_word = fold(opener.group())
+        opener_word = _fold_word(opener.group())
         value_end, street_number, names = None, False, 0
         expect_value = opener_word.replace(" ", "") in {p.replace(" ", "") for p in vocab.address_parts}
         for k, (start, end, token) in enumerate(tokens):
-            word = fold(token)
-            following = fold(tokens[k + 1][2]) if k + 1 < len(tokens) else ""
+            word = _fold_word(token)
+            following = _fold_word(tokens[k + 1][2]) if k + 1 < len(tokens) else ""
             if token in _BREAK:
-                abbreviation = k and (fold(tokens[k - 1][2]) in vocab.address_parts
-                                      or fold(tokens[k - 1][2]) in vocab.address_openers
+                abbreviation = k and (_fold_word(tokens[k - 1][2]) in vocab.address_parts
+                                      or _fold_word(tokens[k - 1][2]) in vocab.address_openers
                                       or len(tokens[k - 1][2]) == 1)
                 decimal = k and tokens[k - 1][2].isdigit() and following.isdigit() \
                     and tokens[k - 1][1] == start and k + 1 < len(tokens) and tokens[k + 1][0] == end
