@@ -63,14 +63,14 @@ train: $(MODEL)
 # a full training when an intent, answer name, slot or config.yml changed, saying why.
 # CHECK=1 only says which it would be. docs/bench.md "Training time".
 train-content: setup
-	$(BIN)/python -m scripts.train_content --model $(MODEL) $(if $(FULL),--full) $(if $(CHECK),--check)
+	$(BIN)/python -m line.content.train_content --model $(MODEL) $(if $(FULL),--full) $(if $(CHECK),--check)
 
 $(MODEL): $(MODEL_INPUTS) | setup
 	$(RASA) train --fixed-model-name line --out models
 	@touch $@
 
 db: setup
-	$(BIN)/python -m line.directory_cli load-sample
+	$(BIN)/python -m line.directory.cli load-sample
 
 # WHATSAPP_INBOX_TOKEN lets the gateway nudge Rasa's channel; unset, each run makes one.
 run: setup $(MODEL) db
@@ -79,11 +79,11 @@ run: setup $(MODEL) db
 	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
-	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m channels.whatsapp_gateway & \
+	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m line.whatsapp.gateway & \
 	$(RASA) run --enable-api --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
 validate: setup
-	$(BIN)/python -m line.content_check
+	$(BIN)/python -m line.content.check
 	$(RASA) data validate --fail-on-warnings
 
 test: browser-deps setup $(MODEL) db validate
@@ -91,7 +91,7 @@ test: browser-deps setup $(MODEL) db validate
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out results
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results
-	$(BIN)/python -m line.rasa_results results
+	$(BIN)/python -m line.content.rasa_results results
 
 eval: setup
 	@test -d $(SHARED)/eval || { echo "No $(SHARED)/eval here: nothing to evaluate."; exit 1; }
@@ -109,13 +109,13 @@ shell: setup $(MODEL) db
 
 directory-import: setup
 	@test -n "$(FILE)" || { echo "Say which file: make directory-import FILE=services.csv"; exit 1; }
-	$(BIN)/python -m line.directory_cli import "$(FILE)"
+	$(BIN)/python -m line.directory.cli import "$(FILE)"
 
 directory-export: setup
-	$(BIN)/python -m line.directory_cli export $(FILE)
+	$(BIN)/python -m line.directory.cli export $(FILE)
 
 directory-stale: setup
-	$(BIN)/python -m line.directory_cli stale
+	$(BIN)/python -m line.directory.cli stale
 
 console: setup db
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console
@@ -124,16 +124,16 @@ console: setup db
 operator-add: setup
 	@test -n "$(USERNAME)" || { echo "Say who: make operator-add USERNAME=ana [ROLE=coordinator]"; exit 1; }
 	@if [ -n "$$OPERATOR_PASSWORD" ]; then \
-		printf '%s\n' "$$OPERATOR_PASSWORD" | $(BIN)/python -m line.operator_cli add "$(USERNAME)" $(or $(ROLE),operator); \
+		printf '%s\n' "$$OPERATOR_PASSWORD" | $(BIN)/python -m line.handoff.accounts_cli add "$(USERNAME)" $(or $(ROLE),operator); \
 	else \
-		$(BIN)/python -m line.operator_cli add "$(USERNAME)" $(or $(ROLE),operator); \
+		$(BIN)/python -m line.handoff.accounts_cli add "$(USERNAME)" $(or $(ROLE),operator); \
 	fi
 
 browser-deps:
 	@bash scripts/apt-ensure.sh --optional /usr/bin/chromedriver chromium chromium-driver
 
 # Production on one host (README "Production"). Every value is an environment variable
-# read by line/settings.py or endpoints.production.yml; these defaults are the local
+# read by line/core/settings.py or endpoints.production.yml; these defaults are the local
 # services, and anything set in the environment or on the command line wins.
 PRODUCTION_DB ?= postgresql://postgres@127.0.0.1:5432/linea
 RASA_INSTANCE_PORTS ?= 5011 5012
@@ -161,7 +161,7 @@ run-production: export WHATSAPP_RASA_URLS ?= $(subst $(space),$(comma),$(strip $
 # to date but no sample data is loaded: a real directory is imported (directory-import).
 run-production: setup $(MODEL) nginx-deps
 	$(BIN)/python -m deploy.createdb "$$DIRECTORY_DB_URL" "$$TRACKER_DB_URL"
-	$(BIN)/python -c 'from line.db import migrate; migrate()'
+	$(BIN)/python -c 'from line.core.db import migrate; migrate()'
 	$(BIN)/python -m deploy.nginx var/nginx $(RASA_PORT) --gateway 127.0.0.1:$(GATEWAY_PORT) $(foreach p,$(RASA_INSTANCE_PORTS),127.0.0.1:$(p))
 	@echo "nginx on :$(RASA_PORT) -> Rasa on $(RASA_INSTANCE_PORTS), /webhooks/whatsapp/ -> gateway :$(GATEWAY_PORT); actions :$(ACTIONS_PORT); console :$(CONSOLE_PORT). Ctrl-C stops all."
 	@trap 'kill 0' INT TERM EXIT; \
@@ -169,7 +169,7 @@ run-production: setup $(MODEL) nginx-deps
 	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
-	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m channels.whatsapp_gateway & \
+	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m line.whatsapp.gateway & \
 	for port in $(RASA_INSTANCE_PORTS); do \
 		$(RASA) run --enable-api --auth-token "$$RASA_TOKEN" --port $$port --model $(MODEL) \
 			--credentials credentials.yml --endpoints endpoints.production.yml & \
@@ -195,14 +195,14 @@ profile: setup $(MODEL)
 
 # Feedback report for coordinators and content: reads the tracker store (TRACKER_DB_URL).
 report: setup
-	$(BIN)/python -m line.report --out $(REPORT_DIR)
+	$(BIN)/python -m line.feedback.report --out $(REPORT_DIR)
 
 suggest: setup
-	$(BIN)/python -m line.suggest --out $(REPORT_DIR)/suggestions.yml
+	$(BIN)/python -m line.feedback.suggest --out $(REPORT_DIR)/suggestions.yml
 
 new-topic: setup
 	@test -n "$(ID)" -a -n "$(TITLE)" || { echo 'Say which: make new-topic ID=school_meals TITLE="Comedor escolar"'; exit 1; }
-	$(BIN)/python -m line.new_topic "$(ID)" "$(TITLE)"
+	$(BIN)/python -m line.content.new_topic "$(ID)" "$(TITLE)"
 
 markers: setup
 	@mkdir -p results

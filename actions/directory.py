@@ -12,18 +12,18 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import domain_text, latest_intent
 from actions.handoff import hand_over
-from line import categories, directory, places
-from line.settings import settings
+from line.core.db import DatabaseUnavailable
+from line.core.settings import settings
+from line.directory import search
+from line.directory.store import ServiceView
+from line.understanding import categories, names, places
 
 logger = logging.getLogger(__name__)
 
 # Intents with which a person answers the form's question; anything else is a
 # change of topic that the rules handle before the form resumes.
-ANSWER_INTENTS = {"inform", "find_service", "nlu_fallback", "out_of_scope"}
-# Intents that leave the form to the rules even when they name a place.
-PERSON_INTENTS = {"request_human", "personal_case", "emergency"}
-# Ticket reason when the line itself failed (docs/failures.md).
-TECHNICAL = "technical"
+ANSWER_INTENTS = {names.INFORM_INTENT, names.FIND_SERVICE_INTENT, names.NLU_FALLBACK_INTENT,
+                  names.OUT_OF_SCOPE_INTENT}
 
 
 def shared_location(tracker: Tracker) -> tuple[Optional[float], Optional[float]]:
@@ -48,7 +48,7 @@ def read_category(text: Text) -> Dict[Text, Any]:
     return {"service_category": category} if category else {}
 
 
-def service_message(service: directory.ServiceView, domain: DomainDict) -> Dict[Text, Any]:
+def service_message(service: ServiceView, domain: DomainDict) -> Dict[Text, Any]:
     """Template values of utter_service_item; missing facts say so plainly."""
     missing = domain_text(domain, "utter_unknown_value")
     if service.cost_note:
@@ -73,13 +73,13 @@ async def show_results(dispatcher: CollectingDispatcher, tracker: Tracker,
     latitude, longitude = shared_location(tracker)
     try:
         result = await asyncio.to_thread(
-            directory.search, category, region, city=city, lat=latitude, lon=longitude,
+            search.search, category, region, city=city, lat=latitude, lon=longitude,
             offset=offset, limit=settings.directory_page_size)
-    except directory.DirectoryUnavailable as exc:
+    except DatabaseUnavailable as exc:
         # The person asked for help we cannot give now: a person searches for them.
         logger.exception("directory search failed")
         dispatcher.utter_message(response="utter_directory_unavailable")
-        return await hand_over(dispatcher, tracker, TECHNICAL, note=f"[{TECHNICAL}] {exc}")
+        return await hand_over(dispatcher, tracker, failure=str(exc))
     if not result.services:
         if offset:
             dispatcher.utter_message(response="utter_services_no_more")
@@ -140,7 +140,7 @@ class ValidateServiceSearchForm(FormValidationAction):
         (a FAQ mid-search); an answer that can't be read is said kindly.
         """
         intent = latest_intent(tracker)
-        if (tracker.get_slot("requested_slot") != slot or intent in PERSON_INTENTS
+        if (tracker.get_slot("requested_slot") != slot or intent in names.PERSON_INTENTS
                 or next(tracker.get_latest_entity_values(slot), None) is not None):
             return {}
         found = read((tracker.latest_message or {}).get("text") or "")

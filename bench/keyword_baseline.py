@@ -17,7 +17,7 @@ import yaml
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from line.text import fold
+from line.core.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bench.keyword_baseline import load_examples
-from line import settings as config
+from line.core import settings as config
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_PAYLOAD = ROOT / "tests" / "channels" / "payloads" / "text.json"
@@ -75,7 +75,7 @@ def _argv(pid: str) -> List[str]:
         return []
 
 
-def _role(argv: Sequence[str]) -> Optional[str]:
+def role_of(argv: Sequence[str]) -> Optional[str]:
     """'rasa' for `rasa run`, 'actions' for `rasa run actions` or `-m rasa_sdk`."""
     if "rasa_sdk" in argv:
         return "actions"
@@ -101,7 +101,7 @@ def process_rss(keep: Callable[[Sequence[str]], bool] = lambda argv: True) -> Di
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             argv = _argv(entry.name)
-            role = _role(argv)
+            role = role_of(argv)
             rss = rss_mb(entry.name) if role and keep(argv) else None
             if rss is not None:
                 found[role].append(round(rss, 1))

@@ -2,15 +2,15 @@
 
 Meta retries a webhook that is not answered quickly, so a signed request is
 acknowledged at once and its messages are handled afterwards, one person at a
-time and in order. Each message is stored in the inbox (line/whatsapp_store.py)
+time and in order. Each message is stored in the inbox (line/whatsapp/store.py)
 before the 200 and marked done after its turn, so one whose Rasa instance dies
 mid-turn is handled again by any instance (docs/failures.md). In production the
-gateway (channels/whatsapp_gateway.py) receives the webhooks instead, so the 200
+gateway (line/whatsapp/gateway.py) receives the webhooks instead, so the 200
 never waits behind a prediction, and nudges POST /webhooks/whatsapp/inbox: the
 channel then takes the inbox rows nobody has taken. Rasa only ever
-sees a keyed pseudonym of the phone number (line/privacy.py); the number itself
+sees a keyed pseudonym of the phone number (line/core/pseudonyms.py); the number itself
 stays in `whatsapp_contacts`. The Cloud API itself (limits, retries, the 24-hour
-rule) lives in line/whatsapp_cloud.py.
+rule) lives in line/whatsapp/cloud.py.
 """
 from __future__ import annotations
 
@@ -29,12 +29,21 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from line import handoff, outbound, pending_tickets, privacy, whatsapp_store
-from line import settings as config
-from line import whatsapp_webhook as webhook_rules
-from line.whatsapp_cloud import (GraphClient, Inbound, WhatsAppOutbound, button_messages,
-                                 parse_webhook, text_messages)
-from line.whatsapp_webhook import SIGNATURE_HEADER, STORE_ERRORS
+from line.core import pseudonyms
+from line.core import settings as config
+from line.core.background import Background
+from line.handoff import outbound, request, spool, tickets
+from line.whatsapp import store
+from line.whatsapp import webhook as webhook_rules
+from line.whatsapp.cloud import (
+    GraphClient,
+    Inbound,
+    WhatsAppOutbound,
+    button_messages,
+    parse_webhook,
+    text_messages,
+)
+from line.whatsapp.webhook import SIGNATURE_HEADER, STORE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +131,7 @@ class WhatsAppInput(InputChannel):
         self.please_write, self.list_label = texts[PLEASE_WRITE], texts[LIST_BUTTON]
         self.trouble = texts[TROUBLE]
         self._locks = _SenderLocks()
-        self._tasks: set = set()
+        self.background = Background()  # turns after their 200, read receipts
         self._in_flight: set = set()  # inbox ids being handled by this process
         self._replayer: Optional[asyncio.Task] = None
         self._wanted: Optional[asyncio.Event] = None  # set by a nudge of the gateway
@@ -150,11 +159,11 @@ class WhatsAppInput(InputChannel):
             if refusal:
                 return _answer(refusal)
             for message in parse_webhook(payload, self.webhook.phone_number_id):
-                sender_id = privacy.pseudonym(message.sender)
+                sender_id = pseudonyms.pseudonym(message.sender)
                 accepted, inbox_id = await asyncio.to_thread(webhook_rules.accept, message,
                                                              sender_id)
                 if accepted:
-                    self._spawn(self._handle(sender_id, message, inbox_id, on_new_message))
+                    self.background.spawn(self._handle(sender_id, message, inbox_id, on_new_message))
             return _answer(webhook_rules.OK)
 
         @webhook.post("/inbox")
@@ -180,8 +189,7 @@ class WhatsAppInput(InputChannel):
             """Let turns in progress end; any cut short stay in the inbox."""
             if self._replayer:
                 self._replayer.cancel()
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE_SECONDS)
+            await self.background.finish(SHUTDOWN_GRACE_SECONDS)
 
         return webhook
 
@@ -195,11 +203,6 @@ class WhatsAppInput(InputChannel):
         except PayloadTooLarge:
             return None
         return bytes(body)
-
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, sender_id: str, message: Inbound, inbox_id: Optional[int],
                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
@@ -216,7 +219,7 @@ class WhatsAppInput(InputChannel):
                     if not await self._first_delivery(message, sender_id):
                         await self._finish(inbox_id)
                         return
-                    self._spawn(asyncio.to_thread(self.client.mark_read, message.message_id))
+                    self.background.spawn(asyncio.to_thread(self.client.mark_read, message.message_id))
                 if attempt > MAX_ATTEMPTS:
                     await self._give_up(sender_id, message)
                 else:
@@ -234,7 +237,7 @@ class WhatsAppInput(InputChannel):
     @staticmethod
     async def _first_delivery(message: Inbound, sender_id: str) -> bool:
         try:
-            if await asyncio.to_thread(whatsapp_store.first_delivery, message.message_id):
+            if await asyncio.to_thread(store.first_delivery, message.message_id):
                 return True
             logger.info("whatsapp redelivery from %s dropped", sender_id)
             return False
@@ -248,7 +251,7 @@ class WhatsAppInput(InputChannel):
         if inbox_id is None:
             return
         try:
-            await asyncio.to_thread(whatsapp_store.finish, inbox_id)
+            await asyncio.to_thread(store.finish, inbox_id)
         except STORE_ERRORS as exc:
             logger.error("whatsapp inbox message %d not marked done (it may be answered "
                          "twice): %s", inbox_id, type(exc).__name__)
@@ -263,7 +266,7 @@ class WhatsAppInput(InputChannel):
         while True:
             self._wanted.clear()
             try:
-                stale = await asyncio.to_thread(whatsapp_store.take_stale,
+                stale = await asyncio.to_thread(store.take_stale,
                                                 timedelta(seconds=every), set(self._in_flight))
             except STORE_ERRORS as exc:
                 logger.error("whatsapp inbox unavailable for replay: %s", type(exc).__name__)
@@ -280,7 +283,7 @@ class WhatsAppInput(InputChannel):
                 if pending.attempts > 1:
                     logger.warning("whatsapp message of %s handled again (attempt %d)",
                                    pending.pseudonym, pending.attempts)
-                self._spawn(self._handle(pending.pseudonym, message, pending.id,
+                self.background.spawn(self._handle(pending.pseudonym, message, pending.id,
                                          on_new_message, pending.attempts))
             try:
                 await asyncio.wait_for(self._wanted.wait(), timeout=every)
@@ -291,11 +294,11 @@ class WhatsAppInput(InputChannel):
         """A turn that keeps failing: the person is told and a person takes over."""
         logger.error("whatsapp message of %s failed %d times: a person takes over",
                      sender_id, MAX_ATTEMPTS)
+        handoff = request.from_message(sender_id, self.name(),
+                                       message.text or f"[{message.type}]",
+                                       f"not handled after {MAX_ATTEMPTS} attempts")
         try:
-            await asyncio.to_thread(
-                pending_tickets.open_or_keep, sender_id, "technical", channel=self.name(),
-                messages=[("user", message.text or f"[{message.type}]"),
-                          ("note", f"[technical] not handled after {MAX_ATTEMPTS} attempts")])
+            await asyncio.to_thread(spool.open_or_keep, handoff)
         except OSError:
             logger.exception("NO TICKET for %s: neither the database nor the spool took it",
                              sender_id)
@@ -325,7 +328,7 @@ class WhatsAppInput(InputChannel):
         if not number:
             return None
         try:
-            return await asyncio.to_thread(whatsapp_store.option, sender_id,
+            return await asyncio.to_thread(store.option, sender_id,
                                            int(number.group(1)))
         except STORE_ERRORS as exc:
             logger.error("whatsapp options unavailable: %s", type(exc).__name__)
@@ -335,7 +338,7 @@ class WhatsAppInput(InputChannel):
     async def _note_for_operator(sender_id: str, note: str) -> None:
         """An operator handling the person sees that something came they cannot read here."""
         try:
-            await asyncio.to_thread(handoff.add_messages, sender_id, [("note", note)])
+            await asyncio.to_thread(tickets.add_messages, sender_id, [("note", note)])
         except STORE_ERRORS as exc:
             logger.error("note for the ticket of %s not stored: %s", sender_id,
                          type(exc).__name__)

@@ -6,10 +6,14 @@ Rasa's featurizer calls scikit-learn's `transform` twice per message and attribu
 before any epoch (docs/bench.md "Training time"). Each row of `transform` depends only on
 its own text, so transforming every message's tokens at once and cutting the result back
 into messages gives the same features (tests/components/test_count_vectors.py).
+
+An override of Rasa's `process` that re-implements its `_create_features` for many
+messages at once, with Rasa's private helpers: both are checked against the installed Rasa
+when the featurizer is made (components/rasa_compat.py).
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Text, Tuple
+from typing import Any, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -18,15 +22,28 @@ from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.featurizers.sparse_featurizer import count_vectors_featurizer
 from rasa.shared.nlu.training_data.message import Message
 
+from components import rasa_compat
+
 Features = List[Optional[scipy.sparse.spmatrix]]
+_RASAS = count_vectors_featurizer.CountVectorsFeaturizer
+REPLACED = (
+    rasa_compat.Replaced("batched count vectors (components/count_vectors.py)", _RASAS,
+                         "process", "95cd0baaa70c8983"),
+    rasa_compat.Replaced("batched count vectors (components/count_vectors.py)", _RASAS,
+                         "_create_features", "d841f50f6649704a"),
+)
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
-class BatchCountVectorsFeaturizer(count_vectors_featurizer.CountVectorsFeaturizer):
+class BatchCountVectorsFeaturizer(_RASAS):
     """Same configuration, vocabulary and features as CountVectorsFeaturizer; faster on
     many messages at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        rasa_compat.check(*REPLACED)
+        super().__init__(*args, **kwargs)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.vectorizers is None or len(messages) < 2:

@@ -9,16 +9,29 @@ which all still run, so the features are the same (tests/components/test_spacy_n
 The class keeps Rasa's name on purpose: Rasa hands the loaded model to SpacyTokenizer and
 SpacyFeaturizer by the provider's class name ("SpacyNLP"), and its recipe registers
 components by that name, so once config.yml has imported this module, it is the SpacyNLP.
+
+It is the first component Rasa creates, when it trains and when it serves: the place to
+install the training cache's fast fingerprints (components/fingerprints.py) before any
+sparse feature exists.
 """
 from __future__ import annotations
 
-from typing import Text
+from typing import Any, Dict, Text
 
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils import spacy_utils
 from rasa.nlu.utils.spacy_utils import SpacyModel
 
+from components import fingerprints, rasa_compat
+
 UNUSED_PIPES = ("ner",)
+# Loads the model with every pipe but the parser; this switches off more of them.
+LOAD_MODEL = rasa_compat.Replaced("spaCy without NER (components/spacy_nlp.py)",
+                                  spacy_utils.SpacyNLP, "load_model", "2e68d488b5c7a4f0")
+REPLACED = (LOAD_MODEL,)
 
 
 @DefaultV1Recipe.register(
@@ -30,8 +43,15 @@ UNUSED_PIPES = ("ner",)
 class SpacyNLP(spacy_utils.SpacyNLP):
     """Rasa's SpacyNLP with the unused pipes switched off (faster, the same features)."""
 
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> SpacyNLP:
+        fingerprints.install()
+        return super().create(config, model_storage, resource, execution_context)
+
     @staticmethod
     def load_model(spacy_model_name: Text) -> SpacyModel:
+        rasa_compat.check(LOAD_MODEL)
         loaded = spacy_utils.SpacyNLP.load_model(spacy_model_name)
         for name in UNUSED_PIPES:
             if name in loaded.model.pipe_names:

@@ -22,9 +22,11 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from console import security
-from line import accounts, db, desk, handoff, hours, outbound, rasa_api, topics, whatsapp_cloud
-from line import settings as config
-from line.db import DirectoryUnavailable
+from line.core import db, rasa_api, topics
+from line.core import settings as config
+from line.core.db import DatabaseUnavailable
+from line.handoff import accounts, desk, hours, outbound, tickets
+from line.whatsapp import cloud
 
 HERE = Path(__file__).resolve().parent
 KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -115,7 +117,7 @@ def create_app(name: str = "console",
             return wrapper
         return decorate
 
-    @app.exception(DirectoryUnavailable)
+    @app.exception(DatabaseUnavailable)
     async def database_down(request: Request, exc: Exception):
         return await render(request, "error.html", 503, code="database")
 
@@ -181,11 +183,11 @@ def create_app(name: str = "console",
     @protected()
     async def queue(request: Request):
         now = clock()
-        tickets = await asyncio.to_thread(handoff.queue)
-        for ticket in tickets:
+        waiting = await asyncio.to_thread(tickets.queue)
+        for ticket in waiting:
             ticket["wait_seconds"] = (_utc(now) - ticket["created_at"]).total_seconds()
         is_open = hours.is_open(now, cfg)
-        return await render(request, "queue.html", tickets=tickets, is_open=is_open,
+        return await render(request, "queue.html", tickets=waiting, is_open=is_open,
                             opens=None if is_open else hours.next_opening(now, cfg),
                             titles=topics.faq_titles())
 
@@ -193,8 +195,8 @@ def create_app(name: str = "console",
     @protected()
     async def claim(request: Request, ticket_id: int):
         try:
-            await asyncio.to_thread(handoff.claim, ticket_id, request.ctx.user["username"])
-        except handoff.TicketConflict as exc:
+            await asyncio.to_thread(tickets.claim, ticket_id, request.ctx.user["username"])
+        except tickets.TicketConflict as exc:
             await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
             return see_other("/")
         await flash(request, "ok", "claimed", ticket=ticket_id)
@@ -204,8 +206,8 @@ def create_app(name: str = "console",
     @protected()
     async def release(request: Request, ticket_id: int):
         try:
-            await asyncio.to_thread(handoff.release, ticket_id, request.ctx.user["username"])
-        except handoff.TicketConflict as exc:
+            await asyncio.to_thread(tickets.release, ticket_id, request.ctx.user["username"])
+        except tickets.TicketConflict as exc:
             await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
             return see_other(f"/casos/{ticket_id}")
         await flash(request, "ok", "released", ticket=ticket_id)
@@ -216,7 +218,7 @@ def create_app(name: str = "console",
     async def ticket_page(request: Request, ticket_id: int, status: int = 200,
                           error: Optional[dict] = None, reply_text: str = "",
                           note_text: str = "", outcome: str = ""):
-        ticket = await asyncio.to_thread(handoff.ticket, ticket_id)
+        ticket = await asyncio.to_thread(tickets.ticket, ticket_id)
         if ticket is None:
             return await render(request, "error.html", 404, code="missing")
         entries, rasa_error = await asyncio.to_thread(desk.history, ticket)
@@ -230,7 +232,7 @@ def create_app(name: str = "console",
             wait_seconds=((ticket["claimed_at"] or ticket["closed_at"] or now)
                           - ticket["created_at"]).total_seconds(),
             quick_replies=topics.faq_answers(), titles=topics.faq_titles(),
-            outcomes=handoff.OUTCOMES, max_reply=MAX_REPLY_LENGTH)
+            outcomes=tickets.OUTCOMES, max_reply=MAX_REPLY_LENGTH)
 
     @app.get("/casos/<ticket_id:int>")
     @protected()
@@ -251,7 +253,7 @@ def create_app(name: str = "console",
         try:
             result = await asyncio.to_thread(desk.send_reply, ticket_id,
                                              request.ctx.user["username"], text, key)
-        except handoff.TicketConflict as exc:
+        except tickets.TicketConflict as exc:
             return await ticket_page(request, ticket_id, 409,
                                      {"code": exc.code, "by": exc.claimed_by}, text)
         if result.status == "refused":
@@ -269,7 +271,7 @@ def create_app(name: str = "console",
         try:
             error = await asyncio.to_thread(desk.retry_tracking, ticket_id,
                                             request.ctx.user["username"], message_id)
-        except handoff.TicketConflict as exc:
+        except tickets.TicketConflict as exc:
             await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
             return see_other(f"/casos/{ticket_id}")
         if error:
@@ -291,9 +293,9 @@ def create_app(name: str = "console",
                                      {"code": "note_empty" if not text else "note_long"},
                                      note_text=text)
         try:
-            await asyncio.to_thread(handoff.add_note, ticket_id,
+            await asyncio.to_thread(tickets.add_note, ticket_id,
                                     request.ctx.user["username"], text, key)
-        except handoff.TicketConflict as exc:
+        except tickets.TicketConflict as exc:
             return await ticket_page(request, ticket_id, 409,
                                      {"code": exc.code, "by": exc.claimed_by}, note_text=text)
         await flash(request, "ok", "noted")
@@ -303,12 +305,12 @@ def create_app(name: str = "console",
     @protected()
     async def close(request: Request, ticket_id: int):
         outcome = request.form.get("resultado", "")
-        if outcome not in handoff.OUTCOMES:
+        if outcome not in tickets.OUTCOMES:
             return await ticket_page(request, ticket_id, 422, {"code": "no_outcome"})
         try:
             result = await asyncio.to_thread(desk.close, ticket_id,
                                              request.ctx.user["username"], outcome)
-        except handoff.TicketConflict as exc:
+        except tickets.TicketConflict as exc:
             await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
             return see_other(f"/casos/{ticket_id}")
         except rasa_api.RasaUnavailable as exc:
@@ -328,7 +330,7 @@ def create_app(name: str = "console",
                                 error: Optional[str] = None, form: Optional[dict] = None):
         now = clock()
         midnight = hours.local_now(cfg, now).replace(hour=0, minute=0, second=0, microsecond=0)
-        stats = await asyncio.to_thread(handoff.stats, _utc(midnight), _utc(now))
+        stats = await asyncio.to_thread(tickets.stats, _utc(midnight), _utc(now))
         people = await asyncio.to_thread(accounts.operators)
         return await render(request, "coordination.html", status, stats=stats,
                             people=people, error=error, form=form or {},
@@ -361,7 +363,7 @@ def create_app(name: str = "console",
         changed = await asyncio.to_thread(accounts.set_active, operator_id, active)
         if changed is None:
             return await render(request, "error.html", 404, code="missing_operator")
-        released = 0 if active else await asyncio.to_thread(handoff.release_all,
+        released = 0 if active else await asyncio.to_thread(tickets.release_all,
                                                             changed["username"])
         await flash(request, "ok", "operator_activated" if active else "operator_deactivated",
                     username=changed["username"], released=released)
@@ -384,5 +386,5 @@ def main() -> None:
     cfg = config.settings
     db.migrate()
     # Rasa registers the WhatsApp sender in its own process; the console is another.
-    outbound.register("whatsapp", whatsapp_cloud.WhatsAppOutbound.from_settings())
+    outbound.register("whatsapp", cloud.WhatsAppOutbound.from_settings())
     create_app().run(host=cfg.console_host, port=cfg.console_port, access_log=False)

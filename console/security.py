@@ -11,7 +11,7 @@ import hmac
 import os
 import secrets
 
-from line.settings import Settings
+from line.core.settings import Settings
 
 
 def load_secret(cfg: Settings) -> bytes:

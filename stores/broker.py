@@ -23,14 +23,22 @@ from typing import Any, Dict, Optional, Text
 
 from rasa.core.brokers.pika import PikaEventBroker
 
-from line import settings as config
+from components import rasa_compat
+from line.core import settings as config
 from stores.retry import reason
 
 logger = logging.getLogger(__name__)
 
+# Rasa's connecting and publishing, re-implemented here (checked against the installed Rasa).
+REPLACED = tuple(
+    rasa_compat.Replaced("broker that waits for RabbitMQ (stores/broker.py)", PikaEventBroker,
+                         name, digest)
+    for name, digest in (("connect", "8a66ba6cd694cede"), ("_publish", "9f76ab9c1448db88")))
+
 
 class BufferedPikaEventBroker(PikaEventBroker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        rasa_compat.check(*REPLACED)
         # One attempt per connect: the retrying is done here, in the background.
         kwargs.update(connection_attempts=1, retry_delay_in_seconds=0)
         super().__init__(*args, **kwargs)
@@ -73,6 +81,21 @@ class BufferedPikaEventBroker(PikaEventBroker):
             logger.error("%d events wait for RabbitMQ: the oldest is dropped",
                          len(self._unpublished_events))
         self._unpublished_events.append(event)
+
+    @property
+    def waiting(self) -> int:
+        """Events kept in memory until RabbitMQ takes them."""
+        return len(self._unpublished_events)
+
+    @property
+    def in_flight(self) -> int:
+        """Events being published right now."""
+        return len(self._background_tasks)
+
+    @property
+    def connected(self) -> bool:
+        return (self._exchange is not None and self._connection is not None
+                and not self._connection.is_closed)
 
     async def close(self) -> None:
         if self._connecting:

@@ -29,18 +29,27 @@ from contextlib import asynccontextmanager
 from typing import AsyncGenerator, Callable, Optional
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import RedisError
 
-from line import settings as config
+from components import rasa_compat
+from line.core import settings as config
 from stores.retry import Retry, reason
 
 logger = logging.getLogger(__name__)
 
+# Rasa's locking, re-implemented here (checked against the installed Rasa).
+REPLACED = tuple(
+    rasa_compat.Replaced("lock store that survives Redis (stores/lock_store.py)", LockStore,
+                         name, digest)
+    for name, digest in (("lock", "8b9b716c031a3444"), ("issue_ticket", "4dfdfb5e62c1dda9"),
+                         ("update_lock", "d56816a13451e7a5"), ("cleanup", "f2ba1745c8153f92")))
+
 
 class FallbackRedisLockStore(RedisLockStore):
     def __init__(self, endpoint_config: EndpointConfig) -> None:
+        rasa_compat.check(*REPLACED)
         settings = config.settings
         super().__init__(host=endpoint_config.url, **{
             "socket_timeout": settings.lock_store_timeout_seconds, **endpoint_config.kwargs})

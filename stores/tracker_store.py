@@ -28,11 +28,18 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, is_po
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from line import settings as config
+from components import rasa_compat
+from line.core import settings as config
 from stores.journal import Entry, Journal
 from stores.retry import Retry, reason
 
 logger = logging.getLogger(__name__)
+
+# Rasa's reading and saving, re-implemented here (checked against the installed Rasa).
+REPLACED = tuple(
+    rasa_compat.Replaced("tracker store that survives PostgreSQL (stores/tracker_store.py)",
+                         SQLTrackerStore, name, digest)
+    for name, digest in (("_retrieve", "c8adbf6f4b61ddd1"), ("save", "57165e46eab3de08")))
 
 DOWN = (OperationalError, InterfaceError)
 # On a tracker: how many of its events were stored (in PostgreSQL or the journal) when it
@@ -45,6 +52,7 @@ FLUSH_LOCK = 7_403_243
 
 class JournaledSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args, **kwargs) -> None:
+        rasa_compat.check(*REPLACED)
         super().__init__(*args, **kwargs)
         settings = config.settings
         url = self.engine.url

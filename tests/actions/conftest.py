@@ -7,7 +7,6 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -1,6 +1,6 @@
 """FAQ actions: the picked topic is answered; "¿Quisiste decir…?" offers the likeliest."""
 from actions import faq, session
-from line import topics
+from line.core import topics
 from tests.actions.conftest import make_tracker, run
 
 

@@ -1,14 +1,13 @@
 """Rating and erasure actions: asked once per session and topic, stored, kind on failure."""
 import asyncio
-import dataclasses
 
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import feedback as feedback_actions
-from line import ratings
-from line.db import DirectoryUnavailable, session_scope
-from line.erasure import Erasure
+from line.core.db import DatabaseUnavailable, session_scope
+from line.feedback import ratings
+from line.feedback.erasure import Erasure
 from tests.actions.conftest import make_tracker, run
 
 
@@ -62,27 +61,32 @@ def test_a_typed_thumbs_up_rates_the_last_answer(database, domain):
 
 def test_a_rating_that_cannot_be_stored_does_not_break_the_turn(domain, monkeypatch):
     def down(*args, **kwargs):
-        raise DirectoryUnavailable("database down")
+        raise DatabaseUnavailable("database down")
     monkeypatch.setattr(feedback_actions.ratings, "record", down)
     tracker = make_tracker("👎", "rate_not_useful", events=[answered("shelter")])
     assert run(feedback_actions.ActionRateAnswer(), tracker, domain) == ([], [])
 
 
 def test_erasing_confirms_and_schedules_the_sweep(database, domain, monkeypatch):
-    swept = []
+    swept, waited = [], []
     monkeypatch.setattr(feedback_actions.erasure, "sweep", lambda: swept.append(True))
-    monkeypatch.setattr(feedback_actions, "settings", dataclasses.replace(
-        feedback_actions.settings, erasure_grace_seconds=0))
 
-    async def erase_and_wait():
+    async def pause(seconds):
+        waited.append(seconds)
+
+    monkeypatch.setattr(feedback_actions, "pause", pause)
+
+    async def erase_and_sweep():
         dispatcher = CollectingDispatcher()
         await feedback_actions.ActionEraseData().run(
             dispatcher, make_tracker("si", "affirm", sender="wa-erase-me"), domain)
-        await asyncio.sleep(1.5)  # the sweep runs grace + 1 s later
+        assert swept == []                                  # not before the grace time
+        await feedback_actions.SWEEPS.finish(5)
         return dispatcher.messages
 
-    messages = asyncio.run(erase_and_wait())
+    messages = asyncio.run(erase_and_sweep())
     assert [m["response"] for m in messages] == ["utter_erase_done"]
+    assert waited == [feedback_actions.settings.erasure_grace_seconds + 1]
     assert swept == [True]
     with session_scope() as session:
         assert session.execute(select(Erasure.sender_id)).scalars().all() == ["wa-erase-me"]
@@ -90,7 +94,7 @@ def test_erasing_confirms_and_schedules_the_sweep(database, domain, monkeypatch)
 
 def test_an_erasure_that_cannot_be_stored_says_so(domain, monkeypatch):
     def down(sender_id):
-        raise DirectoryUnavailable("database down")
+        raise DatabaseUnavailable("database down")
     monkeypatch.setattr(feedback_actions.erasure, "request", down)
     messages, _ = run(feedback_actions.ActionEraseData(), make_tracker("si", "affirm"), domain)
     assert [m["response"] for m in messages] == ["utter_erase_failed"]

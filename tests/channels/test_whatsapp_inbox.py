@@ -4,20 +4,21 @@ real Sanic server with a stand-in agent (the kill -9 test with the real Rasa is
 tests/failure/test_rasa_killed_mid_turn.py)."""
 import dataclasses
 import threading
-import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from channels.whatsapp import MAX_ATTEMPTS, WhatsAppInput
-from line import handoff, privacy, whatsapp_store
-from line import settings as config
-from line.db import session_scope, utc_now
-from tests.channels.conftest import (PHONE, PSEUDONYM_SECRET, ChannelServer, FakeAgent, payload,
-                                     wait_until)
+from line.core import pseudonyms
+from line.core import settings as config
+from line.core.db import session_scope, utc_now
+from line.handoff import tickets
+from line.whatsapp import store as whatsapp_store
+from tests.support.net import wait_until
+from tests.support.whatsapp import PHONE, PSEUDONYM_SECRET, ChannelServer, FakeAgent, payload
 
-PERSON = privacy.pseudonym(PHONE, PSEUDONYM_SECRET)
+PERSON = pseudonyms.pseudonym(PHONE, PSEUDONYM_SECRET)
 TEXT = {"kind": "text", "type": "text", "text": "hola", "latitude": None, "longitude": None,
         "sent_at": "2026-11-25T10:00:00"}
 
@@ -94,7 +95,7 @@ def test_handled_rows_are_purged_with_the_seen_ids(store, monkeypatch):
         session.execute(update(whatsapp_store.WhatsAppInbox)
                         .values(done_at=utc_now() - timedelta(hours=49))
                         .where(whatsapp_store.WhatsAppInbox.id == done))
-    monkeypatch.setattr(whatsapp_store, "_last_purge", None)
+    monkeypatch.setattr(whatsapp_store, "PURGE_EVERY_SECONDS", 0)
     whatsapp_store.first_delivery("wamid.NEW")
     assert [row.id for row in inbox()] == [done + 1]
 
@@ -122,6 +123,10 @@ def replaying(line_settings, monkeypatch):
         config.settings, whatsapp_replay_seconds=0.3))
 
 
+def all_done() -> bool:
+    return all(row.done_at for row in inbox())
+
+
 def start(agent):
     channel = WhatsAppInput()
     channel.client.sleep = lambda seconds: None
@@ -147,7 +152,8 @@ def test_messages_left_by_a_dead_instance_are_answered_in_order_at_start(replayi
     server = start(agent)
     try:
         assert wait_until(lambda: len(graph.sent) == 3) and server.idle()
-        time.sleep(1)                                          # a few more replay rounds
+        # Once every message is done no replay takes it again: nothing is sent twice.
+        assert wait_until(all_done)
         assert [m.text for m in agent.messages] == ["m0", "m1", "m2"]
         assert graph.texts() == ["eco: m0", "eco: m1", "eco: m2"]
         assert all(m["to"] == PHONE for m in graph.sent)
@@ -161,8 +167,7 @@ def test_a_failed_turn_is_tried_again_and_answered_once(replaying, graph):
     server = start(agent)
     try:
         assert server.post(payload("text.json")).status_code == 200
-        assert wait_until(lambda: graph.sent)
-        time.sleep(1)
+        assert wait_until(lambda: graph.sent) and wait_until(all_done) and server.idle()
         assert len(agent.messages) == 2 and graph.texts() == [f"eco: {agent.messages[0].text}"]
         assert inbox()[0].done_at
     finally:
@@ -175,11 +180,11 @@ def test_a_turn_that_keeps_failing_goes_to_a_person_with_a_kind_message(replayin
     try:
         assert server.post(payload("text.json")).status_code == 200
         assert wait_until(lambda: graph.sent, timeout=15)
-        time.sleep(1)
+        assert wait_until(all_done) and server.idle()
         assert len(agent.messages) == MAX_ATTEMPTS
         assert graph.texts() == [server.channel.trouble]
         assert "persona del equipo" in server.channel.trouble   # wording from domain.yml
-        [ticket] = handoff.queue()
+        [ticket] = tickets.queue()
         assert (ticket["sender_id"], ticket["reason"], ticket["channel"]) == (
             PERSON, "technical", "whatsapp")
         assert ticket["summary"] == "hola, la prueba de covid es gratis?"

@@ -9,17 +9,21 @@ import time
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from channels.whatsapp import WhatsAppInput
-from line import handoff, privacy, whatsapp_store
-from line import settings as config
-from line.db import session_scope
-from tests.channels.conftest import (PHONE, VERIFY_TOKEN, ChannelServer, FakeAgent, payload,
-                                     sign, wait_until)
+from line.core import pseudonyms
+from line.core import settings as config
+from line.core.db import session_scope
+from line.handoff import tickets
+from line.whatsapp import store
+from tests.support.net import wait_until
+from tests.support.whatsapp import PHONE, VERIFY_TOKEN, ChannelServer, FakeAgent, payload, sign
 
-PERSON = privacy.pseudonym(PHONE, "pseudonym-secret")
+PERSON = pseudonyms.pseudonym(PHONE, "pseudonym-secret")
 
 
 def test_verification_echoes_the_challenge_only_for_the_right_token(server):
@@ -54,7 +58,7 @@ def test_an_unconfigured_channel_refuses_everything(line_settings, monkeypatch, 
 def test_no_message_is_taken_without_a_pseudonym_secret(line_settings, monkeypatch):
     monkeypatch.setattr(config, "settings", dataclasses.replace(line_settings,
                                                                 pseudonym_secret=""))
-    with pytest.raises(privacy.MissingSecret):
+    with pytest.raises(pseudonyms.MissingSecret):
         WhatsAppInput()
 
 
@@ -155,8 +159,7 @@ def test_a_redelivery_is_answered_once(server, graph):
     body = payload("duplicate.json")  # the same message twice in one body
     assert server.post(body).status_code == 200
     assert server.post(body).status_code == 200  # and the whole body again
-    assert wait_until(lambda: graph.sent) and server.idle()
-    time.sleep(0.2)
+    assert wait_until(lambda: graph.sent) and server.idle()   # every copy handled
     assert len(server.agent.messages) == 1 and len(graph.sent) == 1
 
 
@@ -170,8 +173,7 @@ def test_five_concurrent_copies_are_answered_once(server, graph):
     for thread in threads:
         thread.join()
     assert results == [200] * 5
-    assert wait_until(lambda: graph.sent) and server.idle()
-    time.sleep(0.2)
+    assert wait_until(lambda: graph.sent) and server.idle()   # every copy handled
     assert len(server.agent.messages) == 1 and len(graph.sent) == 1
 
 
@@ -213,15 +215,15 @@ def test_a_location_pin_becomes_share_location_with_coordinates(server):
 
 def test_media_gets_a_kind_reply_from_the_domain_and_a_note_for_the_operator(server, graph,
                                                                             channel):
-    handoff.open_ticket(PERSON, "requested", channel="whatsapp")
+    tickets.open_ticket(PERSON, "requested", channel="whatsapp")
     for name in ("audio.json", "image.json", "unknown_type.json"):
         server.post(payload(name))
     assert wait_until(lambda: len(graph.sent) == 3)
     assert not server.agent.messages  # nothing for the model to misread
     assert graph.texts() == [channel.please_write] * 3
     assert "escríbeme" in channel.please_write  # wording from domain.yml
-    [ticket] = handoff.queue()
-    notes = [m for m in handoff.ticket(ticket["id"])["messages"] if m["author"] == "note"]
+    [ticket] = tickets.queue()
+    notes = [m for m in tickets.ticket(ticket["id"])["messages"] if m["author"] == "note"]
     assert [n["text"] for n in notes] == ["[audio]", "[image] mi carnet vencido", "[contacts]"]
 
 
@@ -261,7 +263,7 @@ def test_logs_and_stored_ids_never_hold_the_number(server, graph, caplog):
     assert wait_until(lambda: len(graph.sent) == 2) and server.idle()
     assert PHONE not in caplog.text and "wamid" not in caplog.text
     with session_scope() as session:
-        keys = session.execute(select(whatsapp_store.WhatsAppSeenMessage.key)).scalars().all()
+        keys = session.execute(select(store.WhatsAppSeenMessage.key)).scalars().all()
     assert len(keys) == 2 and not any("wamid" in key or PHONE in key for key in keys)
 
 

@@ -3,36 +3,26 @@ answer with a quick reply, close. Needs Debian's chromium and chromium-driver
 (`make browser-deps`)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from line import handoff
-from line.outbound import RestOutbox
+from line.handoff import tickets
+from line.handoff.outbound import RestOutbox
 from tests.console.conftest import PASSWORD, waiting_ticket
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="/usr/bin/chromium is absent: run `make browser-deps` (Debian's chromium and "
-           "chromium-driver) to run the browser tests")
 
 
 @pytest.fixture
-def driver(tmp_path):
+def driver(tmp_path, chromium):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = str(chromium.binary)
     for flag in ("--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--window-size=1280,1000",
                  f"--user-data-dir={tmp_path / 'profile'}"):
         options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    browser = webdriver.Chrome(service=Service(str(chromium.driver)), options=options)
     browser.implicitly_wait(5)
     yield browser
     browser.quit()
@@ -84,7 +74,7 @@ def test_log_in_claim_reply_and_close(console, accounts_made, rasa, driver, tmp_
     driver.find_element("id", "cerrar").click()
     driver.switch_to.alert.accept()                       # "¿Cerrar el caso?"
     wait_for_text(driver, f"Caso #{ticket_id} cerrado")
-    assert handoff.ticket(ticket_id)["outcome"] == "referred"
+    assert tickets.ticket(ticket_id)["outcome"] == "referred"
     assert rasa.events("lucia", "resume")
     assert f"caso-{ticket_id}" not in driver.page_source
 

@@ -13,11 +13,12 @@ import pytest
 import yaml
 
 from actions.handoff import ActionHandoff
-from line import handoff, outbound
-from line import settings as config
-from line.outbound import Delivery, RestOutbox
+from line.core import settings as config
+from line.handoff import outbound, tickets
+from line.handoff.outbound import Delivery, RestOutbox
 from tests.actions.conftest import make_tracker, run
-from tests.console.conftest import KEY, free_port, waiting_ticket
+from tests.console.conftest import KEY, waiting_ticket
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +62,7 @@ def test_person_asks_for_a_human_operator_answers_and_gives_back_to_the_bot(
     rasa.add("maria", {"event": "pause", "timestamp": 1002.0})
     rasa.add("maria", {"event": "user", "text": "es por mi hija, no tiene vacunas",
                        "timestamp": 1003.0})
-    [ticket] = handoff.queue()
+    [ticket] = tickets.queue()
 
     ana = login("ana")
     assert f'id="tomar-{ticket["id"]}"' in ana.get("/").text
@@ -91,10 +92,10 @@ def test_person_asks_for_a_human_operator_answers_and_gives_back_to_the_bot(
     back = text_of(domain, "utter_back_from_human")
     assert RestOutbox.received("maria") == [reply, back]
     assert "*persona*" in back
-    done = handoff.ticket(ticket["id"])
+    done = tickets.ticket(ticket["id"])
     assert (done["status"], done["outcome"]) == ("closed", "resolved")
     assert [m["author"] for m in done["messages"]][-2:] == ["operator", "note"]
-    assert handoff.queue() == []
+    assert tickets.queue() == []
 
 
 def test_a_double_click_sends_the_reply_once(login, rasa):
@@ -129,7 +130,7 @@ def test_simultaneous_submissions_of_one_form_send_once(login, rasa):
 def test_a_reply_to_a_closed_ticket_is_not_sent_and_the_text_is_kept(login, rasa):
     ana, ticket_id = claimed(login, rasa)
     html = ana.get(f"/casos/{ticket_id}").text           # the form is open...
-    handoff.close(ticket_id, "ana", "no_answer")         # ...when the ticket closes (other tab)
+    tickets.close(ticket_id, "ana", "no_answer")         # ...when the ticket closes (other tab)
     response = ana.post(f"/casos/{ticket_id}/responder", data={
         "csrf": ana.csrf("/"), "clave_envio": KEY.search(html).group(1),
         "texto": "¿sigues ahí?"})
@@ -153,10 +154,10 @@ class ClosedWindow:
 
 
 def test_a_refused_delivery_says_why_and_keeps_the_text(login, rasa, monkeypatch):
-    monkeypatch.setitem(outbound._channels, "whatsapp", ClosedWindow())
+    monkeypatch.setitem(outbound.CHANNELS, "whatsapp", ClosedWindow())
     ana, ticket_id = claimed(login, rasa, sender="51987654321")
-    with handoff.session_scope() as session:
-        session.get(handoff.Ticket, ticket_id).channel = "whatsapp"
+    with tickets.session_scope() as session:
+        session.get(tickets.Ticket, ticket_id).channel = "whatsapp"
     response = ana.submit(f"/casos/{ticket_id}", f"/casos/{ticket_id}/responder",
                           texto="Hola, ¿pudiste vacunarte?")
     assert "La respuesta NO llegó a la persona" in response.text
@@ -164,7 +165,7 @@ def test_a_refused_delivery_says_why_and_keeps_the_text(login, rasa, monkeypatch
     assert ">Hola, ¿pudiste vacunarte?</textarea>" in response.text
     assert "No llegó a la persona" in response.text        # marked in the history too
     assert not [e for e in rasa.events("51987654321", "bot") if e.get("metadata")]
-    [reply] = [m for m in handoff.ticket(ticket_id)["messages"] if m["author"] == "operator"]
+    [reply] = [m for m in tickets.ticket(ticket_id)["messages"] if m["author"] == "operator"]
     assert (reply["delivery"], reply["delivery_reason"]) == ("refused", "outside_24h_window")
 
 
@@ -179,7 +180,7 @@ def test_an_unreachable_rasa_keeps_the_reply_for_a_retry(login, rasa, rasa_down,
                           texto="Te escribo en un momento.")
     assert "no quedó en el historial del asistente porque Rasa no responde" in response.text
     assert RestOutbox.received("persona1") == ["Te escribo en un momento."]
-    [reply] = [m for m in handoff.ticket(ticket_id)["messages"] if m["author"] == "operator"]
+    [reply] = [m for m in tickets.ticket(ticket_id)["messages"] if m["author"] == "operator"]
     assert reply["tracker_state"] == "pending"
     retry = f'/casos/{ticket_id}/respuestas/{reply["id"]}/reintentar'
     assert f'action="{retry}"' in response.text
@@ -193,7 +194,7 @@ def test_an_unreachable_rasa_keeps_the_reply_for_a_retry(login, rasa, rasa_down,
     [recorded] = [e for e in rasa.events("persona1", "bot") if e.get("metadata")]
     assert recorded["text"] == "Te escribo en un momento."
     assert recorded["metadata"] == {"operator": "ana"}
-    assert handoff.message(reply["id"])["tracker_state"] == "done"
+    assert tickets.message(reply["id"])["tracker_state"] == "done"
     again = ana.submit(f"/casos/{ticket_id}", retry)       # a late double click: nothing more
     assert "quedó registrada" in again.text
     assert len([e for e in rasa.events("persona1", "bot") if e.get("metadata")]) == 1
@@ -210,12 +211,12 @@ def test_closing_while_rasa_is_unreachable_keeps_the_ticket_open(login, rasa, ra
     assert response.status_code == 503
     assert "No se pudo cerrar el caso: el asistente (Rasa) no responde" in response.text
     assert 'value="referred" id="resultado-referred" checked' in response.text
-    assert handoff.ticket(ticket_id)["status"] == "claimed"
+    assert tickets.ticket(ticket_id)["status"] == "claimed"
 
 
 def test_closing_when_rasa_fails_after_resuming_still_closes(login, rasa, monkeypatch):
     ana, ticket_id = claimed(login, rasa)
-    from line import rasa_api
+    from line.core import rasa_api
 
     def broken(sender_id, action):
         raise rasa_api.RasaUnavailable("http://rasa: HTTP 500")
@@ -225,14 +226,14 @@ def test_closing_when_rasa_fails_after_resuming_still_closes(login, rasa, monkey
                           resultado="resolved")
     assert "no pudo enviar el aviso de regreso" in response.text
     assert rasa.events("persona1", "resume")
-    assert handoff.ticket(ticket_id)["status"] == "closed"
+    assert tickets.ticket(ticket_id)["status"] == "closed"
 
 
 def test_closing_needs_an_outcome(login, rasa):
     ana, ticket_id = claimed(login, rasa)
     response = ana.submit(f"/casos/{ticket_id}", f"/casos/{ticket_id}/cerrar")
     assert "Elige cómo terminó el caso" in response.text
-    assert handoff.ticket(ticket_id)["status"] == "claimed"
+    assert tickets.ticket(ticket_id)["status"] == "claimed"
 
 
 def test_quick_replies_are_the_faq_answers(login, rasa):

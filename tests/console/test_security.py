@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from line import accounts, db, handoff
-from line.outbound import RestOutbox
+from line.core import db
+from line.handoff import accounts, tickets
+from line.handoff.outbound import RestOutbox
 from tests.console.conftest import CSRF, PASSWORD, Browser, waiting_ticket
 
 PAGES = ["/", "/casos/1", "/coordinacion"]
@@ -28,7 +29,7 @@ def test_no_page_without_login(console, accounts_made):
     for path in POSTS:
         response = anonymous.post(path, data={"texto": "x"}, allow_redirects=False)
         assert response.status_code == 303 and "/login" in response.headers["Location"], path
-    assert handoff.queue()[0]["status"] == "waiting"
+    assert tickets.queue()[0]["status"] == "waiting"
     assert anonymous.get("/salud").json() == {"ok": True}
 
 
@@ -67,7 +68,7 @@ def test_csrf_is_required_on_every_post(login, console):
         response = ana.post(f"/casos/{ticket_id}/tomar", data=data)
         assert response.status_code == 403
         assert "No se aceptó el formulario" in response.text
-    assert handoff.ticket(ticket_id)["status"] == "waiting"
+    assert tickets.ticket(ticket_id)["status"] == "waiting"
     # Another operator's token is no good either: it is bound to the session.
     beto_token = login("beto").csrf("/")
     assert ana.post(f"/casos/{ticket_id}/tomar", data={"csrf": beto_token}).status_code == 403
@@ -106,7 +107,7 @@ def test_an_operator_cannot_act_on_another_operators_ticket(login, rasa):
     assert "Solo quien tomó el caso puede actuar" in releasing.text
     taking = beto.post(f"/casos/{ticket_id}/tomar", data={"csrf": token})
     assert "lo atiende ana" in taking.text
-    ticket = handoff.ticket(ticket_id)
+    ticket = tickets.ticket(ticket_id)
     assert ticket["status"] == "claimed" and ticket["claimed_by"] == "ana"
     assert [m["author"] for m in ticket["messages"]] == ["user"]
     assert RestOutbox.received("persona1") == []
@@ -130,7 +131,7 @@ def test_two_operators_clicking_take_at_once_one_gets_it(login):
         t.start()
     for t in threads:
         t.join(30)
-    winner = handoff.ticket(ticket_id)["claimed_by"]
+    winner = tickets.ticket(ticket_id)["claimed_by"]
     loser = "beto" if winner == "ana" else "ana"
     assert f"Tomaste el caso #{ticket_id}" in pages[winner]
     assert f"lo atiende {winner}" in pages[loser]
@@ -184,7 +185,7 @@ def test_an_expired_session_goes_to_login_with_a_message(login):
     assert response.status_code == 303
     assert response.headers["Location"] == (
         f"/login?siguiente=%2Fcasos%2F{ticket_id}&motivo=expirada")
-    assert handoff.ticket(ticket_id)["status"] == "waiting"
+    assert tickets.ticket(ticket_id)["status"] == "waiting"
     page = ana.get(response.headers["Location"])
     assert "Tu sesión expiró" in page.text and "el borrador sigue guardado" in page.text
     # Back in, the operator lands where they were.
@@ -238,7 +239,7 @@ def test_coordination_creates_and_deactivates_operators(login):
     page = coco.submit("/coordinacion",
                        f"/coordinacion/operadores/{ana_account['id']}/desactivar")
     assert "Cuenta «ana» desactivada" in page.text and "1 caso(s)" in page.text
-    assert handoff.ticket(ticket_id)["status"] == "waiting"
+    assert tickets.ticket(ticket_id)["status"] == "waiting"
     assert "motivo=expirada" in ana.get("/").url
     assert "Usuario o contraseña incorrectos" in Browser(coco.base).login("ana").text
     [coco_account] = [o for o in accounts.operators() if o["username"] == "coco"]

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from bench import floor, load
-from line import settings as config
+from line.core import settings as config
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -31,10 +31,10 @@ def test_summary_counts_only_answered_turns_in_throughput():
 
 
 def test_processes_are_told_apart_by_command_line():
-    assert load._role(["/v/bin/python", ".venv/bin/rasa", "run", "--enable-api"]) == "rasa"
-    assert load._role(["/v/bin/python", ".venv/bin/rasa", "run", "actions"]) == "actions"
-    assert load._role(["python", "-m", "rasa_sdk", "--actions", "actions"]) == "actions"
-    assert load._role(["/v/bin/python", ".venv/bin/rasa", "train"]) is None
+    assert load.role_of(["/v/bin/python", ".venv/bin/rasa", "run", "--enable-api"]) == "rasa"
+    assert load.role_of(["/v/bin/python", ".venv/bin/rasa", "run", "actions"]) == "actions"
+    assert load.role_of(["python", "-m", "rasa_sdk", "--actions", "actions"]) == "actions"
+    assert load.role_of(["/v/bin/python", ".venv/bin/rasa", "train"]) is None
 
 
 def test_own_memory_is_read_from_proc():

@@ -23,7 +23,7 @@ def endpoint_variables() -> set:
 
 
 def read_variables() -> set:
-    settings = (ROOT / "line" / "settings.py").read_text()
+    settings = (ROOT / "line" / "core" / "settings.py").read_text()
     return set(re.findall(r'_(?:env|int|bool|float)\(\s*"(\w+)"', settings)) | endpoint_variables()
 
 
@@ -50,8 +50,9 @@ def routes():
     """The paths each of our servers really serves, from the apps themselves."""
     import rasa.server
     import rasa_sdk.endpoint
-    from channels.whatsapp_gateway import Gateway
+
     from console.app import create_app
+    from line.whatsapp.gateway import Gateway
 
     def paths(app):
         return {"/" + route.path for route in app.router.routes}
@@ -151,7 +152,7 @@ def test_make_run_production_has_a_default_for_every_endpoint_variable():
 def test_both_rasa_instances_share_the_tracker_journal():
     """Turns journaled while PostgreSQL was down go back in the order they happened only
     if both instances write one file (stores/journal.py): a named volume at its path."""
-    from line.settings import PROJECT_ROOT, Settings
+    from line.core.settings import PROJECT_ROOT, Settings
     journal = "/app/" + str(Settings().tracker_journal.relative_to(PROJECT_ROOT))
     for service in ("rasa1", "rasa2"):
         assert any(journal.startswith(target + "/") and source in COMPOSE["volumes"]
@@ -160,7 +161,7 @@ def test_both_rasa_instances_share_the_tracker_journal():
 
 def test_every_line_process_shares_one_ticket_spool_that_survives_restarts():
     """A ticket kept while PostgreSQL is down must outlive the container that kept it, and
-    be written back once by whichever process retries first (line/pending_tickets.py)."""
+    be written back once by whichever process retries first (line/handoff/spool.py)."""
     line_services = [name for name, service in SERVICES.items()
                      if service.get("image") == "linea-migrantes"]
     assert {"rasa1", "rasa2", "actions", "console", "whatsapp-gateway"} <= set(line_services)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from line import topics
+from line.core import topics
 
 STORIES = Path(__file__).resolve().parents[1] / "test_stories.yml"
 

@@ -5,7 +5,7 @@ import time
 import requests
 from sqlalchemy import create_engine, text
 
-from line.feedback import sender_hash
+from line.feedback.coding import sender_hash
 
 
 def count(url: str, sql: str, **params) -> int:
@@ -44,7 +44,7 @@ def test_erasing_my_data_after_one_confirmation(person, rasa_server):
     sender = person.sender
     assert count(rasa_server.db_url, "SELECT count(*) FROM tickets WHERE sender_id = :s",
                  s=sender) == 1
-    # An operator closes the case, so the bot reads the person again (as line/desk.py does).
+    # An operator closes the case, so the bot reads the person again (as line/handoff/desk.py does).
     requests.post(f"{rasa_server.url}/conversations/{sender}/tracker/events",
                   json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
                   timeout=30).raise_for_status()

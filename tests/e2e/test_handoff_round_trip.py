@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from line import desk, handoff, outbound
-from line import settings as config
+from line.core import settings as config
+from line.handoff import desk, outbound, tickets
 
 
 @pytest.fixture
@@ -24,14 +24,14 @@ def bot_events(person):
 def test_ask_for_a_person_reply_close_and_the_bot_answers_again(person, operator_side):
     person.say("quiero hablar con una persona")
     assert person.tracker()["paused"]
-    [ticket] = [t for t in handoff.queue() if t["sender_id"] == person.sender]
+    [ticket] = [t for t in tickets.queue() if t["sender_id"] == person.sender]
     assert ticket["reason"] == "requested"
 
     person.say("sigo aqui, es por mi cuarto")            # written while waiting: kept, not answered
     assert any(e["event"] == "user" and e["text"] == "sigo aqui, es por mi cuarto"
                for e in person.tracker()["events"])
 
-    handoff.claim(ticket["id"], "ana")
+    tickets.claim(ticket["id"], "ana")
     result = desk.send_reply(ticket["id"], "ana", "Hola, soy Ana. ¿En qué distrito vives?", "k1")
     assert result.status == "sent"
     assert outbound.RestOutbox.received(person.sender) == ["Hola, soy Ana. ¿En qué distrito vives?"]
@@ -41,7 +41,7 @@ def test_ask_for_a_person_reply_close_and_the_bot_answers_again(person, operator
 
     assert desk.close(ticket["id"], "ana", "resolved").rasa_error is None
     assert not person.tracker()["paused"]
-    assert handoff.ticket(ticket["id"])["status"] == "closed"
+    assert tickets.ticket(ticket["id"])["status"] == "closed"
     assert "utter_back_from_human" in person.utters()
 
     person.say("el seguro sis atiende a los venezolanos?")

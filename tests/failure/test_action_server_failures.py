@@ -7,20 +7,26 @@ Rasa reaches its action server through an ActionGate: nothing listens on its por
 (down), or a real HTTP server passes calls to the real action server late (slow) or
 at once (up). The tests run in order on one Rasa server."""
 import dataclasses
-import os
-import subprocess
-import sys
 import time
 from types import SimpleNamespace
 
 import pytest
 import yaml
 
-from line import desk, handoff
-from line import settings as config
-from tests.channels.test_whatsapp_e2e import faq
-from tests.e2e.conftest import ROOT, Conversation, free_port, serving
-from tests.failure.conftest import ActionGate, bot_texts, write_endpoints
+from line.core import settings as config
+from line.handoff import desk, tickets
+from tests.failure.conftest import ActionGate
+from tests.support.net import free_port, wait_until
+from tests.support.requirements import ROOT
+from tests.support.servers import (
+    Conversation,
+    bot_texts,
+    environment,
+    load_sample,
+    serving,
+    write_endpoints,
+)
+from tests.support.whatsapp import faq
 
 TIMEOUT = 3          # ACTION_TIMEOUT_SECONDS of this Rasa server
 MARGIN = 6           # the model and the ticket, on a busy 2-core machine
@@ -29,15 +35,13 @@ TROUBLE = RESPONSES["utter_line_trouble"][0]["text"]
 
 
 @pytest.fixture(scope="module")
-def line(model, tmp_path_factory):
+def line(trained_model, tmp_path_factory):
     work = tmp_path_factory.mktemp("action_failures")
     rasa_port, gate_port, actions_port = free_port(), free_port(), free_port()
     db_url = f"sqlite:///{work / 'line.db'}"
-    env = {**os.environ, "DIRECTORY_DB_URL": db_url, "ACTION_TIMEOUT_SECONDS": str(TIMEOUT),
-           "LINE_TICKET_SPOOL": str(work / "pending_tickets.jsonl"),
-           "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
-    subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    env = environment(DIRECTORY_DB_URL=db_url, ACTION_TIMEOUT_SECONDS=str(TIMEOUT),
+                      LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"))
+    load_sample(env)
     endpoints = write_endpoints(work / "endpoints.yml", gate_port, work / "tracker.db")
     gate = ActionGate(gate_port, f"http://127.0.0.1:{actions_port}/webhook")
     try:
@@ -55,11 +59,11 @@ def operator_side(line, monkeypatch):
 
 
 def open_tickets(person):
-    return [t for t in handoff.queue() if t["sender_id"] == person.sender]
+    return [t for t in tickets.queue() if t["sender_id"] == person.sender]
 
 
 def notes(ticket):
-    return [m["text"] for m in handoff.ticket(ticket["id"])["messages"] if m["author"] == "note"]
+    return [m["text"] for m in tickets.ticket(ticket["id"])["messages"] if m["author"] == "note"]
 
 
 def test_with_the_action_server_down_a_person_takes_over(line, operator_side):
@@ -103,13 +107,9 @@ def test_with_a_slow_action_server_the_person_is_told_within_the_timeout(line, o
     # The slow server answers in the end and its action_handoff stores its ticket:
     # it joins the open one, and its late messages never reach the person.
     events = len(carla.tracker()["events"])
-    deadline = time.monotonic() + 4 * TIMEOUT
-    while "action_handoff" not in line.gate.forwarded and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert "action_handoff" in line.gate.forwarded
-    time.sleep(1)
+    assert wait_until(lambda: "action_handoff" in line.gate.forwarded, 4 * TIMEOUT)
     [ticket] = open_tickets(carla)
-    assert len(carla.tracker()["events"]) == events
+    assert not wait_until(lambda: len(carla.tracker()["events"]) != events, 1, every=0.2)
 
 
 def test_once_the_action_server_is_back_operators_close_and_the_line_answers(line,
@@ -118,7 +118,7 @@ def test_once_the_action_server_is_back_operators_close_and_the_line_answers(lin
     for name in ("ana", "beto", "carla"):
         person = line.people[name]
         [ticket] = open_tickets(person)
-        handoff.claim(ticket["id"], "ana_operadora")
+        tickets.claim(ticket["id"], "ana_operadora")
         assert desk.close(ticket["id"], "ana_operadora", "resolved").rasa_error is None
         assert not person.tracker()["paused"]
 

@@ -11,10 +11,6 @@ held then; RabbitMQ comes back once that is done.
 import asyncio
 import dataclasses
 import json
-import os
-import socket
-import subprocess
-import sys
 import uuid
 from types import SimpleNamespace
 
@@ -23,27 +19,22 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from line import settings as config
-from tests.e2e.conftest import MODEL, RASA, ROOT, Conversation, free_port, wait_for
-from tests.line.conftest import postgres_url  # noqa: F401 (fixture)
-from tests.production.proxy import Proxy
-
-REDIS = ("127.0.0.1", 6379)
-RABBITMQ = ("127.0.0.1", 5672)
-RABBITMQ_URL = f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/"
-
-
-def require(service: str, address: tuple) -> None:
-    try:
-        socket.create_connection(address, timeout=2).close()
-    except OSError as exc:
-        pytest.skip(f"{service} unreachable at {address[0]}:{address[1]} ({exc})")
+from line.core import settings as config
+from tests.support.net import free_port
+from tests.support.proxy import Proxy
+from tests.support.requirements import RABBITMQ, RABBITMQ_URL, REDIS, ROOT
+from tests.support.servers import (
+    Conversation,
+    environment,
+    load_sample,
+    start_actions,
+    start_rasa,
+    stop,
+)
 
 
 @pytest.fixture(scope="session")
-def proxies():
-    require("Redis", REDIS)
-    require("RabbitMQ", RABBITMQ)
+def proxies(postgres_url, redis_service, rabbitmq_service):
     found = SimpleNamespace(postgres=Proxy(("127.0.0.1", 5432)).up(),
                             redis=Proxy(REDIS).up(), rabbitmq=Proxy(RABBITMQ).up())
     yield found
@@ -61,7 +52,7 @@ def services_come_back(request):
 
 
 @pytest.fixture(scope="session")
-def tracker_db(postgres_url, proxies):  # noqa: F811
+def tracker_db(postgres_url, proxies):
     """The throwaway database: `direct` for checking, `proxied` for the code under test."""
     url = make_url(postgres_url)
     return SimpleNamespace(direct=postgres_url,
@@ -124,41 +115,24 @@ class Queue:
 
 
 @pytest.fixture(scope="session")
-def line(tmp_path_factory, proxies, tracker_db):
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL}: run `make train` first")
+def line(tmp_path_factory, trained_model, proxies, tracker_db):
     work = tmp_path_factory.mktemp("production")
     actions_port, rasa_port = free_port(), free_port()
     queue = Queue(f"line_test_{uuid.uuid4().hex[:8]}")
-    env = {**os.environ,
-           "DIRECTORY_DB_URL": tracker_db.proxied, "TRACKER_DB_URL": tracker_db.proxied,
-           "REDIS_HOST": REDIS[0], "REDIS_PORT": str(proxies.redis.port),
-           "REDIS_LOCK_DB": "1", "REDIS_PASSWORD": "",
-           "RABBITMQ_HOST": RABBITMQ[0], "RABBITMQ_PORT": str(proxies.rabbitmq.port),
-           "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue.name,
-           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-           "TRACKER_JOURNAL": str(work / "journal" / "tracker.db"),
-           "BROKER_RETRY_SECONDS": "1",
-           "LINE_TICKET_SPOOL": str(work / "pending_tickets.jsonl"), "LINE_TICKET_RETRY": "1",
-           "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
-    subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
+    env = environment(
+        DIRECTORY_DB_URL=tracker_db.proxied, TRACKER_DB_URL=tracker_db.proxied,
+        REDIS_HOST=REDIS[0], REDIS_PORT=str(proxies.redis.port), REDIS_LOCK_DB="1",
+        REDIS_PASSWORD="", RABBITMQ_HOST=RABBITMQ[0], RABBITMQ_PORT=str(proxies.rabbitmq.port),
+        RABBITMQ_USER="guest", RABBITMQ_PASSWORD="guest", RABBITMQ_QUEUE=queue.name,
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        TRACKER_JOURNAL=str(work / "journal" / "tracker.db"), BROKER_RETRY_SECONDS="1",
+        LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"), LINE_TICKET_RETRY="1")
+    load_sample(env)
     proxies.rabbitmq.down()
     processes = []
     try:
-        for name, args, health in (
-            ("actions", ["run", "actions", "--actions", "actions", "--port", str(actions_port)],
-             f"http://127.0.0.1:{actions_port}/health"),
-            ("rasa", ["run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
-                      "--endpoints", str(ROOT / "endpoints.production.yml"),
-                      "--credentials", str(ROOT / "credentials.yml")],
-             f"http://127.0.0.1:{rasa_port}/status"),
-        ):
-            log = work / f"{name}.log"
-            process = subprocess.Popen([str(RASA), *args], cwd=ROOT, env=env,
-                                       stdout=log.open("w"), stderr=subprocess.STDOUT)
-            processes.append(process)
-            wait_for(health, process, log)
+        processes.append(start_actions(actions_port, env, work))
+        processes.append(start_rasa(rasa_port, ROOT / "endpoints.production.yml", env, work))
         url = f"http://127.0.0.1:{rasa_port}"
         started_without_rabbitmq = Conversation(url)
         replies = started_without_rabbitmq.say("el seguro sis atiende a los venezolanos?")
@@ -168,12 +142,7 @@ def line(tmp_path_factory, proxies, tracker_db):
                               first_replies=replies)
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
         queue.delete()
 
 

@@ -10,9 +10,10 @@ import pytest
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from line import settings as config
+from line.core import settings as config
 from stores.broker import BufferedPikaEventBroker
-from tests.production.conftest import RABBITMQ, Queue, stored_events
+from tests.production.conftest import Queue, stored_events
+from tests.support.requirements import RABBITMQ
 
 
 @pytest.fixture
@@ -72,10 +73,10 @@ def test_started_without_rabbitmq_events_wait_and_then_arrive(proxies, endpoint,
         assert time.monotonic() - started < 5
         for event in events(sender, 3):
             broker.publish(event)
-        await asyncio.sleep(1)
+        await settle(broker, lambda: broker.waiting == 3)
         proxies.rabbitmq.up()
-        await settle(broker, lambda: broker._exchange and not broker._unpublished_events
-                     and not broker._background_tasks)
+        await settle(broker, lambda: broker.connected and not broker.waiting
+                     and not broker.in_flight)
         await broker.close()
 
     asyncio.run(publish())
@@ -94,12 +95,12 @@ def test_events_published_while_rabbitmq_is_away_arrive_when_it_is_back(
         proxies.rabbitmq.down()
         for event in events(sender, 3, start=2):
             broker.publish(event)
-        await asyncio.sleep(1)
+        await settle(broker, lambda: broker.waiting >= 3 and not broker.in_flight)
         proxies.rabbitmq.up()
-        await settle(broker, lambda: not broker._unpublished_events
-                     and not broker._background_tasks and not broker._connection.is_closed)
+        await settle(broker, lambda: not broker.waiting and not broker.in_flight
+                     and broker.connected)
         broker.publish(events(sender, 1, start=5)[0])
-        await settle(broker, lambda: not broker._background_tasks)
+        await settle(broker, lambda: not broker.in_flight)
         await broker.close()
 
     asyncio.run(publish())

@@ -9,10 +9,11 @@ import pytest
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from line import handoff
-from line import settings as config
+from line.core import settings as config
+from line.handoff import tickets
 from stores.lock_store import FallbackRedisLockStore
-from tests.production.conftest import REDIS, stored_events, user_texts
+from tests.production.conftest import stored_events, user_texts
+from tests.support.requirements import REDIS
 
 
 @pytest.fixture
@@ -129,10 +130,10 @@ def test_the_line_answers_and_hands_off_with_redis_down(person, proxies, line):
     assert "utter_faq/health_insurance_sis" in person.utters() and replies
     replies = person.say("quiero hablar con una persona")
     assert any("fila" in r.get("text", "") for r in replies)
-    [ticket] = [t for t in handoff.queue() if t["sender_id"] == person.sender]
+    [ticket] = [t for t in tickets.queue() if t["sender_id"] == person.sender]
     proxies.redis.up()
     person.say("sigo esperando")
     assert user_texts(stored_events(line.db.direct, person.sender)) == [
         "el seguro sis atiende a los venezolanos?", "quiero hablar con una persona",
         "sigo esperando"]
-    assert handoff.ticket(ticket["id"])["status"] == "waiting"
+    assert tickets.ticket(ticket["id"])["status"] == "waiting"

@@ -6,17 +6,17 @@ import time
 import uuid
 
 import pytest
-import requests
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from line import handoff
+from line.handoff import tickets
 from stores.journal import Journal
 from stores.tracker_store import JournaledSQLTrackerStore
-from tests.e2e.conftest import ROOT
 from tests.production.conftest import stored_events, user_texts
+from tests.support.net import wait_until
+from tests.support.requirements import ROOT
 
 
 @pytest.fixture
@@ -211,26 +211,14 @@ def test_with_postgresql_down_the_line_answers_kindly_and_loses_nothing(
     replies = person.say("quiero hablar con una persona")        # the tickets are down too
     assert "action_handoff" in person.actions()
     proxies.postgres.up()
-    ticket = wait_until(lambda: [t for t in handoff.queue() if t["sender_id"] == person.sender])
+    ticket = wait_until(lambda: [t for t in tickets.queue() if t["sender_id"] == person.sender], 15)
     assert [t["reason"] for t in ticket] == ["requested"]
     # Nobody writes again: the journal reaches PostgreSQL by itself.
     stored = wait_until(lambda: [e for e in stored_events(line.db.direct, person.sender)
-                                 if e["event"] == "action" and e["name"] == "action_handoff"]
-                        ) and stored_events(line.db.direct, person.sender)
+                                 if e["event"] == "action" and e["name"] == "action_handoff"],
+                        15) and stored_events(line.db.direct, person.sender)
     assert user_texts(stored) == ["hola", "el seguro sis atiende a los venezolanos?",
                                   "quiero hablar con una persona"]
     assert len({(e["event"], e["timestamp"]) for e in stored}) == len(stored)
     kept = Domain.from_yaml((ROOT / "domain.yml").read_text()).responses["utter_handoff_kept"]
-    if "utter_handoff_kept" not in requests.get(f"{line.url}/domain", timeout=10,
-                                                headers={"Accept": "application/json"}
-                                                ).json()["responses"]:
-        pytest.skip("the model predates utter_handoff_kept: `make train` to check the reply")
     assert [r["text"] for r in replies] == [kept[0]["text"]]
-
-
-def wait_until(found, timeout: float = 15):
-    for _ in range(int(timeout * 10)):
-        if result := found():
-            return result
-        time.sleep(0.1)
-    return found()

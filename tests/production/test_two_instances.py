@@ -16,10 +16,7 @@ checks it in depth).
 """
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,9 +33,18 @@ from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from stores.lock_store import FallbackRedisLockStore
-from tests.e2e.conftest import (MODEL, RASA, ROOT, actions_args, free_port, rasa_args, start,
-                                stop, wait_for)
-from tests.production.conftest import RABBITMQ, REDIS, Queue, require
+from tests.production.conftest import Queue
+from tests.support.net import free_port
+from tests.support.requirements import RABBITMQ, REDIS, ROOT
+from tests.support.servers import (
+    environment,
+    launch,
+    load_sample,
+    rasa_args,
+    start_actions,
+    stop,
+    wait_for,
+)
 
 CONVERSATIONS = 50
 WORKERS = 10
@@ -116,19 +122,17 @@ def side_by_side(first, second, pairs: int = 100) -> tuple:
     return overlapping, failed, len(left)
 
 
-def test_rasa_own_lock_store_lets_two_instances_take_the_same_ticket():
+def test_rasa_own_lock_store_lets_two_instances_take_the_same_ticket(redis_service):
     """Why stores/lock_store.py changes locks in Redis transactions: with Rasa's store
     both turns run at once (or one is refused, LockError, when a release deleted its
     ticket)."""
-    require("Redis", REDIS)
     first, second = (RedisLockStore(host=REDIS[0], port=REDIS[1], db=1, key_prefix="line")
                      for _ in range(2))
     overlapping, failed, _ = side_by_side(first, second)
     assert overlapping + len(failed) > 0
 
 
-def test_two_instances_taking_a_ticket_at_once_take_turns():
-    require("Redis", REDIS)
+def test_two_instances_taking_a_ticket_at_once_take_turns(redis_service):
     endpoint = EndpointConfig(url=REDIS[0], type="stores.lock_store.FallbackRedisLockStore",
                               port=REDIS[1], db=1, password="", key_prefix="line")
     first, second = (FallbackRedisLockStore(endpoint_config=endpoint) for _ in range(2))
@@ -136,38 +140,28 @@ def test_two_instances_taking_a_ticket_at_once_take_turns():
 
 
 @pytest.fixture(scope="module")
-def instances(tmp_path_factory, postgres_url):
+def instances(tmp_path_factory, trained_model, postgres_url, redis_service, rabbitmq_service):
     """The action server and two Rasa instances, started side by side."""
-    require("Redis", REDIS)
-    require("RabbitMQ", RABBITMQ)
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL}: run `make train` first")
     work = tmp_path_factory.mktemp("two_instances")
     actions_port, ports = free_port(), [free_port(), free_port()]
     queue = Queue(f"line_test_{uuid.uuid4().hex[:8]}")
-    env = {**os.environ,
-           "DIRECTORY_DB_URL": postgres_url, "TRACKER_DB_URL": postgres_url,
-           "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]),
-           "REDIS_LOCK_DB": "1", "REDIS_PASSWORD": "",
-           "RABBITMQ_HOST": RABBITMQ[0], "RABBITMQ_PORT": str(RABBITMQ[1]),
-           "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue.name,
-           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-           "TRACKER_JOURNAL": str(work / "journal" / "tracker.db"),
-           "LINE_TICKET_SPOOL": str(work / "pending_tickets.jsonl"),
-           "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
-    subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
+    env = environment(
+        DIRECTORY_DB_URL=postgres_url, TRACKER_DB_URL=postgres_url, REDIS_HOST=REDIS[0],
+        REDIS_PORT=str(REDIS[1]), REDIS_LOCK_DB="1", REDIS_PASSWORD="",
+        RABBITMQ_HOST=RABBITMQ[0], RABBITMQ_PORT=str(RABBITMQ[1]), RABBITMQ_USER="guest",
+        RABBITMQ_PASSWORD="guest", RABBITMQ_QUEUE=queue.name,
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        TRACKER_JOURNAL=str(work / "journal" / "tracker.db"),
+        LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"))
+    load_sample(env)
     started = time.monotonic()
     processes = []
     try:
-        processes.append(start("actions", actions_args(actions_port),
-                               f"http://127.0.0.1:{actions_port}/health", env, work))
+        processes.append(start_actions(actions_port, env, work))
         # Both instances load the model at once, as `make run-production` starts them.
         for name, port in zip("ab", ports):
-            log = work / f"rasa_{name}.log"
-            processes.append(subprocess.Popen(
-                [str(RASA), *rasa_args(port, ROOT / "endpoints.production.yml")],
-                cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT))
+            processes.append(launch(f"rasa_{name}", rasa_args(port, ROOT / "endpoints.production.yml"),
+                                    env, work))
         for name, port, process in zip("ab", ports, processes[1:]):
             wait_for(f"http://127.0.0.1:{port}/status", process, work / f"rasa_{name}.log")
         yield {"urls": [f"http://127.0.0.1:{port}" for port in ports], "db": postgres_url,
