@@ -20,32 +20,44 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup train run test validate eval crossval shell db console operator-add browser-deps \
-	directory-import directory-export directory-stale run-production nginx-deps bench \
-	report suggest new-topic markers train-content profile
+.PHONY: help setup train run test test-fast test-deps lint format validate eval crossval shell db \
+	console operator-add browser-deps directory-import directory-export directory-stale \
+	run-production nginx-deps bench report suggest new-topic markers train-content profile
 
 help:
-	@echo "make run        set up, train if needed, start the action server, Rasa (REST + API) and the WhatsApp gateway"
-	@echo "make test       set up, then rasa data validate, pytest and rasa test"
-	@echo "make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
-	@echo "make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
-	@echo "make profile    where a turn's time goes (pyinstrument; needs the action server); results/profile.html"
-	@echo "make setup      create .venv with the pinned packages"
-	@echo "make train      train the model if data, domain or config changed"
-	@echo "make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
-	@echo "make validate   check the training data and explain problems in plain words"
-	@echo "make eval       run ../shared/eval against a running server (make run first)"
-	@echo "make crossval   cross-validate the NLU model against the keyword baseline"
-	@echo "make shell      talk to the assistant in the terminal"
-	@echo "make console    start only the operator console (:$(CONSOLE_PORT))"
-	@echo "make operator-add USERNAME=ana [ROLE=operator|coordinator]  create a console account"
-	@echo "make browser-deps  install Debian's chromium and chromium-driver for the browser tests"
-	@echo "make nginx-deps    install Debian's nginx for make run-production"
-	@echo "make directory-import FILE=services.csv | directory-export [FILE=...] | directory-stale"
-	@echo "make report     code new conversations and write the feedback report to $(REPORT_DIR)/"
-	@echo "make suggest    group unresolved questions into proposed examples ($(REPORT_DIR)/suggestions.yml)"
-	@echo "make new-topic ID=school_meals TITLE=\"Comedor escolar\"  scaffold a new FAQ topic"
-	@echo "make markers    evaluate markers/markers.yml on the stored conversations (results/markers.csv)"
+	@echo "make help: this list"
+	@echo "Running the line"
+	@echo "  make run        set up, train if needed, start the action server, Rasa (REST + API), the console and the WhatsApp gateway"
+	@echo "  make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
+	@echo "  make shell      talk to the assistant in the terminal"
+	@echo "  make console    start only the operator console (:$(CONSOLE_PORT))"
+	@echo "  make operator-add USERNAME=ana [ROLE=operator|coordinator]  create a console account"
+	@echo "  make db         create the line's database with the sample directory if it is empty"
+	@echo "Building and checking"
+	@echo "  make setup      create .venv with the pinned packages"
+	@echo "  make train      train the model if data, domain or config changed"
+	@echo "  make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
+	@echo "  make validate   check the training data and explain problems in plain words"
+	@echo "  make lint       ruff check and ruff format --check on the whole tree"
+	@echo "  make format     ruff format and the fixable ruff checks (imports)"
+	@echo "  make test-fast  the unit tests alone (no model, services or browser; under a minute)"
+	@echo "  make test       lint, set up, train if needed, validate, then every test, rasa test and its reading"
+	@echo "  make test-deps  Debian's chromium and nginx for the browser and nginx tests (needs root)"
+	@echo "  make browser-deps  install Debian's chromium and chromium-driver for the browser tests"
+	@echo "  make nginx-deps    install Debian's nginx for make run-production"
+	@echo "Measuring"
+	@echo "  make eval       run ../shared/eval against a running server (make run first)"
+	@echo "  make crossval   cross-validate the NLU model against the keyword baseline"
+	@echo "  make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
+	@echo "  make profile    where a turn's time goes (pyinstrument; needs the action server); results/profile.html"
+	@echo "Content and data"
+	@echo "  make directory-import FILE=services.csv  check a directory CSV and apply it (all or nothing)"
+	@echo "  make directory-export [FILE=...]  write the directory as CSV"
+	@echo "  make directory-stale   list the directory entries to check again"
+	@echo "  make report     code new conversations and write the feedback report to $(REPORT_DIR)/"
+	@echo "  make suggest    group unresolved questions into proposed examples ($(REPORT_DIR)/suggestions.yml)"
+	@echo "  make new-topic ID=school_meals TITLE=\"Comedor escolar\"  scaffold a new FAQ topic"
+	@echo "  make markers    evaluate markers/markers.yml on the stored conversations (results/markers.csv)"
 
 setup: $(VENV)/.installed
 
@@ -86,7 +98,9 @@ validate: setup
 	$(BIN)/python -m line.content.check
 	$(RASA) data validate --fail-on-warnings
 
-test: browser-deps setup $(MODEL) db validate
+# Every test, after the lint. Each test is marked by what it needs (pyproject.toml):
+# the model, PostgreSQL/Redis/RabbitMQ, or chromium; .ci/run makes sure they are all there.
+test: lint test-deps setup $(MODEL) db validate
 	$(BIN)/python -m pytest -q tests
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out results
@@ -128,6 +142,23 @@ operator-add: setup
 	else \
 		$(BIN)/python -m line.handoff.accounts_cli add "$(USERNAME)" $(or $(ROLE),operator); \
 	fi
+
+# The unit tests alone: no model, no services, no browser.
+test-fast: setup
+	$(BIN)/python -m pytest -q -m unit tests
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix --select I,F401 .
+	$(BIN)/ruff format .
+
+# What the browser and nginx tests run besides Python. Installed when make runs as root;
+# otherwise those tests skip, saying why (and fail under CI=true).
+test-deps: browser-deps
+	@bash scripts/apt-ensure.sh --optional nginx nginx
 
 browser-deps:
 	@bash scripts/apt-ensure.sh --optional /usr/bin/chromedriver chromium chromium-driver

@@ -12,6 +12,7 @@ sees a keyed pseudonym of the phone number (line/core/pseudonyms.py); the number
 stays in `whatsapp_contacts`. The Cloud API itself (limits, retries, the 24-hour
 rule) lives in line/whatsapp/cloud.py.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,8 +74,9 @@ class WhatsAppOutput(OutputChannel):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await asyncio.to_thread(self.sender.send_messages, recipient_id, text_messages(text))
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         messages, payloads = button_messages(text, buttons, self.list_label)
         await asyncio.to_thread(self.sender.send_messages, recipient_id, messages, payloads)
 
@@ -124,7 +126,8 @@ class WhatsAppInput(InputChannel):
     def __init__(self) -> None:
         s = config.settings
         self.webhook = webhook_rules.WebhookSettings.read(
-            "channel", {"WHATSAPP_ACCESS_TOKEN": s.whatsapp_access_token})
+            "channel", {"WHATSAPP_ACCESS_TOKEN": s.whatsapp_access_token}
+        )
         self.client = GraphClient.from_settings()
         self.sender = WhatsAppOutbound(self.client)
         texts = _domain_texts(s.domain_file, (PLEASE_WRITE, LIST_BUTTON, TROUBLE))
@@ -154,24 +157,31 @@ class WhatsAppInput(InputChannel):
         @webhook.post("/webhook", stream=True)
         async def receive(request: Request) -> HTTPResponse:
             payload, refusal = webhook_rules.signed_payload(
-                await self._read_body(request), request.headers.get(SIGNATURE_HEADER),
-                self.webhook.app_secret, self.webhook.max_body_bytes)
+                await self._read_body(request),
+                request.headers.get(SIGNATURE_HEADER),
+                self.webhook.app_secret,
+                self.webhook.max_body_bytes,
+            )
             if refusal:
                 return _answer(refusal)
             for message in parse_webhook(payload, self.webhook.phone_number_id):
                 sender_id = pseudonyms.pseudonym(message.sender)
-                accepted, inbox_id = await asyncio.to_thread(webhook_rules.accept, message,
-                                                             sender_id)
+                accepted, inbox_id = await asyncio.to_thread(
+                    webhook_rules.accept, message, sender_id
+                )
                 if accepted:
-                    self.background.spawn(self._handle(sender_id, message, inbox_id, on_new_message))
+                    self.background.spawn(
+                        self._handle(sender_id, message, inbox_id, on_new_message)
+                    )
             return _answer(webhook_rules.OK)
 
         @webhook.post("/inbox")
         async def nudged(request: Request) -> HTTPResponse:
             """The gateway stored messages: take them now, not at the next replay."""
             token = config.settings.whatsapp_inbox_token
-            if not webhook_rules.same(request.headers.get("Authorization"), f"Bearer {token}"
-                                      if token else ""):
+            if not webhook_rules.same(
+                request.headers.get("Authorization"), f"Bearer {token}" if token else ""
+            ):
                 logger.warning("whatsapp inbox nudge refused: missing or wrong token")
                 return _answer(webhook_rules.UNAUTHORIZED)
             if self._wanted:
@@ -181,8 +191,7 @@ class WhatsAppInput(InputChannel):
         @webhook.listener("after_server_start")
         async def start_replaying(*_: Any) -> None:
             self._wanted = asyncio.Event()
-            self._replayer = asyncio.get_running_loop().create_task(
-                self._replay(on_new_message))
+            self._replayer = asyncio.get_running_loop().create_task(self._replay(on_new_message))
 
         @webhook.listener("before_server_stop")
         async def finish_pending(*_: Any) -> None:
@@ -204,9 +213,14 @@ class WhatsAppInput(InputChannel):
             return None
         return bytes(body)
 
-    async def _handle(self, sender_id: str, message: Inbound, inbox_id: Optional[int],
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                      attempt: int = 1) -> None:
+    async def _handle(
+        self,
+        sender_id: str,
+        message: Inbound,
+        inbox_id: Optional[int],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        attempt: int = 1,
+    ) -> None:
         """After the 200: drop redeliveries, then answer, then mark the message done.
         A turn that raises stays in the inbox and is tried again (`_replay`). A message
         read back from the inbox has no id: the gateway or an earlier attempt already
@@ -219,16 +233,21 @@ class WhatsAppInput(InputChannel):
                     if not await self._first_delivery(message, sender_id):
                         await self._finish(inbox_id)
                         return
-                    self.background.spawn(asyncio.to_thread(self.client.mark_read, message.message_id))
+                    self.background.spawn(
+                        asyncio.to_thread(self.client.mark_read, message.message_id)
+                    )
                 if attempt > MAX_ATTEMPTS:
                     await self._give_up(sender_id, message)
                 else:
                     try:
                         await self._dispatch(message, sender_id, on_new_message)
                     except Exception:
-                        logger.exception("whatsapp message from %s could not be handled "
-                                         "(attempt %d)%s", sender_id, attempt,
-                                         "" if inbox_id is None else "; it will be tried again")
+                        logger.exception(
+                            "whatsapp message from %s could not be handled (attempt %d)%s",
+                            sender_id,
+                            attempt,
+                            "" if inbox_id is None else "; it will be tried again",
+                        )
                         return
                 await self._finish(inbox_id)
         finally:
@@ -253,8 +272,11 @@ class WhatsAppInput(InputChannel):
         try:
             await asyncio.to_thread(store.finish, inbox_id)
         except STORE_ERRORS as exc:
-            logger.error("whatsapp inbox message %d not marked done (it may be answered "
-                         "twice): %s", inbox_id, type(exc).__name__)
+            logger.error(
+                "whatsapp inbox message %d not marked done (it may be answered twice): %s",
+                inbox_id,
+                type(exc).__name__,
+            )
 
     async def _replay(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """At start, when the gateway nudges, and every WHATSAPP_REPLAY_SECONDS: the
@@ -266,8 +288,9 @@ class WhatsAppInput(InputChannel):
         while True:
             self._wanted.clear()
             try:
-                stale = await asyncio.to_thread(store.take_stale,
-                                                timedelta(seconds=every), set(self._in_flight))
+                stale = await asyncio.to_thread(
+                    store.take_stale, timedelta(seconds=every), set(self._in_flight)
+                )
             except STORE_ERRORS as exc:
                 logger.error("whatsapp inbox unavailable for replay: %s", type(exc).__name__)
                 stale = []
@@ -276,15 +299,24 @@ class WhatsAppInput(InputChannel):
                     message = webhook_rules.stored_message(pending)
                 except (KeyError, TypeError, ValueError) as exc:
                     # One unreadable row must not stop the loop that takes all the others.
-                    logger.error("whatsapp inbox message %d unreadable, dropped: %s",
-                                 pending.id, type(exc).__name__)
+                    logger.error(
+                        "whatsapp inbox message %d unreadable, dropped: %s",
+                        pending.id,
+                        type(exc).__name__,
+                    )
                     await self._finish(pending.id)
                     continue
                 if pending.attempts > 1:
-                    logger.warning("whatsapp message of %s handled again (attempt %d)",
-                                   pending.pseudonym, pending.attempts)
-                self.background.spawn(self._handle(pending.pseudonym, message, pending.id,
-                                         on_new_message, pending.attempts))
+                    logger.warning(
+                        "whatsapp message of %s handled again (attempt %d)",
+                        pending.pseudonym,
+                        pending.attempts,
+                    )
+                self.background.spawn(
+                    self._handle(
+                        pending.pseudonym, message, pending.id, on_new_message, pending.attempts
+                    )
+                )
             try:
                 await asyncio.wait_for(self._wanted.wait(), timeout=every)
             except asyncio.TimeoutError:
@@ -292,20 +324,29 @@ class WhatsAppInput(InputChannel):
 
     async def _give_up(self, sender_id: str, message: Inbound) -> None:
         """A turn that keeps failing: the person is told and a person takes over."""
-        logger.error("whatsapp message of %s failed %d times: a person takes over",
-                     sender_id, MAX_ATTEMPTS)
-        handoff = request.from_message(sender_id, self.name(),
-                                       message.text or f"[{message.type}]",
-                                       f"not handled after {MAX_ATTEMPTS} attempts")
+        logger.error(
+            "whatsapp message of %s failed %d times: a person takes over", sender_id, MAX_ATTEMPTS
+        )
+        handoff = request.from_message(
+            sender_id,
+            self.name(),
+            message.text or f"[{message.type}]",
+            f"not handled after {MAX_ATTEMPTS} attempts",
+        )
         try:
             await asyncio.to_thread(spool.open_or_keep, handoff)
         except OSError:
-            logger.exception("NO TICKET for %s: neither the database nor the spool took it",
-                             sender_id)
+            logger.exception(
+                "NO TICKET for %s: neither the database nor the spool took it", sender_id
+            )
         await self.get_output_channel().send_text_message(sender_id, self.trouble)
 
-    async def _dispatch(self, message: Inbound, sender_id: str,
-                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _dispatch(
+        self,
+        message: Inbound,
+        sender_id: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
         output = self.get_output_channel()
         if message.kind in ("media", "unsupported"):
             logger.info("whatsapp %s message from %s: asked to write", message.type, sender_id)
@@ -318,18 +359,18 @@ class WhatsAppInput(InputChannel):
             metadata = {"latitude": message.latitude, "longitude": message.longitude}
         elif message.kind == "text":
             text = await self._chosen_option(sender_id, text) or text
-        await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
-                                         metadata=metadata))
+        await on_new_message(
+            UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
+        )
 
     @staticmethod
     async def _chosen_option(sender_id: str, text: str) -> Optional[str]:
-        """"2" answers the list of options the person was last offered."""
+        """ "2" answers the list of options the person was last offered."""
         number = NUMBER_REPLY.fullmatch(text)
         if not number:
             return None
         try:
-            return await asyncio.to_thread(store.option, sender_id,
-                                           int(number.group(1)))
+            return await asyncio.to_thread(store.option, sender_id, int(number.group(1)))
         except STORE_ERRORS as exc:
             logger.error("whatsapp options unavailable: %s", type(exc).__name__)
             return None
@@ -340,8 +381,7 @@ class WhatsAppInput(InputChannel):
         try:
             await asyncio.to_thread(tickets.add_messages, sender_id, [("note", note)])
         except STORE_ERRORS as exc:
-            logger.error("note for the ticket of %s not stored: %s", sender_id,
-                         type(exc).__name__)
+            logger.error("note for the ticket of %s not stored: %s", sender_id, type(exc).__name__)
 
 
 def _answer(answer: webhook_rules.Answer) -> HTTPResponse:

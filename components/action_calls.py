@@ -13,17 +13,17 @@ Every Rasa process that serves the model creates its components before the first
 message, whatever channel or store is configured; creating this one installs both. It
 does nothing to messages. Importing the module changes nothing.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
 from components import action_result_schema, resilience
+from components.stateless import StatelessComponent
 
 REPLACED = (resilience.RUN, action_result_schema.VALIDATE)
 
@@ -33,17 +33,14 @@ def install() -> None:
     action_result_schema.install()
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class ActionServerCalls(GraphComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ActionServerCalls(StatelessComponent):
     """Installs, in the process that creates it, how Rasa calls the action server."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> GraphComponent:
+    def create(cls, *args: Any, **kwargs: Any) -> GraphComponent:
         install()
-        return cls()
+        return super().create(*args, **kwargs)
 
     def process(self, messages: List[Message]) -> List[Message]:
         return messages

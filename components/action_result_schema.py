@@ -10,6 +10,7 @@ bad answer fails with the same error as before.
 A patch: Rasa has no extension point for how it checks an action server's answer.
 Installed by components/action_calls.py.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -24,7 +25,10 @@ from components import rasa_compat
 
 VALIDATE = rasa_compat.Replaced(
     "action answers checked with one validator (components/action_result_schema.py)",
-    RemoteAction, "_validate_action_result", "f8cdb4be68123961")
+    RemoteAction,
+    "_validate_action_result",
+    "f8cdb4be68123961",
+)
 
 
 def install() -> None:
@@ -48,5 +52,6 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
     error.message += (
         ". Failed to validate Action server response from API, make sure your response "
         "from the Action endpoint is valid. For more information about the format visit "
-        f"{DOCS_BASE_URL}/custom-actions")
+        f"{DOCS_BASE_URL}/custom-actions"
+    )
     raise error

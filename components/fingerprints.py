@@ -12,6 +12,7 @@ A patch: Rasa has no extension point for how its training cache fingerprints fea
 Installed by the pipeline's first component (components/spacy_nlp.py), before any
 sparse feature exists.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,12 @@ from rasa.shared.nlu.training_data.features import Features
 
 from components import rasa_compat
 
-FINGERPRINT = rasa_compat.Replaced("fast sparse fingerprints (components/fingerprints.py)",
-                                   Features, "fingerprint", "d9feec4d68d43334")
+FINGERPRINT = rasa_compat.Replaced(
+    "fast sparse fingerprints (components/fingerprints.py)",
+    Features,
+    "fingerprint",
+    "d9feec4d68d43334",
+)
 REPLACED = (FINGERPRINT,)
 
 
@@ -42,5 +47,6 @@ def fingerprint(self: Features) -> Text:
         for array in (matrix.row, matrix.col, matrix.data):
             digest.update(np.ascontiguousarray(array).tobytes())
         self._cached_fingerprint = rasa.shared.utils.io.deep_container_fingerprint(
-            [self.type, self.origin, self.attribute, digest.hexdigest()])
+            [self.type, self.origin, self.attribute, digest.hexdigest()]
+        )
     return self._cached_fingerprint

@@ -19,6 +19,7 @@ component's files in the model after its class, and `rasa test` and the recipe l
 these three by name (the response selector's entity results, the policy that extracts
 entities), so the trained model and the test reports are laid out as Rasa's.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -38,13 +39,20 @@ from components import rasa_compat
 
 # Rasa's recipe validator looks for its own ResponseSelector class, not a subclass, and
 # would tell every training that the configuration has no response selector.
-warnings.filterwarnings("ignore", category=UserWarning,
-                        message="You have defined training data with examples for training "
-                                "a response selector, but your NLU configuration does not "
-                                "include a response selector component")
+warnings.filterwarnings(
+    "ignore",
+    category=UserWarning,
+    message="You have defined training data with examples for training "
+    "a response selector, but your NLU configuration does not "
+    "include a response selector component",
+)
 
-LOAD = rasa_compat.Replaced("models loaded for answering (components/inference_models.py)",
-                            RasaModel, "load", "84fd81c0fdd01a80")
+LOAD = rasa_compat.Replaced(
+    "models loaded for answering (components/inference_models.py)",
+    RasaModel,
+    "load",
+    "84fd81c0fdd01a80",
+)
 REPLACED = (LOAD,)
 
 
@@ -52,13 +60,25 @@ class ForAnswering:
     """Mixed into a RasaModel class: `load` builds it by one prediction, not by training."""
 
     @classmethod
-    def load(cls, model_file_name: Text, model_data_example: RasaModelData,
-             predict_data_example: Optional[RasaModelData] = None,
-             finetune_mode: bool = False, *args: Any, **kwargs: Any) -> RasaModel:
+    def load(
+        cls,
+        model_file_name: Text,
+        model_data_example: RasaModelData,
+        predict_data_example: Optional[RasaModelData] = None,
+        finetune_mode: bool = False,
+        *args: Any,
+        **kwargs: Any,
+    ) -> RasaModel:
         rasa_compat.check(LOAD)
         if finetune_mode or predict_data_example is None:
-            return super().load(model_file_name, model_data_example, predict_data_example,
-                                finetune_mode, *args, **kwargs)
+            return super().load(
+                model_file_name,
+                model_data_example,
+                predict_data_example,
+                finetune_mode,
+                *args,
+                **kwargs,
+            )
         model = cls(*args, **kwargs)
         model.run_inference(predict_data_example)  # creates the weights a prediction uses
         model.load_weights(model_file_name).expect_partial()
@@ -86,8 +106,11 @@ class TEDForAnswering(ForAnswering, TED):
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
-     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True
+    [
+        DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+        DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    ],
+    is_trainable=True,
 )
 class DIETClassifier(rasa_diet.DIETClassifier):
     """Rasa's DIETClassifier, served without its training machinery."""
@@ -97,9 +120,7 @@ class DIETClassifier(rasa_diet.DIETClassifier):
         return DIETForAnswering
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class ResponseSelector(rasa_selector.ResponseSelector):
     """Rasa's ResponseSelector, served without its training machinery."""
 

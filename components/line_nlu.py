@@ -3,14 +3,12 @@
 They run after the model, so that what must never depend on a guess (danger,
 places, categories) is decided by rules a content team can read and test.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -22,26 +20,14 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from components.stateless import StatelessComponent
 from line.core import topics
 from line.understanding import categories, cues, names, places, safety
 from line.understanding.names import FAQ_INTENT, PERSON_INTENTS
 
 
-class _StatelessComponent(GraphComponent):
-    """Shared plumbing for components that need no training."""
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self.config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GraphComponent:
-        return cls(config)
+class _TextComponent(StatelessComponent):
+    """Reads the text of each message a person typed (not a button's payload)."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -74,10 +60,8 @@ def _best_ranked(message: Message, candidates: List[str]) -> str:
     return min(candidates, key=lambda t: ranked.index(t) if t in ranked else len(ranked))
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class FaqConfidenceGate(_StatelessComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class FaqConfidenceGate(_TextComponent):
     """Falls back when the FAQ answer itself is uncertain, and keeps myth-busting
     answers for people who repeat a rumour.
 
@@ -108,10 +92,8 @@ class FaqConfidenceGate(_StatelessComponent):
             selected["utter_action"] = names.faq_response(plain)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class IntentCues(_StatelessComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class IntentCues(_TextComponent):
     """Asking for a person, a personal case or a report of abuse never depends on
     the model alone (the contract says so), another country's procedures never
     get a Peru FAQ, and a lone 👍 / 👎 rates the last answer."""
@@ -138,16 +120,21 @@ class IntentCues(_StatelessComponent):
             _set_intent(message, names.REQUEST_HUMAN_INTENT, 1.0)
         elif cues.is_personal_case(text):
             _set_intent(message, names.PERSONAL_CASE_INTENT, 1.0)
-        elif intent in (FAQ_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME) and \
-                cues.asks_about_another_country(text):
+        elif intent in (
+            FAQ_INTENT,
+            DEFAULT_NLU_FALLBACK_INTENT_NAME,
+        ) and cues.asks_about_another_country(text):
             _set_intent(message, names.OUT_OF_SCOPE_INTENT, 1.0)
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
-     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+    [
+        DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+        DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    ],
+    is_trainable=False,
 )
-class ServiceSearch(_StatelessComponent):
+class ServiceSearch(_TextComponent):
     """Finds the service category and place, and asking where one is makes a search.
 
     Entities are only added to searches and form answers, so a general question
@@ -164,15 +151,22 @@ class ServiceSearch(_StatelessComponent):
         place = places.find_in_text(text)
         # "I need / I'm looking for ... in <place>" overrides the model only when
         # the model did not recognise a FAQ question ("necesito prueba para ir a cusco?").
-        if (intent not in PERSON_INTENTS | {names.FIND_SERVICE_INTENT} and category
-                and cues.asks_for_a_place(
-                    text, names_a_place=place is not None and intent != FAQ_INTENT)):
+        if (
+            intent not in PERSON_INTENTS | {names.FIND_SERVICE_INTENT}
+            and category
+            and cues.asks_for_a_place(
+                text, names_a_place=place is not None and intent != FAQ_INTENT
+            )
+        ):
             _set_intent(message, names.FIND_SERVICE_INTENT, 1.0)
             intent = names.FIND_SERVICE_INTENT
         if intent == names.INFORM_INTENT and not (category or place):
             # "Giving a place or category" with neither is a guess: ask instead.
-            _set_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME,
-                        (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0))
+            _set_intent(
+                message,
+                DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0),
+            )
             return
         if intent not in self.config["entity_intents"]:
             return
@@ -185,10 +179,8 @@ class ServiceSearch(_StatelessComponent):
                 _add_entity(message, "city", place.city, extractor)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class SafetyNet(_StatelessComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SafetyNet(_TextComponent):
     """Turns any message about danger happening now into `emergency`.
 
     It runs last, so neither the model nor the fallback can hide a person in danger.

@@ -9,6 +9,7 @@ for. If either differs, Rasa does not start, and the message names the change to
 (docs/model.md, "Changes to Rasa"). After reviewing one against the new Rasa, record what
 was reviewed: `python -m components.rasa_compat` prints the current hashes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,11 +51,14 @@ _originals: Dict[Tuple[type, str], Any] = {}
 def original(function: Replaced) -> Callable:
     """Rasa's function itself (a classmethod's or staticmethod's underlying function),
     also once a patch replaced it."""
-    found = _originals.get((function.owner, function.attribute),
-                           function.owner.__dict__.get(function.attribute))
+    found = _originals.get(
+        (function.owner, function.attribute), function.owner.__dict__.get(function.attribute)
+    )
     if found is None:
-        raise RasaChanged(f"{function.qualified_name} no longer exists: review the line's "
-                          f"change '{function.change}'")
+        raise RasaChanged(
+            f"{function.qualified_name} no longer exists: review the line's "
+            f"change '{function.change}'"
+        )
     return getattr(found, "__func__", found)
 
 
@@ -78,14 +82,16 @@ def check(*functions: Replaced, version: Optional[str] = None) -> None:
                 f"Rasa {installed} is installed, but the line's change '{function.change}' "
                 f"(it replaces {function.qualified_name}) was written for Rasa "
                 f"{RASA_VERSION}: review it against this Rasa, then update RASA_VERSION and "
-                f"the hashes in components/ (python -m components.rasa_compat)")
+                f"the hashes in components/ (python -m components.rasa_compat)"
+            )
         found = source_hash(function)
         if found != function.sha256:
             raise RasaChanged(
                 f"{function.qualified_name} is not the code the line's change "
                 f"'{function.change}' was written for (source hash {found}, expected "
                 f"{function.sha256}): review the change against this Rasa, then record the "
-                f"new hash")
+                f"new hash"
+            )
 
 
 def install(function: Replaced, replacement: Any) -> None:
@@ -99,8 +105,7 @@ def install(function: Replaced, replacement: Any) -> None:
 
 def installed(function: Replaced) -> bool:
     key = (function.owner, function.attribute)
-    return key in _originals and function.owner.__dict__[function.attribute] is not \
-        _originals[key]
+    return key in _originals and function.owner.__dict__[function.attribute] is not _originals[key]
 
 
 def uninstall(function: Replaced) -> None:
@@ -116,8 +121,16 @@ def main() -> int:
     from components import action_calls, count_vectors, fingerprints, inference_models, spacy_nlp
     from stores import broker, lock_store, tracker_store
 
-    modules = (action_calls, count_vectors, fingerprints, inference_models, spacy_nlp,
-               broker, lock_store, tracker_store)
+    modules = (
+        action_calls,
+        count_vectors,
+        fingerprints,
+        inference_models,
+        spacy_nlp,
+        broker,
+        lock_store,
+        tracker_store,
+    )
     print(f"Rasa {rasa.__version__} (the line's changes were written for {RASA_VERSION})")
     for module in modules:
         for function in module.REPLACED:

@@ -23,6 +23,7 @@ A patch, guarded against the installed Rasa; installed by components/action_call
 A slow action server's call is cancelled, so its late answer is never shown;
 if it still writes a ticket, line/handoff/tickets.py adds to the open one of the person.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -51,8 +52,9 @@ TROUBLE = "utter_line_trouble"
 NOT_KEPT = "utter_handoff_failed"
 # Asked after an FAQ answer: without it the person still has the answer.
 OPTIONAL = {"action_ask_rating"}
-RUN = rasa_compat.Replaced("failed actions hand over (components/resilience.py)",
-                           RemoteAction, "run", "ccabf6f1160d527a")
+RUN = rasa_compat.Replaced(
+    "failed actions hand over (components/resilience.py)", RemoteAction, "run", "ccabf6f1160d527a"
+)
 
 
 def install() -> None:
@@ -60,12 +62,14 @@ def install() -> None:
     rasa_compat.install(RUN, run_or_hand_over)
 
 
-async def run_or_hand_over(self: RemoteAction, output_channel, nlg, tracker,
-                            domain: Domain) -> List[Event]:
+async def run_or_hand_over(
+    self: RemoteAction, output_channel, nlg, tracker, domain: Domain
+) -> List[Event]:
     timeout = config.settings.action_timeout_seconds
     try:
         return await asyncio.wait_for(
-            rasa_compat.original(RUN)(self, output_channel, nlg, tracker, domain), timeout)
+            rasa_compat.original(RUN)(self, output_channel, nlg, tracker, domain), timeout
+        )
     except ActionExecutionRejection:
         raise
     except asyncio.TimeoutError:
@@ -83,20 +87,28 @@ async def run_or_hand_over(self: RemoteAction, output_channel, nlg, tracker,
 async def _hand_over(output_channel, nlg, tracker, failure: str) -> List[Event]:
     """What action_handoff would do, from inside Rasa, with the failure as a note."""
     handoff = request.from_conversation(
-        tracker.sender_id, [event.as_dict() for event in tracker.events],
+        tracker.sender_id,
+        [event.as_dict() for event in tracker.events],
         tracker.latest_message.parse_data,
-        {"service_category": tracker.get_slot("service_category"),
-         "region": tracker.get_slot("region")},
-        tracker.get_latest_input_channel(), failure)
+        {
+            "service_category": tracker.get_slot("service_category"),
+            "region": tracker.get_slot("region"),
+        },
+        tracker.get_latest_input_channel(),
+        failure,
+    )
     responses = [handoff.emergency_response] if handoff.emergency_response else []
     try:
         await asyncio.to_thread(spool.open_or_keep, handoff)
         responses.append(TROUBLE)
         paused: List[Event] = [ConversationPaused()]
     except OSError:
-        logger.exception("NO TICKET for %s after %s: neither the database nor the spool "
-                         "took it; the person is asked to write again", tracker.sender_id,
-                         failure)
+        logger.exception(
+            "NO TICKET for %s after %s: neither the database nor the spool "
+            "took it; the person is asked to write again",
+            tracker.sender_id,
+            failure,
+        )
         responses.append(NOT_KEPT)
         paused = []
     said = [await _utterance(name, output_channel, nlg, tracker) for name in responses]
@@ -104,8 +116,9 @@ async def _hand_over(output_channel, nlg, tracker, failure: str) -> List[Event]:
     return [message for message in said if message] + stop_form + paused
 
 
-async def _utterance(name: str, output_channel, nlg: NaturalLanguageGenerator,
-                     tracker) -> Optional[BotUttered]:
+async def _utterance(
+    name: str, output_channel, nlg: NaturalLanguageGenerator, tracker
+) -> Optional[BotUttered]:
     """The response from the model's domain, else from domain.yml, so a model trained
     before the response existed still says it."""
     for generator in (nlg, TemplatedNaturalLanguageGenerator(_file_responses())):

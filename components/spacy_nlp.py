@@ -14,14 +14,12 @@ It is the first component Rasa creates, when it trains and when it serves: the p
 install the training cache's fast fingerprints (components/fingerprints.py) before any
 sparse feature exists.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any, Text
 
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils import spacy_utils
 from rasa.nlu.utils.spacy_utils import SpacyModel
 
@@ -29,14 +27,17 @@ from components import fingerprints, rasa_compat
 
 UNUSED_PIPES = ("ner",)
 # Loads the model with every pipe but the parser; this switches off more of them.
-LOAD_MODEL = rasa_compat.Replaced("spaCy without NER (components/spacy_nlp.py)",
-                                  spacy_utils.SpacyNLP, "load_model", "2e68d488b5c7a4f0")
+LOAD_MODEL = rasa_compat.Replaced(
+    "spaCy without NER (components/spacy_nlp.py)",
+    spacy_utils.SpacyNLP,
+    "load_model",
+    "2e68d488b5c7a4f0",
+)
 REPLACED = (LOAD_MODEL,)
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MODEL_LOADER,
-     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER],
+    [DefaultV1Recipe.ComponentType.MODEL_LOADER, DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER],
     is_trainable=False,
     model_from="SpacyNLP",
 )
@@ -44,10 +45,9 @@ class SpacyNLP(spacy_utils.SpacyNLP):
     """Rasa's SpacyNLP with the unused pipes switched off (faster, the same features)."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SpacyNLP:
+    def create(cls, *args: Any, **kwargs: Any) -> SpacyNLP:
         fingerprints.install()
-        return super().create(config, model_storage, resource, execution_context)
+        return super().create(*args, **kwargs)
 
     @staticmethod
     def load_model(spacy_model_name: Text) -> SpacyModel:

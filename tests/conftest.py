@@ -2,6 +2,7 @@
 requirements.py): `model`, `services`, `browser`, else `unit`. `make test-fast` runs the
 unit tests alone. With CI=true a skipped model, services or browser test fails: in CI
 everything it needs must be there (.ci/run makes sure of it)."""
+
 from __future__ import annotations
 
 import os
@@ -35,5 +36,6 @@ def pytest_runtest_makereport(item, call):
         if needs:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
             report.outcome = "failed"
-            report.longrepr = (f"skipped in CI, where every {'/'.join(needs)} test must run: "
-                               f"{reason}")
+            report.longrepr = (
+                f"skipped in CI, where every {'/'.join(needs)} test must run: {reason}"
+            )

@@ -1,5 +1,6 @@
 """The layout the README's map describes: line/ is plain Python by capability, each package
 saying what it owns, and no module reaches into another package's private names."""
+
 import ast
 import re
 from pathlib import Path
@@ -13,10 +14,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("core", "understanding", "directory", "handoff", "whatsapp", "feedback", "content")
 # Drives Rasa's own training (`make train-content`), importing Rasa when it runs.
 RASA_DRIVER = ROOT / "line" / "content" / "train_content.py"
-CODE = [path for folder in ("actions", "bench", "channels", "components", "console", "deploy",
-                            "line", "stores", "tests")
-        for path in sorted((ROOT / folder).rglob("*.py"))
-        if "migrations" not in path.parts and "frozen" not in path.parts]
+CODE = [
+    path
+    for folder in (
+        "actions",
+        "bench",
+        "channels",
+        "components",
+        "console",
+        "deploy",
+        "line",
+        "stores",
+        "tests",
+    )
+    for path in sorted((ROOT / folder).rglob("*.py"))
+    if "migrations" not in path.parts and "frozen" not in path.parts
+]
 
 
 def package_of(path: Path) -> str:
@@ -55,8 +68,9 @@ def test_line_never_imports_rasa(path):
     inside = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
     for node in top_level if path == RASA_DRIVER else inside:
         modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
-        assert not [m for m in modules if m and m.split(".")[0] in ("rasa", "rasa_sdk")], \
+        assert not [m for m in modules if m and m.split(".")[0] in ("rasa", "rasa_sdk")], (
             f"{path}:{node.lineno}"
+        )
 
 
 def test_no_module_reaches_into_another_packages_private_names():
@@ -66,22 +80,40 @@ def test_no_module_reaches_into_another_packages_private_names():
         imported = imported_modules(tree)
         mine = package_of(path)
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
-                    ("line", "actions", "channels", "components", "stores", "console", "bench")):
-                reaching += [f"{path}:{node.lineno} {a.name}" for a in node.names
-                             if re.match(r"_[a-z]", a.name)
-                             and node.module.split(".")[:2] != list(
-                                 path.relative_to(ROOT).with_suffix("").parts[:2])]
-            if (isinstance(node, ast.Attribute) and re.match(r"_[a-z]", node.attr)
-                    and isinstance(node.value, ast.Name) and node.value.id in imported):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith(
+                    ("line", "actions", "channels", "components", "stores", "console", "bench")
+                )
+            ):
+                reaching += [
+                    f"{path}:{node.lineno} {a.name}"
+                    for a in node.names
+                    if re.match(r"_[a-z]", a.name)
+                    and node.module.split(".")[:2]
+                    != list(path.relative_to(ROOT).with_suffix("").parts[:2])
+                ]
+            if (
+                isinstance(node, ast.Attribute)
+                and re.match(r"_[a-z]", node.attr)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in imported
+            ):
                 source = imported[node.value.id]
-                if source.split(".")[0] in ("line", "actions", "channels", "components",
-                                            "stores", "console", "bench") and \
-                        package_of(ROOT / (source.replace(".", "/") + ".py")) != mine:
+                if (
+                    source.split(".")[0]
+                    in ("line", "actions", "channels", "components", "stores", "console", "bench")
+                    and package_of(ROOT / (source.replace(".", "/") + ".py")) != mine
+                ):
                     reaching.append(f"{path}:{node.lineno} {node.value.id}.{node.attr}")
-            if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "setattr"
-                    and len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
-                    and re.match(r"_[a-z]", str(node.args[1].value))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") == "setattr"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+                and re.match(r"_[a-z]", str(node.args[1].value))
+            ):
                 reaching.append(f"{path}:{node.lineno} setattr(..., {node.args[1].value!r})")
     assert reaching == []
 

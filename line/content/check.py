@@ -3,6 +3,7 @@
 `rasa data validate` speaks to programmers; this speaks to the content team:
 which file, which line, and what to do. Run it with `make validate`.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.path.relative_to(PROJECT_ROOT) if self.path.is_relative_to(PROJECT_ROOT) else self.path
+        where = (
+            self.path.relative_to(PROJECT_ROOT)
+            if self.path.is_relative_to(PROJECT_ROOT)
+            else self.path
+        )
         return f"{where}:{self.line}: {self.message}"
 
 
@@ -47,9 +52,19 @@ def _load(path: Path) -> tuple[str, dict | None, list[Problem]]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        return text, None, [Problem(path, line, "the file is not valid YAML here. Check the "
-                                    "indentation (spaces, not tabs) and that every example line "
-                                    "starts with '    - '.")]
+        return (
+            text,
+            None,
+            [
+                Problem(
+                    path,
+                    line,
+                    "the file is not valid YAML here. Check the "
+                    "indentation (spaces, not tabs) and that every example line "
+                    "starts with '    - '.",
+                )
+            ],
+        )
 
 
 def check_topic_file(path: Path) -> list[Problem]:
@@ -61,56 +76,116 @@ def check_topic_file(path: Path) -> list[Problem]:
     intent, answer = names.faq_key(topic), names.faq_response(topic)
     blocks = [b for b in data.get("nlu") or [] if b.get("intent") == intent]
     if not blocks:
-        problems.append(Problem(path, 1, f"no examples for '{intent}'. The file name must match "
-                                f"the intent: add '- intent: {intent}' under 'nlu:'."))
+        problems.append(
+            Problem(
+                path,
+                1,
+                f"no examples for '{intent}'. The file name must match "
+                f"the intent: add '- intent: {intent}' under 'nlu:'.",
+            )
+        )
     for block in blocks:
         line = _line_of(text, f"intent: {intent}")
         examples = [e for e in str(block.get("examples") or "").splitlines() if e.strip()]
         if len(examples) < MIN_EXAMPLES:
-            problems.append(Problem(path, line, f"only {len(examples)} examples; write at least "
-                                    f"{MIN_EXAMPLES}, each a different way people ask."))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"only {len(examples)} examples; write at least "
+                    f"{MIN_EXAMPLES}, each a different way people ask.",
+                )
+            )
         title = str((block.get("metadata") or {}).get("title") or "")
         if not title:
-            problems.append(Problem(path, line, "no short title. Add 'metadata:' with 'title: ...' "
-                                    "(shown on the '¿Quisiste decir…?' buttons)."))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    "no short title. Add 'metadata:' with 'title: ...' "
+                    "(shown on the '¿Quisiste decir…?' buttons).",
+                )
+            )
         elif len(title) > MAX_TITLE_CHARS:
-            problems.append(Problem(path, line, f"the title '{title}' is too long for a WhatsApp "
-                                    f"button; keep it to {MAX_TITLE_CHARS} characters."))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"the title '{title}' is too long for a WhatsApp "
+                    f"button; keep it to {MAX_TITLE_CHARS} characters.",
+                )
+            )
         for example in examples:
             if not example.lstrip().startswith("- "):
-                problems.append(Problem(path, _line_of(text, example), "an example must start "
-                                        "with '- ' (dash and space)."))
+                problems.append(
+                    Problem(
+                        path,
+                        _line_of(text, example),
+                        "an example must start with '- ' (dash and space).",
+                    )
+                )
     responses = (data.get("responses") or {}).get(answer)
     if not responses:
-        problems.append(Problem(path, 1, f"no answer. Add 'responses:' with '{answer}:' and "
-                                "'- text: |-' followed by the answer."))
+        problems.append(
+            Problem(
+                path,
+                1,
+                f"no answer. Add 'responses:' with '{answer}:' and "
+                "'- text: |-' followed by the answer.",
+            )
+        )
     for response in responses or []:
         body = str((response or {}).get("text") or "")
         if SCAFFOLD_MARKER in body:
-            problems.append(Problem(path, _line_of(text, answer), f"the answer still has the "
-                                    f"{SCAFFOLD_MARKER} lines of `make new-topic`; write the "
-                                    "answer in their place."))
+            problems.append(
+                Problem(
+                    path,
+                    _line_of(text, answer),
+                    f"the answer still has the "
+                    f"{SCAFFOLD_MARKER} lines of `make new-topic`; write the "
+                    "answer in their place.",
+                )
+            )
         if len(body) > MAX_ANSWER_CHARS:
-            problems.append(Problem(path, _line_of(text, answer), f"the answer has {len(body)} "
-                                    f"characters; keep it under {MAX_ANSWER_CHARS} so it reads "
-                                    "well on a phone."))
+            problems.append(
+                Problem(
+                    path,
+                    _line_of(text, answer),
+                    f"the answer has {len(body)} "
+                    f"characters; keep it under {MAX_ANSWER_CHARS} so it reads "
+                    "well on a phone.",
+                )
+            )
     return problems
 
 
 def check_all(root: Path = PROJECT_ROOT) -> list[Problem]:
     problems: list[Problem] = []
     faq_dir = settings.faq_dir
-    for topic in topics.faq_ids():
-        if not (faq_dir / f"{topic}.yml").exists():
-            problems.append(Problem(faq_dir / f"{topic}.yml", 1, f"the contract lists topic "
-                                    f"'{topic}' but this file is missing. Create it with "
-                                    f"`make new-topic ID={topic} TITLE=...`."))
-    for topic in topics.rumour_ids():
-        if not (faq_dir / f"{topic}.yml").exists():
-            problems.append(Problem(faq_dir / f"{topic}.yml", 1, f"contract/rumours.yml lists "
-                                    f"rumour '{topic}' but this file is missing. Create it like "
-                                    "the other rumour_*.yml files: examples with a hearsay frame "
-                                    "('dicen que...'), a title and the answer."))
+    missing = [
+        (
+            topic,
+            "the contract lists topic "
+            f"'{topic}' but this file is missing. Create it with "
+            f"`make new-topic ID={topic} TITLE=...`.",
+        )
+        for topic in topics.faq_ids()
+    ]
+    missing += [
+        (
+            topic,
+            "contract/rumours.yml lists "
+            f"rumour '{topic}' but this file is missing. Create it like "
+            "the other rumour_*.yml files: examples with a hearsay frame "
+            "('dicen que...'), a title and the answer.",
+        )
+        for topic in topics.rumour_ids()
+    ]
+    problems += [
+        Problem(faq_dir / f"{topic}.yml", 1, why)
+        for topic, why in missing
+        if not (faq_dir / f"{topic}.yml").exists()
+    ]
     seen: dict[str, list[tuple[Path, int]]] = defaultdict(list)
     for path in sorted((root / "data").rglob("*.yml")):
         if path.parent == faq_dir:
@@ -121,14 +196,22 @@ def check_all(root: Path = PROJECT_ROOT) -> list[Problem]:
             for example in str(block.get("examples") or "").splitlines():
                 cleaned = re.sub(r"^\s*-\s*", "", example).strip()
                 if cleaned:
-                    seen[" ".join(cleaned.casefold().split())].append((path, _line_of(text, example)))
-    for example, places in seen.items():
+                    seen[" ".join(cleaned.casefold().split())].append(
+                        (path, _line_of(text, example))
+                    )
+    for places in seen.values():
         if len(places) > 1:
             (first, first_line), *others = places
             for path, line in others:
-                problems.append(Problem(path, line, f"this example repeats one in "
-                                        f"{first.relative_to(root)}:{first_line}. Keep one, or "
-                                        "reword it so it teaches something new."))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        f"this example repeats one in "
+                        f"{first.relative_to(root)}:{first_line}. Keep one, or "
+                        "reword it so it teaches something new.",
+                    )
+                )
     return problems
 
 

@@ -4,6 +4,7 @@ The file follows docs/conventions.md and is deliberately incomplete (no examples
 a TODO answer), so `make validate` keeps failing until the content team has
 written at least 15 examples and the answer.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,9 @@ from line.core.settings import PROJECT_ROOT
 
 TEMPLATE = Path(__file__).parent / "templates" / "new_topic.yml"
 TOPIC_ID = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-COVERS_PLACEHOLDER = f'"{SCAFFOLD_MARKER}: the gist the answer must give (facts, numbers, institutions)."'
+COVERS_PLACEHOLDER = (
+    f'"{SCAFFOLD_MARKER}: the gist the answer must give (facts, numbers, institutions)."'
+)
 
 
 class Refused(ValueError):
@@ -45,31 +48,35 @@ def _append_to_contract(contract_file: Path, topic_id: str) -> None:
     contract_file.write_text("".join(lines), encoding="utf-8")
 
 
-def create(topic_id: str, title: str, faq_dir: Optional[Path] = None,
-           contract_file: Optional[Path] = None) -> Path:
+def create(
+    topic_id: str, title: str, faq_dir: Optional[Path] = None, contract_file: Optional[Path] = None
+) -> Path:
     """Write data/faq/<id>.yml and list the id in the contract; Refused if unusable."""
     faq_dir = faq_dir or config.settings.faq_dir
     contract_file = contract_file or config.settings.topics_file
     if not TOPIC_ID.fullmatch(topic_id or ""):
-        raise Refused(f"'{topic_id}' is not a topic id: use lowercase English snake_case, "
-                      "for example 'school_meals'.")
+        raise Refused(
+            f"'{topic_id}' is not a topic id: use lowercase English snake_case, "
+            "for example 'school_meals'."
+        )
     path = faq_dir / f"{topic_id}.yml"
     if path.exists() or topic_id in _contract_ids(contract_file):
         raise Refused(f"topic '{topic_id}' already exists: add examples to {path} instead.")
     title = " ".join((title or "").split())
     if not title or len(title) > MAX_TITLE_CHARS or '"' in title:
-        raise Refused(f"give a short title of at most {MAX_TITLE_CHARS} characters, without "
-                      "quotes: it is shown on WhatsApp buttons.")
+        raise Refused(
+            f"give a short title of at most {MAX_TITLE_CHARS} characters, without "
+            "quotes: it is shown on WhatsApp buttons."
+        )
     template = TEMPLATE.read_text(encoding="utf-8")
-    path.write_text(template.replace("{id}", topic_id).replace("{title}", title),
-                    encoding="utf-8")
+    path.write_text(template.replace("{id}", topic_id).replace("{title}", title), encoding="utf-8")
     _append_to_contract(contract_file, topic_id)
     return path
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("Say which topic: make new-topic ID=school_meals TITLE=\"Comedor escolar\"")
+        print('Say which topic: make new-topic ID=school_meals TITLE="Comedor escolar"')
         return 1
     try:
         path = create(*argv)
@@ -77,11 +84,14 @@ def main(argv: list[str]) -> int:
         print(f"Not created: {refusal}")
         return 1
     shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
-    print(f"Created {shown} and listed '{argv[0]}' in contract/topics.yml. Next:\n"
-          f"  1. Write at least 15 examples and the answer in {shown}.\n"
-          f"  2. Replace the `covers:` {SCAFFOLD_MARKER} in contract/topics.yml with the gist of the answer.\n"
-          "  3. make validate   (fails until both are done)\n"
-          "  4. make test       (trains the model with the new topic and checks it)")
+    print(
+        f"Created {shown} and listed '{argv[0]}' in contract/topics.yml. Next:\n"
+        f"  1. Write at least 15 examples and the answer in {shown}.\n"
+        f"  2. Replace the `covers:` {SCAFFOLD_MARKER} in contract/topics.yml with the gist of "
+        "the answer.\n"
+        "  3. make validate   (fails until both are done)\n"
+        "  4. make test       (trains the model with the new topic and checks it)"
+    )
     return 0
 
 

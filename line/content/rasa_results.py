@@ -3,6 +3,7 @@
 Rasa writes many files to results/; this prints the few figures a trainer acts
 on: overall accuracy, the weakest intents and FAQ topics, and failed stories.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,11 @@ def _read(path: Path) -> dict:
 
 def weakest(report: dict, limit: int = WEAKEST) -> list[tuple[str, float, int]]:
     """(label, f1, support) of the worst labels, worst first."""
-    rows = [(label, float(row.get("f1-score", 0.0)), int(row.get("support", 0)))
-            for label, row in report.items()
-            if label not in SUMMARY_KEYS and isinstance(row, dict) and "support" in row]
+    rows = [
+        (label, float(row.get("f1-score", 0.0)), int(row.get("support", 0)))
+        for label, row in report.items()
+        if label not in SUMMARY_KEYS and isinstance(row, dict) and "support" in row
+    ]
     return sorted((r for r in rows if r[1] < 1.0), key=lambda r: (r[1], -r[2]))[:limit]
 
 
@@ -38,9 +41,11 @@ def _overall(report: dict) -> str:
 
 def render(results: Path) -> str:
     lines = [f"Reading of rasa test results in {results}/"]
-    for title, name in (("Intents", "intent_report.json"),
-                        ("FAQ answers (ResponseSelector)", "response_selection_report.json"),
-                        ("Dialogue (test stories)", "story_report.json")):
+    for title, name in (
+        ("Intents", "intent_report.json"),
+        ("FAQ answers (ResponseSelector)", "response_selection_report.json"),
+        ("Dialogue (test stories)", "story_report.json"),
+    ):
         report = _read(results / name)
         lines.append(f"\n{title}: {_overall(report)}")
         for label, f1, support in weakest(report):
@@ -48,8 +53,10 @@ def render(results: Path) -> str:
     failed = results / "failed_test_stories.yml"
     if failed.exists() and "steps" in failed.read_text(encoding="utf-8"):
         lines.append(f"\nSome test stories failed: see {failed}")
-    lines.append(f"\nConfusions: {results}/intent_confusion_matrix.png and "
-                 f"{results}/response_selection_errors.json list what was mistaken for what.")
+    lines.append(
+        f"\nConfusions: {results}/intent_confusion_matrix.png and "
+        f"{results}/response_selection_errors.json list what was mistaken for what."
+    )
     return "\n".join(lines)
 
 

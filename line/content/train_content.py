@@ -1,16 +1,17 @@
 """Retrain after a content change (FAQ examples, answer wording) by finetuning the model.
 
 `rasa train` retrains every NLU component from scratch whenever any example or answer
-changes (about 3 min on a quiet machine). When the change keeps every label (intents, responses, slots,
-actions) and config.yml, Rasa can instead continue training the current model for a
-fraction of the epochs (`--finetune`, docs/bench.md "Training time"). Otherwise, or after
-MAX_CHAIN finetunes in a row, this trains from scratch and says why: Rasa's own
-FinetuningValidator decides, before any component trains.
+changes (about 3 min on a quiet machine). When the change keeps every label (intents,
+responses, slots, actions) and config.yml, Rasa can instead continue training the current
+model for a fraction of the epochs (`--finetune`, docs/bench.md "Training time").
+Otherwise, or after MAX_CHAIN finetunes in a row, this trains from scratch and says why:
+Rasa's own FinetuningValidator decides, before any component trains.
 
 Rasa's training cache is switched off for finetuning: its keys ignore which model is
 being finetuned, so a cached featurizer from another run could be paired with this
 model's weights (and a finetuned featurizer could be reused by a later full training).
 """
+
 import argparse
 import json
 import logging
@@ -50,10 +51,16 @@ def why_refused(model: Path, error: Exception) -> str:
         return "config.yml changed (only `epochs` may change for a finetune)"
     old = _domain_labels(LocalModelStorage.metadata_from_archive(model).domain)
     new = _domain_labels(_importer().get_domain())
-    details = [f"{kind} added: {', '.join(sorted(new[kind] - old[kind]))}"
-               for kind in new if new[kind] - old[kind]]
-    details += [f"{kind} removed: {', '.join(sorted(old[kind] - new[kind]))}"
-                for kind in new if old[kind] - new[kind]]
+    details = [
+        f"{kind} added: {', '.join(sorted(new[kind] - old[kind]))}"
+        for kind in new
+        if new[kind] - old[kind]
+    ]
+    details += [
+        f"{kind} removed: {', '.join(sorted(old[kind] - new[kind]))}"
+        for kind in new
+        if old[kind] - new[kind]
+    ]
     if details:
         return "the labels changed, not only the content (" + "; ".join(details) + ")"
     return f"Rasa refused to finetune: {message}"
@@ -87,7 +94,8 @@ def check(model: Path) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         storage, _ = LocalModelStorage.from_model_archive(Path(tmp), model)
         validator = FinetuningValidator.load(
-            schema.nodes["finetuning_validator"].config, storage,
+            schema.nodes["finetuning_validator"].config,
+            storage,
             Resource("finetuning_validator"),
             ExecutionContext(graph_schema=schema, is_finetuning=True),
         )
@@ -120,8 +128,9 @@ def main() -> int:
     # (docs/bench.md "Training time").
     parser.add_argument("--epoch-fraction", type=float, default=0.1)
     parser.add_argument("--full", action="store_true", help="train from scratch")
-    parser.add_argument("--check", action="store_true",
-                        help="only say whether the change can be finetuned")
+    parser.add_argument(
+        "--check", action="store_true", help="only say whether the change can be finetuned"
+    )
     args = parser.parse_args()
     started = time.monotonic()
 
@@ -157,12 +166,18 @@ def main() -> int:
     kwargs = dict(output=str(model.parent), fixed_model_name=partial.name)
     result = None
     if not reason:
-        print(f"Finetuning {model} with {args.epoch_fraction:g} of the epochs "
-              "(the change must keep every intent, answer name and config.yml).", flush=True)
+        print(
+            f"Finetuning {model} with {args.epoch_fraction:g} of the epochs "
+            "(the change must keep every intent, answer name and config.yml).",
+            flush=True,
+        )
         os.environ["RASA_MAX_CACHE_SIZE"] = "0"
         try:
             result = train(
-                "domain.yml", "config.yml", ["data"], **kwargs,
+                "domain.yml",
+                "config.yml",
+                ["data"],
+                **kwargs,
                 model_to_finetune=str(model),
                 finetuning_epoch_fraction=args.epoch_fraction,
             )

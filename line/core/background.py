@@ -3,6 +3,7 @@
 The event loop holds tasks only weakly, so a task nobody keeps may vanish mid-way; a
 process keeps its background work here, and waits for it, within a grace time, on the way
 out."""
+
 from __future__ import annotations
 
 import asyncio

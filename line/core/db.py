@@ -3,6 +3,7 @@
 Settings are read at call time (`line.settings.settings`), so tests and tools
 can point the line at another database by replacing that one object.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,9 +55,15 @@ def _engine(url: str) -> Engine:
         eng = create_engine(url, future=True, connect_args={"timeout": timeout})
         event.listen(eng, "connect", _sqlite_pragmas)
         return eng
-    return create_engine(url, future=True, pool_pre_ping=True, connect_args={
-        "connect_timeout": math.ceil(timeout),
-        "options": f"-c statement_timeout={int(timeout * 1000)}"})
+    return create_engine(
+        url,
+        future=True,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": math.ceil(timeout),
+            "options": f"-c statement_timeout={int(timeout * 1000)}",
+        },
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -4,6 +4,7 @@ A plain hash of a phone number is no protection: every number in Peru can be
 hashed in minutes. An HMAC with a secret kept out of the data is, and the same
 number always gives the same pseudonym, so a person's history stays together.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ WhatsApp messages arrive with or without accents, in any case, with stretched
 letters ("ayudaaa") and shorthand ("q", "xq", "pa"). Lexicons are written
 against one folded form so a content team writes each word once.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,16 +15,46 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
 # Common WhatsApp shorthand (folded) -> the word the lexicons are written with.
 _ABBREVIATIONS = {
-    "q": "que", "k": "que", "ke": "que", "qe": "que",
-    "xq": "porque", "xk": "porque", "pq": "porque", "porq": "porque", "porke": "porque",
-    "pa": "para", "pal": "para el", "x": "por", "d": "de",
-    "tb": "tambien", "tmb": "tambien", "tbn": "tambien",
-    "xfa": "por favor", "porfa": "por favor", "pf": "por favor", "plis": "por favor",
-    "dnd": "donde", "dnde": "donde", "cdo": "cuando", "aki": "aqui",
-    "kiero": "quiero", "kiere": "quiere", "qiero": "quiero",
-    "toy": "estoy", "tamos": "estamos", "ta": "esta", "tas": "estas",
-    "ud": "usted", "uds": "ustedes", "msj": "mensaje", "tlf": "telefono", "tel": "telefono",
-    "hno": "hermano", "hna": "hermana", "bb": "bebe", "nd": "nada",
+    "q": "que",
+    "k": "que",
+    "ke": "que",
+    "qe": "que",
+    "xq": "porque",
+    "xk": "porque",
+    "pq": "porque",
+    "porq": "porque",
+    "porke": "porque",
+    "pa": "para",
+    "pal": "para el",
+    "x": "por",
+    "d": "de",
+    "tb": "tambien",
+    "tmb": "tambien",
+    "tbn": "tambien",
+    "xfa": "por favor",
+    "porfa": "por favor",
+    "pf": "por favor",
+    "plis": "por favor",
+    "dnd": "donde",
+    "dnde": "donde",
+    "cdo": "cuando",
+    "aki": "aqui",
+    "kiero": "quiero",
+    "kiere": "quiere",
+    "qiero": "quiero",
+    "toy": "estoy",
+    "tamos": "estamos",
+    "ta": "esta",
+    "tas": "estas",
+    "ud": "usted",
+    "uds": "ustedes",
+    "msj": "mensaje",
+    "tlf": "telefono",
+    "tel": "telefono",
+    "hno": "hermano",
+    "hna": "hermana",
+    "bb": "bebe",
+    "nd": "nada",
 }
 
 

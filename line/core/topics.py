@@ -3,6 +3,7 @@
 Titles live in each topic file (`metadata.title` of its `faq/<id>` intent), so a
 content team edits one place; the actions read them for "¿Quisiste decir…?".
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -38,8 +39,11 @@ def rumour_ids(path: Path = settings.rumours_file) -> list[str]:
 
 def plain_question_topics(path: Path = settings.rumours_file) -> Dict[str, list]:
     """Rumour id -> the contract topics that answer the same question asked plainly."""
-    return {rumour["id"]: list(rumour["plain_question"]) for rumour in rumours(path)["rumours"]
-            if rumour.get("plain_question")}
+    return {
+        rumour["id"]: list(rumour["plain_question"])
+        for rumour in rumours(path)["rumours"]
+        if rumour.get("plain_question")
+    }
 
 
 def answered_topic_ids() -> list[str]:
@@ -76,16 +80,22 @@ def _faq_blocks(faq_dir: Path) -> Iterator[tuple[str, dict]]:
 @lru_cache(maxsize=None)
 def faq_titles(faq_dir: Path = settings.faq_dir) -> Dict[str, str]:
     """Topic id -> short Spanish title, read from the topic files."""
-    return {topic: str(block["metadata"]["title"]) for topic, block in _faq_blocks(faq_dir)
-            if (block.get("metadata") or {}).get("title")}
+    return {
+        topic: str(block["metadata"]["title"])
+        for topic, block in _faq_blocks(faq_dir)
+        if (block.get("metadata") or {}).get("title")
+    }
 
 
 def faq_examples(faq_dir: Path = settings.faq_dir) -> Dict[str, list[str]]:
     """Topic id -> its training examples, read from the topic files."""
     examples: Dict[str, list[str]] = {}
     for topic, block in _faq_blocks(faq_dir):
-        lines = [line.strip()[2:].strip() for line in str(block.get("examples") or "")
-                 .splitlines() if line.strip().startswith("- ")]
+        lines = [
+            line.strip()[2:].strip()
+            for line in str(block.get("examples") or "").splitlines()
+            if line.strip().startswith("- ")
+        ]
         if lines:
             examples.setdefault(topic, []).extend(lines)
     return examples

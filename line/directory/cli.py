@@ -8,6 +8,7 @@
 Exit codes: 0 done, 1 invalid input (nothing changed), 2 database unreachable.
 Every command first brings the database schema up to date.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,16 @@ def _import(path: str) -> int:
     if report.errors:
         for error in report.errors:
             print(error, file=sys.stderr)
-        print(f"\nNothing was imported: {len(report.errors)} problem(s) found in {path}. "
-              "Fix them and import the file again.", file=sys.stderr)
+        print(
+            f"\nNothing was imported: {len(report.errors)} problem(s) found in {path}. "
+            "Fix them and import the file again.",
+            file=sys.stderr,
+        )
         return 1
-    print(f"Imported {path}: {report.created} new, {report.updated} updated, "
-          f"{report.unchanged} unchanged. Services not in the file were kept.")
+    print(
+        f"Imported {path}: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged. Services not in the file were kept."
+    )
     return 0
 
 
@@ -70,18 +76,21 @@ def _stale() -> int:
 
 def _load_sample() -> int:
     loaded = store.ensure_sample_data()
-    print(f"Loaded {loaded} SAMPLE services (marked is_sample, not real data)." if loaded
-          else "The directory already has services; sample data not loaded.")
+    print(
+        f"Loaded {loaded} SAMPLE services (marked is_sample, not real data)."
+        if loaded
+        else "The directory already has services; sample data not loaded."
+    )
     return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = _Parser(prog="python -m line.directory.cli",
-                     description="Maintain the service directory.")
+    parser = _Parser(
+        prog="python -m line.directory.cli", description="Maintain the service directory."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("import", help="check a CSV file and apply it").add_argument("file")
-    commands.add_parser("export", help="write all services as CSV").add_argument(
-        "file", nargs="?")
+    commands.add_parser("export", help="write all services as CSV").add_argument("file", nargs="?")
     commands.add_parser("stale", help="list expired or long unverified entries")
     commands.add_parser("load-sample", help="load sample data into an empty directory")
     args = parser.parse_args(argv)
@@ -95,8 +104,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _stale()
         return _load_sample()
     except DatabaseUnavailable as exc:
-        print(f"Cannot reach the directory database. Check DIRECTORY_DB_URL and that the "
-              f"database is running.\n({exc})", file=sys.stderr)
+        print(
+            f"Cannot reach the directory database. Check DIRECTORY_DB_URL and that the "
+            f"database is running.\n({exc})",
+            file=sys.stderr,
+        )
         return 2
 
 

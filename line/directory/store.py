@@ -4,6 +4,7 @@ The data is kept by the National Society in a CSV file (docs/directory.md). Impo
 all-or-nothing so a half-checked file never reaches people; `stale` lists the entries
 to check again.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,10 +44,29 @@ STALE_AFTER = timedelta(days=180)
 LATITUDES, LONGITUDES = (-18.5, 0.1), (-81.5, -68.5)
 
 # CSV columns, in file order: every column of the table except the internal id.
-COLUMNS = ("name", "category", "region", "province", "city", "district", "address",
-           "phone", "whatsapp", "hours", "cost_free", "cost_note", "requirements",
-           "serves_all_status", "latitude", "longitude", "source", "last_verified",
-           "verified_by", "valid_until", "is_sample")
+COLUMNS = (
+    "name",
+    "category",
+    "region",
+    "province",
+    "city",
+    "district",
+    "address",
+    "phone",
+    "whatsapp",
+    "hours",
+    "cost_free",
+    "cost_note",
+    "requirements",
+    "serves_all_status",
+    "latitude",
+    "longitude",
+    "source",
+    "last_verified",
+    "verified_by",
+    "valid_until",
+    "is_sample",
+)
 REQUIRED = ("name", "category", "region", "address")
 BOOLEANS = ("cost_free", "serves_all_status", "is_sample")
 DATES = ("last_verified", "valid_until")
@@ -116,14 +136,17 @@ class ServiceView:
 
     @classmethod
     def of(cls, service: Service, distance_km: Optional[float] = None) -> "ServiceView":
-        return cls(id=service.id, distance_km=distance_km,
-                   **{column: getattr(service, column) for column in COLUMNS})
+        return cls(
+            id=service.id,
+            distance_km=distance_km,
+            **{column: getattr(service, column) for column in COLUMNS},
+        )
 
 
 @dataclass(frozen=True)
 class RowError:
-    line: int       # line of the file, 1 = header
-    column: str     # "" when the problem is the whole line or file
+    line: int  # line of the file, 1 = header
+    column: str  # "" when the problem is the whole line or file
     reason: str
 
     def __str__(self) -> str:
@@ -153,17 +176,26 @@ def stale(today: Optional[date] = None) -> list[ServiceView]:
     """Entries to re-check: expired, never verified, or verified over 180 days ago."""
     today = today or date.today()
     with session_scope() as session:
-        rows = session.execute(select(Service).where(or_(
-            Service.valid_until < today, Service.last_verified.is_(None),
-            Service.last_verified < today - STALE_AFTER,
-        )).order_by(Service.region, Service.category, Service.name)).scalars()
+        rows = session.execute(
+            select(Service)
+            .where(
+                or_(
+                    Service.valid_until < today,
+                    Service.last_verified.is_(None),
+                    Service.last_verified < today - STALE_AFTER,
+                )
+            )
+            .order_by(Service.region, Service.category, Service.name)
+        ).scalars()
         return [ServiceView.of(s) for s in rows]
 
 
 # --- CSV import and export ----------------------------------------------------
 
-NOT_TEXT = ("the file is not a UTF-8 CSV text file. If it is an Excel workbook, "
-            "open it in Excel and use 'Save as' > 'CSV UTF-8 (comma delimited)'")
+NOT_TEXT = (
+    "the file is not a UTF-8 CSV text file. If it is an Excel workbook, "
+    "open it in Excel and use 'Save as' > 'CSV UTF-8 (comma delimited)'"
+)
 
 
 def import_csv(source: PathOrFile) -> ImportReport:
@@ -177,8 +209,9 @@ def import_csv(source: PathOrFile) -> ImportReport:
         return ImportReport(errors=errors)
     report = ImportReport()
     with session_scope() as session:
-        existing = {(s.name, s.region, s.address): s
-                    for s in session.execute(select(Service)).scalars()}
+        existing = {
+            (s.name, s.region, s.address): s for s in session.execute(select(Service)).scalars()
+        }
         for values in rows:
             service = existing.get((values["name"], values["region"], values["address"]))
             if service is None:
@@ -199,8 +232,13 @@ def export_csv(target: PathOrFile) -> int:
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     with session_scope() as session:
-        services = session.execute(select(Service).order_by(
-            Service.region, Service.category, Service.name, Service.id)).scalars().all()
+        services = (
+            session.execute(
+                select(Service).order_by(Service.region, Service.category, Service.name, Service.id)
+            )
+            .scalars()
+            .all()
+        )
         for service in services:
             writer.writerow([_cell(getattr(service, column)) for column in COLUMNS])
     text = "\ufeff" + buffer.getvalue()
@@ -246,8 +284,14 @@ def _read_text(source: PathOrFile) -> tuple[str, Optional[RowError]]:
 def _parse(text: str) -> tuple[list[dict], list[RowError]]:
     """Validated column values of every line, or every problem found."""
     if not text.strip():
-        return [], [RowError(1, "", "the file is empty; it needs a header line with the "
-                                    "column names and then one line per service")]
+        return [], [
+            RowError(
+                1,
+                "",
+                "the file is empty; it needs a header line with the "
+                "column names and then one line per service",
+            )
+        ]
     first_line = text.splitlines()[0]
     # Excel in Spanish saves with ';' as separator.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -265,17 +309,29 @@ def _parse(text: str) -> tuple[list[dict], list[RowError]]:
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
-                errors.append(RowError(line, "", f"this line has {len(values)} values but the "
-                                       f"header has {len(header)} columns; check for a missing "
-                                       "value or a comma inside a value without quotes"))
+                errors.append(
+                    RowError(
+                        line,
+                        "",
+                        f"this line has {len(values)} values but the "
+                        f"header has {len(header)} columns; check for a missing "
+                        "value or a comma inside a value without quotes",
+                    )
+                )
                 continue
-            row, row_errors = _validate(dict(zip(header, values)), line)
+            row, row_errors = _validate(dict(zip(header, values, strict=True)), line)
             errors.extend(row_errors)
             key = (row["name"], row["region"], row["address"])
             if not row_errors:
                 if key in first_line_of:
-                    errors.append(RowError(line, "", "same name, region and address as line "
-                                           f"{first_line_of[key]}; each service must appear once"))
+                    errors.append(
+                        RowError(
+                            line,
+                            "",
+                            "same name, region and address as line "
+                            f"{first_line_of[key]}; each service must appear once",
+                        )
+                    )
                 first_line_of.setdefault(key, line)
             rows.append(row)
     except csv.Error as exc:
@@ -286,12 +342,20 @@ def _parse(text: str) -> tuple[list[dict], list[RowError]]:
 
 
 def _check_header(header: list[str]) -> list[RowError]:
-    errors = [RowError(1, name, "this column appears more than once")
-              for name in sorted({n for n in header if header.count(n) > 1})]
-    errors += [RowError(1, name, f"unknown column; the columns are: {', '.join(COLUMNS)}")
-               for name in header if name not in COLUMNS]
-    errors += [RowError(1, name, "this column is missing from the header line")
-               for name in COLUMNS if name not in header]
+    errors = [
+        RowError(1, name, "this column appears more than once")
+        for name in sorted({n for n in header if header.count(n) > 1})
+    ]
+    errors += [
+        RowError(1, name, f"unknown column; the columns are: {', '.join(COLUMNS)}")
+        for name in header
+        if name not in COLUMNS
+    ]
+    errors += [
+        RowError(1, name, "this column is missing from the header line")
+        for name in COLUMNS
+        if name not in header
+    ]
     return errors
 
 
@@ -314,17 +378,25 @@ def _validate(raw: dict[str, str], line: int) -> tuple[dict, list[RowError]]:
     if raw["category"]:
         row["category"] = raw["category"].lower()
         if row["category"] not in category_ids():
-            bad("category", f"'{raw['category']}' is not a category; use one of: "
-                            f"{', '.join(category_ids())}")
+            bad(
+                "category",
+                f"'{raw['category']}' is not a category; use one of: {', '.join(category_ids())}",
+            )
     if raw["region"]:
         row["region"] = official_region(raw["region"])
         if row["region"] is None:
-            bad("region", f"'{raw['region']}' is not a region of Peru; use one of: "
-                          f"{', '.join(contract()['regions'])}")
+            bad(
+                "region",
+                f"'{raw['region']}' is not a region of Peru; use one of: "
+                f"{', '.join(contract()['regions'])}",
+            )
     for column in ("phone", "whatsapp"):
         if raw[column] and not _plausible_phone(raw[column]):
-            bad(column, f"'{raw[column]}' does not look like a phone number; write it like "
-                        "987 654 321 or (01) 614-4300, several separated by /")
+            bad(
+                column,
+                f"'{raw[column]}' does not look like a phone number; write it like "
+                "987 654 321 or (01) 614-4300, several separated by /",
+            )
     for column in BOOLEANS:
         value = fold(raw[column])
         row[column] = True if value in TRUE else False if value in FALSE else None
@@ -338,8 +410,10 @@ def _validate(raw: dict[str, str], line: int) -> tuple[dict, list[RowError]]:
                     raise ValueError
                 row[column] = date.fromisoformat(raw[column])
             except ValueError:
-                bad(column, f"'{raw[column]}' is not a date written as YYYY-MM-DD "
-                            "(for example 2026-03-15)")
+                bad(
+                    column,
+                    f"'{raw[column]}' is not a date written as YYYY-MM-DD (for example 2026-03-15)",
+                )
     for column, (low, high) in (("latitude", LATITUDES), ("longitude", LONGITUDES)):
         if raw[column]:
             try:
@@ -347,11 +421,16 @@ def _validate(raw: dict[str, str], line: int) -> tuple[dict, list[RowError]]:
             except ValueError:
                 row[column] = math.nan
             if not low <= row[column] <= high:
-                bad(column, f"'{raw[column]}' is not a {column} in Peru (between {low} and "
-                            f"{high}; Peru's are negative, for example -12.0464, -77.0428)")
+                bad(
+                    column,
+                    f"'{raw[column]}' is not a {column} in Peru (between {low} and "
+                    f"{high}; Peru's are negative, for example -12.0464, -77.0428)",
+                )
     if bool(raw["latitude"]) != bool(raw["longitude"]):
-        bad("longitude" if raw["latitude"] else "latitude",
-            "give both latitude and longitude, or neither")
+        bad(
+            "longitude" if raw["latitude"] else "latitude",
+            "give both latitude and longitude, or neither",
+        )
     return row, errors
 
 

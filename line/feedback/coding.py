@@ -18,14 +18,18 @@ Feedback type, by the intent the line acted on (IFRC codebook types):
 | thank                                        | appreciation | the last topic of the conversation |
 | complaint                                    | complaint    | the last topic, else "unresolved" |
 | suggestion                                   | suggestion   | the last topic, else "unresolved" |
-| greet, goodbye, affirm, deny, inform, rate_useful, rate_not_useful, erase_data, ... | none: steps of a dialogue, not feedback (ratings have their own table, line/feedback/ratings.py) |
+| any other (greet, goodbye, affirm, deny, ...) | none: steps of a dialogue |          |
+
+Greetings, answers to the line's questions, ratings (line/feedback/ratings.py keeps those)
+and a request to erase one's data are not feedback.
 
 A question answered with a rumour topic (contract/rumours.yml) is coded
 "rumour": the person repeated or asked about a myth. A message is sensitive when it
-is an emergency or a personal case, when the safety net (line.safety) finds
-danger, or when it matches lexicon/sensitive.yml (abuse, exploitation, fraud by
+is an emergency or a personal case, when the safety net (line/understanding/safety.py)
+finds danger, or when it matches lexicon/sensitive.yml (abuse, exploitation, fraud by
 someone claiming to help).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,15 +67,24 @@ from line.understanding import names, safety
 TYPES = ("question", "rumour", "concern", "complaint", "suggestion", "appreciation")
 CHOOSE_FAQ_INTENT = "choose_faq"
 TYPE_BY_INTENT = {
-    names.FAQ_INTENT: "question", CHOOSE_FAQ_INTENT: "question",
-    names.FIND_SERVICE_INTENT: "question", names.REQUEST_HUMAN_INTENT: "question",
-    names.OUT_OF_SCOPE_INTENT: "question", names.NLU_FALLBACK_INTENT: "question",
-    names.EMERGENCY_INTENT: "concern", names.PERSONAL_CASE_INTENT: "complaint",
-    "thank": "appreciation", names.COMPLAINT_INTENT: "complaint", "suggestion": "suggestion",
+    names.FAQ_INTENT: "question",
+    CHOOSE_FAQ_INTENT: "question",
+    names.FIND_SERVICE_INTENT: "question",
+    names.REQUEST_HUMAN_INTENT: "question",
+    names.OUT_OF_SCOPE_INTENT: "question",
+    names.NLU_FALLBACK_INTENT: "question",
+    names.EMERGENCY_INTENT: "concern",
+    names.PERSONAL_CASE_INTENT: "complaint",
+    "thank": "appreciation",
+    names.COMPLAINT_INTENT: "complaint",
+    "suggestion": "suggestion",
 }
 # The line could not answer these itself: the content team's to-do list.
-UNRESOLVED_INTENTS = {names.REQUEST_HUMAN_INTENT, names.OUT_OF_SCOPE_INTENT,
-                      names.NLU_FALLBACK_INTENT}
+UNRESOLVED_INTENTS = {
+    names.REQUEST_HUMAN_INTENT,
+    names.OUT_OF_SCOPE_INTENT,
+    names.NLU_FALLBACK_INTENT,
+}
 SENSITIVE_INTENTS = {names.EMERGENCY_INTENT, names.PERSONAL_CASE_INTENT}
 # About what the conversation was on: coded with its last topic.
 FOLLOW_UP_INTENTS = {"thank", names.COMPLAINT_INTENT, "suggestion"}
@@ -81,8 +94,14 @@ HANDOFF_ACTION = "action_handoff"
 SLOTS = ("region", "service_category")
 SERVICE_INTENTS = {names.FIND_SERVICE_INTENT, names.INFORM_INTENT, "show_more", "share_location"}
 # Rasa's events table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
-EVENTS = table("events", column("id"), column("sender_id"), column("type_name"),
-               column("timestamp"), column("data"))
+EVENTS = table(
+    "events",
+    column("id"),
+    column("sender_id"),
+    column("type_name"),
+    column("timestamp"),
+    column("data"),
+)
 # Senders read per query: keeps IN (...) lists well under database limits.
 SENDER_BATCH = 500
 
@@ -138,8 +157,7 @@ def sender_hash(sender_id: str) -> str:
     """WhatsApp sender ids are already keyed pseudonyms; hashing again with the
     secret makes REST ids (which may be anything) unlinkable as well."""
     key = config.settings.pseudonym_secret.encode("utf-8")
-    return hmac.new(key, f"feedback:{sender_id}".encode("utf-8"),
-                    hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, f"feedback:{sender_id}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 @lru_cache(maxsize=1)
@@ -181,7 +199,7 @@ def code_conversation(events: Iterable[dict]) -> Iterator[Code]:
         if kind != "user":
             continue
         turn = []
-        for later in events[index + 1:]:
+        for later in events[index + 1 :]:
             if later["type_name"] == "user":
                 break
             turn.append(later)
@@ -197,12 +215,20 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
     intent = (parse.get("intent") or {}).get("name")
     text = data.get("text") or ""
     # Slots the turn itself set (from this message's entities or a form) count too.
-    slots = {**slots, **{later["data"]["name"]: later["data"].get("value") for later in turn
-                         if later["type_name"] == "slot"
-                         and later["data"].get("name") in SLOTS}}
+    slots = {
+        **slots,
+        **{
+            later["data"]["name"]: later["data"].get("value")
+            for later in turn
+            if later["type_name"] == "slot" and later["data"].get("name") in SLOTS
+        },
+    }
     actions = {later["data"].get("name") for later in turn if later["type_name"] == "action"}
-    utters = [(later["data"].get("metadata") or {}).get("utter_action")
-              for later in turn if later["type_name"] == "bot"]
+    utters = [
+        (later["data"].get("metadata") or {}).get("utter_action")
+        for later in turn
+        if later["type_name"] == "bot"
+    ]
     answered_faq = next(filter(None, map(names.faq_topic_of, utters)), None)
     handoff = HANDOFF_ACTION in actions
     feedback_type = TYPE_BY_INTENT.get(intent)
@@ -211,45 +237,73 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
     elif intent in FOLLOW_UP_INTENTS:
         topic = last_topic or UNRESOLVED
     else:
-        topic = (answered_faq
-                 or (names.selected_faq_topic(parse) if intent == names.FAQ_INTENT else None)
-                 or (_entity(parse, "faq_topic") if intent == CHOOSE_FAQ_INTENT else None)
-                 or (_entity(parse, "service_category") or slots.get("service_category")
-                     if intent in SERVICE_INTENTS else None)
-                 or UNRESOLVED)
+        topic = (
+            answered_faq
+            or (names.selected_faq_topic(parse) if intent == names.FAQ_INTENT else None)
+            or (_entity(parse, "faq_topic") if intent == CHOOSE_FAQ_INTENT else None)
+            or (
+                _entity(parse, "service_category") or slots.get("service_category")
+                if intent in SERVICE_INTENTS
+                else None
+            )
+            or UNRESOLVED
+        )
     if feedback_type is None:
         topic = None
     elif feedback_type == "question" and topic in _rumour_ids():
         feedback_type = "rumour"
     region = _entity(parse, "region") or slots.get("region")
-    sensitive = (is_sensitive(text, intent) or bool(parse.get(names.DANGER_KEY))
-                 or bool(parse.get(names.ABUSE_KEY)))
+    sensitive = (
+        is_sensitive(text, intent)
+        or bool(parse.get(names.DANGER_KEY))
+        or bool(parse.get(names.ABUSE_KEY))
+    )
     if handoff:
         status = "handed_off"
     elif topic == UNRESOLVED or "action_clarify" in actions:
         status = "unanswered"
     else:
         status = "answered"
-    keep_text = (feedback_type == "question" and not sensitive and not text.startswith("/")
-                 and (topic == UNRESOLVED or handoff))
+    keep_text = (
+        feedback_type == "question"
+        and not sensitive
+        and not text.startswith("/")
+        and (topic == UNRESOLVED or handoff)
+    )
     return Code(
-        event_id=event["id"], timestamp=event["timestamp"], date=_local_date(event["timestamp"]),
-        channel=data.get("input_channel") or "rest", intent=intent, feedback_type=feedback_type,
-        topic=topic, region=(official_region(region) or region) if region else None,
-        sensitive=sensitive, handoff=handoff, status=status,
-        text=redact(text) if keep_text else None)
+        event_id=event["id"],
+        timestamp=event["timestamp"],
+        date=_local_date(event["timestamp"]),
+        channel=data.get("input_channel") or "rest",
+        intent=intent,
+        feedback_type=feedback_type,
+        topic=topic,
+        region=(official_region(region) or region) if region else None,
+        sensitive=sensitive,
+        handoff=handoff,
+        status=status,
+        text=redact(text) if keep_text else None,
+    )
 
 
 def _tracker_events(connection, senders: list[str]) -> dict[str, list[dict]]:
     rows = connection.execute(
-        select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp,
-               EVENTS.c.data)
-        .where(EVENTS.c.sender_id.in_(senders)).order_by(EVENTS.c.id))
+        select(
+            EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data
+        )
+        .where(EVENTS.c.sender_id.in_(senders))
+        .order_by(EVENTS.c.id)
+    )
     by_sender: dict[str, list[dict]] = {}
     for row in rows:
-        by_sender.setdefault(row.sender_id, []).append({
-            "id": row.id, "type_name": row.type_name, "timestamp": row.timestamp,
-            "data": json.loads(row.data or "{}")})
+        by_sender.setdefault(row.sender_id, []).append(
+            {
+                "id": row.id,
+                "type_name": row.type_name,
+                "timestamp": row.timestamp,
+                "data": json.loads(row.data or "{}"),
+            }
+        )
     return by_sender
 
 
@@ -273,14 +327,22 @@ def ingest(tracker_url: Optional[str] = None) -> int:
     added = 0
     try:
         with tracker.connect() as connection:
-            senders = [s for (s,) in connection.execute(
-                select(EVENTS.c.sender_id).where(EVENTS.c.id > watermark,
-                                                 EVENTS.c.type_name == "user").distinct())]
+            senders = [
+                s
+                for (s,) in connection.execute(
+                    select(EVENTS.c.sender_id)
+                    .where(EVENTS.c.id > watermark, EVENTS.c.type_name == "user")
+                    .distinct()
+                )
+            ]
             for start in range(0, len(senders), SENDER_BATCH):
-                batch = _tracker_events(connection, senders[start:start + SENDER_BATCH])
-                added += _store({sender: [c for c in code_conversation(events)
-                                          if c.event_id > watermark]
-                                 for sender, events in batch.items()})
+                batch = _tracker_events(connection, senders[start : start + SENDER_BATCH])
+                added += _store(
+                    {
+                        sender: [c for c in code_conversation(events) if c.event_id > watermark]
+                        for sender, events in batch.items()
+                    }
+                )
     finally:
         tracker.dispose()
     return added
@@ -296,9 +358,14 @@ def _store(codes_by_sender: dict[str, list[Code]]) -> int:
         return 0
     with session_scope() as session:
         hashes = {key[0] for key in rows}
-        existing = {tuple(row) for row in session.execute(
-            select(Feedback.sender_hash, Feedback.timestamp)
-            .where(Feedback.sender_hash.in_(hashes)))}
+        existing = {
+            tuple(row)
+            for row in session.execute(
+                select(Feedback.sender_hash, Feedback.timestamp).where(
+                    Feedback.sender_hash.in_(hashes)
+                )
+            )
+        }
         new = [row for key, row in rows.items() if key not in existing]
         session.add_all(new)
         return len(new)

@@ -4,6 +4,7 @@ A rating is stored under the same keyed sender hash as the feedback codes, so
 reports count people without being able to name them, and an erasure request
 finds the rows to delete.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,8 +19,8 @@ class Rating(Base):
     __tablename__ = "ratings"
 
     id = Column(Integer, primary_key=True)
-    sender_hash = Column(String(32), nullable=False, index=True)
     topic = Column(String(64), nullable=False)
+    sender_hash = Column(String(32), nullable=False, index=True)
     useful = Column(Boolean, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utc_now)
 
@@ -34,14 +35,17 @@ def per_topic() -> list[dict]:
     content team sees at the top the answers to rewrite."""
     counts: dict[str, dict] = defaultdict(lambda: {"useful": 0, "not_useful": 0})
     with session_scope() as session:
-        rows = session.execute(select(Rating.topic, Rating.useful, func.count())
-                               .group_by(Rating.topic, Rating.useful))
+        rows = session.execute(
+            select(Rating.topic, Rating.useful, func.count()).group_by(Rating.topic, Rating.useful)
+        )
         for topic, useful, count in rows:
             counts[topic]["useful" if useful else "not_useful"] += count
-    table = [{"topic": topic, **c, "total": c["useful"] + c["not_useful"]}
-             for topic, c in counts.items()]
-    return sorted(table, key=lambda row: (-row["not_useful"] / row["total"], -row["total"],
-                                          row["topic"]))
+    table = [
+        {"topic": topic, **c, "total": c["useful"] + c["not_useful"]} for topic, c in counts.items()
+    ]
+    return sorted(
+        table, key=lambda row: (-row["not_useful"] / row["total"], -row["total"], row["topic"])
+    )
 
 
 def erase(session, hashed_sender: str) -> int:

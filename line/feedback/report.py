@@ -6,6 +6,7 @@ PNG charts, and index.html, which embeds the charts by relative path so the
 folder can be zipped and sent as it is. Unresolved texts appear only in the HTML,
 for the content team, and were redacted when they were stored.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,9 @@ class Report:
 
 def _rows() -> list[Feedback]:
     with session_scope() as session:
-        return list(session.execute(
-            select(Feedback).order_by(Feedback.date, Feedback.timestamp)).scalars())
+        return list(
+            session.execute(select(Feedback).order_by(Feedback.date, Feedback.timestamp)).scalars()
+        )
 
 
 def write_csv(rows: list[Feedback], path: Path) -> None:
@@ -59,9 +61,17 @@ def write_csv(rows: list[Feedback], path: Path) -> None:
         writer.writerow(CSV_COLUMNS)
         for row in rows:
             if row.feedback_type:
-                writer.writerow([row.date.isoformat(), row.channel, row.feedback_type,
-                                 row.topic or "", row.region or "",
-                                 "yes" if row.sensitive else "no", row.status])
+                writer.writerow(
+                    [
+                        row.date.isoformat(),
+                        row.channel,
+                        row.feedback_type,
+                        row.topic or "",
+                        row.region or "",
+                        "yes" if row.sensitive else "no",
+                        row.status,
+                    ]
+                )
 
 
 def _bar_chart(counts: Counter, title: str, path: Path) -> Optional[str]:
@@ -69,7 +79,7 @@ def _bar_chart(counts: Counter, title: str, path: Path) -> Optional[str]:
     when there is nothing to draw."""
     if not counts:
         return None
-    labels, values = zip(*counts.most_common())
+    labels, values = zip(*counts.most_common(), strict=True)
     figure, axes = plt.subplots(figsize=(8, max(3, 0.35 * len(labels) + 1)))
     axes.barh(labels[::-1], values[::-1], color="#d52b1e")
     axes.set_title(title)
@@ -99,14 +109,21 @@ def charts(rows: list[Feedback], folder: Path) -> dict[str, Optional[str]]:
     coded = [row for row in rows if row.feedback_type]
     return {
         "per_day": _per_day_chart(rows, folder / "messages_per_day.png"),
-        "by_type": _bar_chart(Counter(r.feedback_type for r in coded), "Feedback by type",
-                              folder / "feedback_by_type.png"),
-        "by_topic": _bar_chart(Counter(dict(Counter(r.topic for r in coded)
-                                            .most_common(TOP_TOPICS))),
-                               f"Feedback by topic (top {TOP_TOPICS})",
-                               folder / "feedback_by_topic.png"),
-        "by_region": _bar_chart(Counter(r.region or "unknown" for r in coded),
-                                "Feedback by region", folder / "feedback_by_region.png"),
+        "by_type": _bar_chart(
+            Counter(r.feedback_type for r in coded),
+            "Feedback by type",
+            folder / "feedback_by_type.png",
+        ),
+        "by_topic": _bar_chart(
+            Counter(dict(Counter(r.topic for r in coded).most_common(TOP_TOPICS))),
+            f"Feedback by topic (top {TOP_TOPICS})",
+            folder / "feedback_by_topic.png",
+        ),
+        "by_region": _bar_chart(
+            Counter(r.region or "unknown" for r in coded),
+            "Feedback by region",
+            folder / "feedback_by_region.png",
+        ),
     }
 
 
@@ -117,20 +134,28 @@ def unresolved(rows: list[Feedback], limit: int = TOP_UNRESOLVED) -> list[dict]:
         if row.text:
             groups.setdefault(normalise(row.text), []).append(row)
     ranked = sorted(groups.values(), key=lambda g: (-len(g), -g[-1].timestamp))
-    return [{"text": group[-1].text, "count": len(group), "last": group[-1].date,
-             "handed_off": sum(r.handoff for r in group)} for group in ranked[:limit]]
+    return [
+        {
+            "text": group[-1].text,
+            "count": len(group),
+            "last": group[-1].date,
+            "handed_off": sum(r.handoff for r in group),
+        }
+        for group in ranked[:limit]
+    ]
 
 
 def handoffs(now: Optional[datetime] = None) -> dict:
     """Tickets by reason and status, and how long people waited for an operator."""
     now = now or utc_now()
     with session_scope() as session:
-        tickets = session.execute(select(
-            Ticket.reason, Ticket.status, Ticket.created_at, Ticket.claimed_at)).all()
-    waits = sorted((t.claimed_at - t.created_at).total_seconds() / 60
-                   for t in tickets if t.claimed_at)
-    waiting = [(now - t.created_at).total_seconds() / 60
-               for t in tickets if t.status == "waiting"]
+        tickets = session.execute(
+            select(Ticket.reason, Ticket.status, Ticket.created_at, Ticket.claimed_at)
+        ).all()
+    waits = sorted(
+        (t.claimed_at - t.created_at).total_seconds() / 60 for t in tickets if t.claimed_at
+    )
+    waiting = [(now - t.created_at).total_seconds() / 60 for t in tickets if t.status == "waiting"]
     return {
         "total": len(tickets),
         "by_reason": Counter(t.reason for t in tickets).most_common(),
@@ -152,18 +177,26 @@ def build(folder: Path) -> Report:
     folder.mkdir(parents=True, exist_ok=True)
     rows = _rows()
     write_csv(rows, folder / "feedback.csv")
-    environment = Environment(loader=FileSystemLoader(TEMPLATES),
-                              autoescape=select_autoescape(["html"]))
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
+    )
     coded = [row for row in rows if row.feedback_type]
     html = environment.get_template("report.html").render(
         generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
         tracker_missing=ingested is None,
-        messages=len(rows), coded=len(coded),
+        messages=len(rows),
+        coded=len(coded),
         sensitive=sum(r.sensitive for r in coded),
-        first=rows[0].date if rows else None, last=rows[-1].date if rows else None,
-        charts=charts(rows, folder), unresolved=unresolved(rows),
-        handoffs=handoffs(), ratings=ratings.per_topic(), titles=topics.faq_titles(),
-        erasures=erasure.count_completed(), stale=store.stale())
+        first=rows[0].date if rows else None,
+        last=rows[-1].date if rows else None,
+        charts=charts(rows, folder),
+        unresolved=unresolved(rows),
+        handoffs=handoffs(),
+        ratings=ratings.per_topic(),
+        titles=topics.faq_titles(),
+        erasures=erasure.count_completed(),
+        stale=store.stale(),
+    )
     (folder / "index.html").write_text(html, encoding="utf-8")
     return Report(folder, ingested, len(coded))
 
@@ -173,8 +206,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--out", type=Path, default=config.PROJECT_ROOT / "reports")
     report = build(parser.parse_args(argv).out)
     if report.ingested is None:
-        print(f"No tracker store at {config.settings.tracker_db_url}: "
-              "reporting what was coded before.")
+        print(
+            f"No tracker store at {config.settings.tracker_db_url}: "
+            "reporting what was coded before."
+        )
     else:
         print(f"Coded {report.ingested} new message(s).")
     print(f"{report.coded} feedback item(s). Open {report.folder / 'index.html'}")

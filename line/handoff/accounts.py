@@ -4,6 +4,7 @@ Passwords are stored as Argon2id hashes. Sessions are kept server-side (only a
 hash of the cookie's random token is stored), so deactivating an operator ends
 their sessions at once and a stolen database does not yield usable cookies.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,6 @@ hasher = PasswordHasher()
 # Verified when the username is unknown, so a login takes as long either way and
 # does not reveal which usernames exist.
 _DUMMY_HASH = hasher.hash(secrets.token_hex(16))
-
 
 
 class Operator(Base):
@@ -61,8 +61,13 @@ class AccountError(ValueError):
 
 
 def _public(operator: Operator) -> dict:
-    return {"id": operator.id, "username": operator.username, "role": operator.role,
-            "active": operator.active, "created_at": operator.created_at}
+    return {
+        "id": operator.id,
+        "username": operator.username,
+        "role": operator.role,
+        "active": operator.active,
+        "created_at": operator.created_at,
+    }
 
 
 def normalize_username(username: str) -> str:
@@ -79,8 +84,9 @@ def create(username: str, password: str, role: str) -> dict:
         raise AccountError("short_password")
     try:
         with session_scope() as session:
-            operator = Operator(username=username, password_hash=hasher.hash(password),
-                                role=role, active=True)
+            operator = Operator(
+                username=username, password_hash=hasher.hash(password), role=role, active=True
+            )
             session.add(operator)
             session.flush()
             return _public(operator)
@@ -91,8 +97,9 @@ def create(username: str, password: str, role: str) -> dict:
 def authenticate(username: str, password: str) -> Optional[dict]:
     """The active operator with these credentials, or None."""
     with session_scope() as session:
-        operator = session.execute(select(Operator).where(
-            Operator.username == normalize_username(username))).scalar_one_or_none()
+        operator = session.execute(
+            select(Operator).where(Operator.username == normalize_username(username))
+        ).scalar_one_or_none()
         try:
             hasher.verify(operator.password_hash if operator else _DUMMY_HASH, password or "")
         except (VerificationError, InvalidHashError):
@@ -118,8 +125,7 @@ def set_active(operator_id: int, active: bool) -> Optional[dict]:
             return None
         operator.active = active
         if not active:
-            session.execute(delete(ConsoleSession)
-                            .where(ConsoleSession.operator_id == operator_id))
+            session.execute(delete(ConsoleSession).where(ConsoleSession.operator_id == operator_id))
         return _public(operator)
 
 
@@ -135,8 +141,9 @@ def start_session(operator_id: int) -> str:
     return token
 
 
-def session_user(token: str, idle: timedelta, lifetime: timedelta,
-                 now: Optional[datetime] = None) -> Optional[dict]:
+def session_user(
+    token: str, idle: timedelta, lifetime: timedelta, now: Optional[datetime] = None
+) -> Optional[dict]:
     """The operator behind a session token, or None when it is unknown, idle too
     long, too old or its account was deactivated (the session is then removed)."""
     now = now or utc_now()
@@ -145,8 +152,12 @@ def session_user(token: str, idle: timedelta, lifetime: timedelta,
         if row is None:
             return None
         operator = session.get(Operator, row.operator_id)
-        if (operator is None or not operator.active or now - row.last_seen_at > idle
-                or now - row.created_at > lifetime):
+        if (
+            operator is None
+            or not operator.active
+            or now - row.last_seen_at > idle
+            or now - row.created_at > lifetime
+        ):
             session.delete(row)
             return None
         if now - row.last_seen_at > timedelta(minutes=1):
@@ -156,8 +167,7 @@ def session_user(token: str, idle: timedelta, lifetime: timedelta,
 
 def end_session(token: str) -> None:
     with session_scope() as session:
-        session.execute(delete(ConsoleSession)
-                        .where(ConsoleSession.token_hash == _digest(token)))
+        session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == _digest(token)))
 
 
 def push_flash(token: str, kind: str, code: str, **params) -> None:

@@ -6,6 +6,7 @@ At a terminal the password is asked twice and never echoed; otherwise (scripts)
 it is the first line of standard input, so it never appears in argv or history.
 Exit codes: 0 created, 1 invalid input, 2 database unreachable.
 """
+
 from __future__ import annotations
 
 import argparse

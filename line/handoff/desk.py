@@ -5,6 +5,7 @@ half-way is shown to the operator and can be finished later, and nothing is
 sent twice: a reply is stored, then delivered once, then copied into the Rasa
 tracker (retryable on its own when Rasa is unreachable).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,9 +62,17 @@ def record_in_tracker(message_id: int) -> Optional[str]:
     reply = tickets.message(message_id)
     ticket = tickets.ticket(reply["ticket_id"])
     try:
-        rasa_api.append_events(ticket["sender_id"], [{
-            "event": "bot", "text": reply["text"], "metadata": {"operator": reply["operator"]},
-            "timestamp": _timestamp(reply["created_at"])}])
+        rasa_api.append_events(
+            ticket["sender_id"],
+            [
+                {
+                    "event": "bot",
+                    "text": reply["text"],
+                    "metadata": {"operator": reply["operator"]},
+                    "timestamp": _timestamp(reply["created_at"]),
+                }
+            ],
+        )
     except rasa_api.RasaUnavailable as exc:
         tickets.end_tracking(message_id, False)
         return str(exc)
@@ -111,9 +120,13 @@ def history(ticket: dict) -> tuple[list[dict], Optional[str]]:
         error = None
     except rasa_api.RasaUnavailable as exc:
         events, error = [], str(exc)
-    local = [{**m, "at": m["created_at"]} for m in ticket["messages"]
-             if error or m["author"] == "note"
-             or (m["author"] == "operator" and m["tracker_state"] != "done")]
+    local = [
+        {**m, "at": m["created_at"]}
+        for m in ticket["messages"]
+        if error
+        or m["author"] == "note"
+        or (m["author"] == "operator" and m["tracker_state"] != "done")
+    ]
     entries = [entry for entry in map(_entry, events) if entry] + local
     entries.sort(key=lambda entry: entry["at"])
     return entries, error
@@ -127,9 +140,15 @@ def _entry(event: dict) -> Optional[dict]:
     if kind == "bot":
         operator = (event.get("metadata") or {}).get("operator")
         buttons = [b.get("title") for b in (event.get("data") or {}).get("buttons") or []]
-        return {"author": "operator" if operator else "bot", "operator": operator,
-                "text": event.get("text") or "", "buttons": buttons, "at": at,
-                "delivery": "sent", "tracker_state": "done"}
+        return {
+            "author": "operator" if operator else "bot",
+            "operator": operator,
+            "text": event.get("text") or "",
+            "buttons": buttons,
+            "at": at,
+            "delivery": "sent",
+            "tracker_state": "done",
+        }
     if kind in ("pause", "resume"):
         return {"author": kind, "text": "", "at": at}
     return None

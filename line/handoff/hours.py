@@ -2,6 +2,7 @@
 
 Settings are read at call time (LINE_OPERATOR_*, LINE_UTC_OFFSET); `current_time` is the
 one clock, which tests replace."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -34,8 +35,10 @@ def local_now(cfg: Optional[Settings] = None, now: Optional[datetime] = None) ->
 def is_open(now: Optional[datetime] = None, cfg: Optional[Settings] = None) -> bool:
     cfg = cfg or config.settings
     local = local_now(cfg, now)
-    return (local.weekday() in _working_days(cfg.operator_days)
-            and cfg.operator_open_hour <= local.hour < cfg.operator_close_hour)
+    return (
+        local.weekday() in _working_days(cfg.operator_days)
+        and cfg.operator_open_hour <= local.hour < cfg.operator_close_hour
+    )
 
 
 def next_opening(now: Optional[datetime] = None, cfg: Optional[Settings] = None) -> datetime:
@@ -45,7 +48,8 @@ def next_opening(now: Optional[datetime] = None, cfg: Optional[Settings] = None)
     days = _working_days(cfg.operator_days) or set(range(7))
     for ahead in range(8):
         day = (local + timedelta(days=ahead)).replace(
-            hour=cfg.operator_open_hour, minute=0, second=0, microsecond=0)
+            hour=cfg.operator_open_hour, minute=0, second=0, microsecond=0
+        )
         if day.weekday() in days and day > local:
             return day
     raise ValueError("operator hours never open")

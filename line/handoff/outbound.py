@@ -4,6 +4,7 @@ Each channel implements `Outbound` and registers it under its Rasa channel name
 (`rest`, `whatsapp`, ...). The console only calls `deliver()`, so adding a
 channel never changes the console.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,8 +40,7 @@ class OutboundMessage(Base):
     text = Column(Text, nullable=False)
     ok = Column(Integer, nullable=False)
     reason = Column(String(64))
-    created_at = Column(DateTime, nullable=False,
-                        default=utc_now)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
 
 
 class RestOutbox:
@@ -55,9 +55,13 @@ class RestOutbox:
         with session_scope() as session:
             rows = session.execute(
                 select(OutboundMessage.text)
-                .where(OutboundMessage.sender_id == sender_id, OutboundMessage.channel == "rest",
-                       OutboundMessage.ok == 1)
-                .order_by(OutboundMessage.id)).scalars()
+                .where(
+                    OutboundMessage.sender_id == sender_id,
+                    OutboundMessage.channel == "rest",
+                    OutboundMessage.ok == 1,
+                )
+                .order_by(OutboundMessage.id)
+            ).scalars()
             return list(rows)
 
 
@@ -74,6 +78,13 @@ def deliver(channel: str, sender_id: str, text: str) -> Delivery:
     outbound = CHANNELS.get(channel)
     delivery = outbound.send(sender_id, text) if outbound else Delivery(False, "unknown_channel")
     with session_scope() as session:
-        session.add(OutboundMessage(sender_id=sender_id, channel=channel, text=text,
-                                    ok=int(delivery.ok), reason=delivery.reason))
+        session.add(
+            OutboundMessage(
+                sender_id=sender_id,
+                channel=channel,
+                text=text,
+                ok=int(delivery.ok),
+                reason=delivery.reason,
+            )
+        )
     return delivery

@@ -8,6 +8,7 @@ database answers again. The spool is per host: a process on another machine
 does not see it. A file lock lets Rasa and the action server of one host share it.
 A replayed ticket is dated when it is written, not when the person asked.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -47,8 +48,12 @@ def open_or_keep(handoff: Handoff) -> Optional[Receipt]:
     try:
         return tickets.open_ticket(handoff.sender_id, handoff.reason, **handoff.ticket_fields())
     except DATABASE_ERRORS as exc:
-        logger.error("TICKET NOT IN THE DATABASE for %s (%s): kept in %s until it answers",
-                     handoff.sender_id, exc, config.settings.ticket_spool_file)
+        logger.error(
+            "TICKET NOT IN THE DATABASE for %s (%s): kept in %s until it answers",
+            handoff.sender_id,
+            exc,
+            config.settings.ticket_spool_file,
+        )
     entry = {"sender_id": handoff.sender_id, "reason": handoff.reason, **handoff.ticket_fields()}
     with _locked() as path, open(path, "a", encoding="utf-8") as spool:
         spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -64,8 +69,7 @@ def retry() -> int:
     if not _spooled():
         return 0
     with _locked() as path:
-        entries = [line for line in path.read_text(encoding="utf-8").splitlines()
-                   if line.strip()]
+        entries = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         written = 0
         try:
             for line in entries:
@@ -73,8 +77,9 @@ def retry() -> int:
                 tickets.open_ticket(entry.pop("sender_id"), entry.pop("reason"), **entry)
                 written += 1
         except DATABASE_ERRORS as exc:
-            logger.error("%d kept ticket(s) still waiting for the database: %s",
-                         len(entries) - written, exc)
+            logger.error(
+                "%d kept ticket(s) still waiting for the database: %s", len(entries) - written, exc
+            )
         finally:
             if written:  # replaced whole, so a crash never leaves a half-written spool
                 rest = path.with_name(path.name + ".new")
@@ -114,8 +119,7 @@ def keep_retrying() -> None:
     global _retrier
     with _retrier_lock:
         if _retrier is None:
-            _retrier = threading.Thread(target=_retry_until_empty, name="ticket-spool",
-                                        daemon=True)
+            _retrier = threading.Thread(target=_retry_until_empty, name="ticket-spool", daemon=True)
             _retrier.start()
 
 

@@ -5,6 +5,7 @@ the person twice. Emergencies go first, then the longest wait. An operator
 claims a ticket with a conditional UPDATE, so two operators never answer the
 same person; only the operator who claimed it may reply, note or close.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from line.handoff.reasons import PRIORITY
 OPEN_STATUSES = ("waiting", "claimed")
 OUTCOMES = ("resolved", "referred", "no_answer", "other")
 SUMMARY_LENGTH = 280
-
 
 
 class Ticket(Base):
@@ -77,10 +77,16 @@ class Receipt:
     new: bool
 
 
-def open_ticket(sender_id: str, reason: str, *, channel: str = "rest",
-                topic: Optional[str] = None, region: Optional[str] = None,
-                danger: Optional[str] = None,
-                messages: Sequence[tuple[str, str]] = ()) -> Receipt:
+def open_ticket(
+    sender_id: str,
+    reason: str,
+    *,
+    channel: str = "rest",
+    topic: Optional[str] = None,
+    region: Optional[str] = None,
+    danger: Optional[str] = None,
+    messages: Sequence[tuple[str, str]] = (),
+) -> Receipt:
     """Create the person's open ticket, or add to it; `messages` are (author, text)."""
     if reason not in PRIORITY:
         raise ValueError(f"unknown handoff reason {reason!r}")
@@ -88,8 +94,13 @@ def open_ticket(sender_id: str, reason: str, *, channel: str = "rest",
         ticket = _open_ticket_of(session, sender_id)
         new = ticket is None
         if new:
-            ticket = Ticket(sender_id=sender_id, channel=channel, reason=reason,
-                            priority=PRIORITY[reason], status="waiting")
+            ticket = Ticket(
+                sender_id=sender_id,
+                channel=channel,
+                reason=reason,
+                priority=PRIORITY[reason],
+                status="waiting",
+            )
             session.add(ticket)
         elif PRIORITY[reason] < ticket.priority:
             ticket.priority, ticket.reason = PRIORITY[reason], reason
@@ -121,8 +132,10 @@ def queue(limit: int = 100) -> list[dict]:
     """Open tickets in the order operators should take them."""
     with session_scope() as session:
         rows = session.execute(
-            select(Ticket).where(Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit)
+            select(Ticket)
+            .where(Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.priority, Ticket.created_at, Ticket.id)
+            .limit(limit)
         ).scalars()
         return [_as_dict(t) for t in rows]
 
@@ -130,8 +143,10 @@ def queue(limit: int = 100) -> list[dict]:
 def _open_ticket_of(session, sender_id: str) -> Optional[Ticket]:
     """The person's one open (waiting or claimed) ticket, if any."""
     return session.execute(
-        select(Ticket).where(Ticket.sender_id == sender_id, Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.id).limit(1)
+        select(Ticket)
+        .where(Ticket.sender_id == sender_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id)
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -148,23 +163,58 @@ def _position(session, ticket: Ticket) -> int:
             Ticket.status == "waiting",
             (Ticket.priority < ticket.priority)
             | ((Ticket.priority == ticket.priority) & (Ticket.created_at < ticket.created_at))
-            | ((Ticket.priority == ticket.priority) & (Ticket.created_at == ticket.created_at)
-               & (Ticket.id < ticket.id)))
+            | (
+                (Ticket.priority == ticket.priority)
+                & (Ticket.created_at == ticket.created_at)
+                & (Ticket.id < ticket.id)
+            ),
+        )
     ).scalar_one()
     return ahead + 1
 
 
+# What the console reads of a ticket and of each message of its thread.
+TICKET_FIELDS = (
+    "id",
+    "sender_id",
+    "channel",
+    "status",
+    "priority",
+    "reason",
+    "topic",
+    "region",
+    "danger",
+    "summary",
+    "created_at",
+    "claimed_by",
+    "claimed_at",
+    "closed_at",
+    "outcome",
+    "delivery_failure",
+)
+MESSAGE_FIELDS = (
+    "id",
+    "ticket_id",
+    "author",
+    "text",
+    "created_at",
+    "operator",
+    "delivery",
+    "delivery_reason",
+    "tracker_state",
+)
+
+
+def _fields(row, names: tuple[str, ...]) -> dict:
+    return {name: getattr(row, name) for name in names}
+
+
 def _as_dict(ticket: Ticket) -> dict:
-    return {column: getattr(ticket, column) for column in
-            ("id", "sender_id", "channel", "status", "priority", "reason", "topic",
-             "region", "danger", "summary", "created_at", "claimed_by", "claimed_at",
-             "closed_at", "outcome", "delivery_failure")}
+    return _fields(ticket, TICKET_FIELDS)
 
 
 def _message_dict(message: TicketMessage) -> dict:
-    return {column: getattr(message, column) for column in
-            ("id", "ticket_id", "author", "text", "created_at", "operator", "delivery",
-             "delivery_reason", "tracker_state")}
+    return _fields(message, MESSAGE_FIELDS)
 
 
 class TicketConflict(RuntimeError):
@@ -214,15 +264,19 @@ def claim(ticket_id: int, operator: str) -> dict:
     and its row count says who won. Claiming one's own ticket again is fine."""
     now = utc_now()
     with session_scope() as session:
-        won = session.execute(
-            update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.status == "waiting",
-                   Ticket.claimed_by.is_(None))
-            .values(status="claimed", claimed_by=operator, claimed_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount == 1
+        won = (
+            session.execute(
+                update(Ticket)
+                .where(
+                    Ticket.id == ticket_id, Ticket.status == "waiting", Ticket.claimed_by.is_(None)
+                )
+                .values(status="claimed", claimed_by=operator, claimed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
         found = session.get(Ticket, ticket_id)
-        if not won and (found is None or found.status != "claimed"
-                        or found.claimed_by != operator):
+        if not won and (found is None or found.status != "claimed" or found.claimed_by != operator):
             raise _conflict(found)
         return _as_dict(found)
 
@@ -232,10 +286,12 @@ def release(ticket_id: int, operator: str) -> None:
     with session_scope() as session:
         released = session.execute(
             update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.status == "claimed",
-                   Ticket.claimed_by == operator)
+            .where(
+                Ticket.id == ticket_id, Ticket.status == "claimed", Ticket.claimed_by == operator
+            )
             .values(status="waiting", claimed_by=None, claimed_at=None, updated_at=utc_now())
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not released:
             raise _conflict(session.get(Ticket, ticket_id))
 
@@ -247,17 +303,24 @@ def release_all(operator: str) -> int:
             update(Ticket)
             .where(Ticket.status == "claimed", Ticket.claimed_by == operator)
             .values(status="waiting", claimed_by=None, claimed_at=None, updated_at=utc_now())
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
 
 
-def _add_operator_message(ticket_id: int, operator: str, author: str, text: str, key: str,
-                          **state) -> tuple[int, bool]:
+def _add_operator_message(
+    ticket_id: int, operator: str, author: str, text: str, key: str, **state
+) -> tuple[int, bool]:
     """Store once per form submission: (message id, whether it is new)."""
+
     def existing() -> Optional[int]:
         with session_scope() as session:
-            return session.execute(select(TicketMessage.id).where(
-                TicketMessage.request_key == key, TicketMessage.ticket_id == ticket_id,
-                TicketMessage.operator == operator)).scalar_one_or_none()
+            return session.execute(
+                select(TicketMessage.id).where(
+                    TicketMessage.request_key == key,
+                    TicketMessage.ticket_id == ticket_id,
+                    TicketMessage.operator == operator,
+                )
+            ).scalar_one_or_none()
 
     found = existing()
     if found is not None:
@@ -265,8 +328,14 @@ def _add_operator_message(ticket_id: int, operator: str, author: str, text: str,
     try:
         with session_scope() as session:
             ticket = _owned(session, ticket_id, operator)
-            message = TicketMessage(ticket_id=ticket.id, author=author, text=text,
-                                    operator=operator, request_key=key, **state)
+            message = TicketMessage(
+                ticket_id=ticket.id,
+                author=author,
+                text=text,
+                operator=operator,
+                request_key=key,
+                **state,
+            )
             session.add(message)
             ticket.updated_at = utc_now()
             session.flush()
@@ -282,8 +351,9 @@ def _add_operator_message(ticket_id: int, operator: str, author: str, text: str,
 def add_reply(ticket_id: int, operator: str, text: str, key: str) -> tuple[int, bool]:
     """Store a reply before it is sent. Only a new one may be sent: a repeated key
     (double click, resubmitted form) returns the stored reply, never a second send."""
-    return _add_operator_message(ticket_id, operator, "operator", text, key,
-                                 delivery="sending", tracker_state="pending")
+    return _add_operator_message(
+        ticket_id, operator, "operator", text, key, delivery="sending", tracker_state="pending"
+    )
 
 
 def add_note(ticket_id: int, operator: str, text: str, key: str) -> tuple[int, bool]:
@@ -311,20 +381,29 @@ def begin_tracking(message_id: int) -> bool:
     """Reserve a sent reply for copying into the Rasa tracker; False if it is
     already copied or being copied (a double click on "retry")."""
     with session_scope() as session:
-        return session.execute(
-            update(TicketMessage)
-            .where(TicketMessage.id == message_id, TicketMessage.delivery == "sent",
-                   TicketMessage.tracker_state == "pending")
-            .values(tracker_state="recording")
-            .execution_options(synchronize_session=False)).rowcount == 1
+        return (
+            session.execute(
+                update(TicketMessage)
+                .where(
+                    TicketMessage.id == message_id,
+                    TicketMessage.delivery == "sent",
+                    TicketMessage.tracker_state == "pending",
+                )
+                .values(tracker_state="recording")
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
 
 
 def end_tracking(message_id: int, ok: bool) -> None:
     with session_scope() as session:
         session.execute(
-            update(TicketMessage).where(TicketMessage.id == message_id)
+            update(TicketMessage)
+            .where(TicketMessage.id == message_id)
             .values(tracker_state="done" if ok else "pending")
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def close(ticket_id: int, operator: str, outcome: str) -> None:
@@ -335,10 +414,12 @@ def close(ticket_id: int, operator: str, outcome: str) -> None:
     with session_scope() as session:
         closed = session.execute(
             update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.status == "claimed",
-                   Ticket.claimed_by == operator)
+            .where(
+                Ticket.id == ticket_id, Ticket.status == "claimed", Ticket.claimed_by == operator
+            )
             .values(status="closed", outcome=outcome, closed_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not closed:
             raise _conflict(session.get(Ticket, ticket_id))
 
@@ -348,20 +429,33 @@ def stats(since: datetime, now: Optional[datetime] = None) -> dict:
     ticket: the average over tickets claimed since `since` (naive UTC)."""
     now = now or utc_now()
     with session_scope() as session:
-        by_status = dict(session.execute(
-            select(Ticket.status, func.count(Ticket.id)).group_by(Ticket.status)).all())
-        closed_since = dict(session.execute(
-            select(Ticket.outcome, func.count(Ticket.id))
-            .where(Ticket.status == "closed", Ticket.closed_at >= since)
-            .group_by(Ticket.outcome)).all())
+        by_status = dict(
+            session.execute(
+                select(Ticket.status, func.count(Ticket.id)).group_by(Ticket.status)
+            ).all()
+        )
+        closed_since = dict(
+            session.execute(
+                select(Ticket.outcome, func.count(Ticket.id))
+                .where(Ticket.status == "closed", Ticket.closed_at >= since)
+                .group_by(Ticket.outcome)
+            ).all()
+        )
         claimed = session.execute(
-            select(Ticket.created_at, Ticket.claimed_at)
-            .where(Ticket.claimed_at.is_not(None), Ticket.claimed_at >= since)).all()
+            select(Ticket.created_at, Ticket.claimed_at).where(
+                Ticket.claimed_at.is_not(None), Ticket.claimed_at >= since
+            )
+        ).all()
         oldest = session.execute(
-            select(func.min(Ticket.created_at)).where(Ticket.status == "waiting")).scalar()
-        load = dict(session.execute(
-            select(Ticket.claimed_by, func.count(Ticket.id))
-            .where(Ticket.status == "claimed").group_by(Ticket.claimed_by)).all())
+            select(func.min(Ticket.created_at)).where(Ticket.status == "waiting")
+        ).scalar()
+        load = dict(
+            session.execute(
+                select(Ticket.claimed_by, func.count(Ticket.id))
+                .where(Ticket.status == "claimed")
+                .group_by(Ticket.claimed_by)
+            ).all()
+        )
     waits = [(claimed_at - created_at).total_seconds() for created_at, claimed_at in claimed]
     return {
         "waiting": by_status.get("waiting", 0),

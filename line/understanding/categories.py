@@ -4,6 +4,7 @@ The slot `service_category` must hold a contract id even when the model's
 entity extraction misses "alberge" or "sicologo"; synonyms live in
 `lexicon/categories.yml` so the content team can add the words people use.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,10 +31,10 @@ FUZZY_CUTOFF = 85
 
 @dataclass(frozen=True)
 class _Lexicon:
-    ids: tuple[str, ...]                          # priority order of the file
-    phrases: tuple[tuple[re.Pattern, ...], ...]   # per id, same order
+    ids: tuple[str, ...]  # priority order of the file
+    phrases: tuple[tuple[re.Pattern, ...], ...]  # per id, same order
     weak: tuple[tuple[re.Pattern, ...], ...]
-    fuzzy: dict[str, int]                         # plain word -> rank of its id
+    fuzzy: dict[str, int]  # plain word -> rank of its id
     not_typos: frozenset[str]
 
 
@@ -44,14 +45,19 @@ def _lexicon() -> _Lexicon:
         data = yaml.safe_load(f)
     entries = data["categories"]
     if set(entries) != set(category_ids()):
-        raise ValueError(f"categories.yml ids differ from the contract: {sorted(set(entries) ^ set(category_ids()))}")
+        different = sorted(set(entries) ^ set(category_ids()))
+        raise ValueError(f"categories.yml ids differ from the contract: {different}")
     ids = tuple(entries)
     return _Lexicon(
         ids=ids,
         phrases=tuple(tuple(whole_words(p) for p in entries[i]["phrases"]) for i in ids),
         weak=tuple(tuple(whole_words(p) for p in entries[i].get("weak", ())) for i in ids),
-        fuzzy={word: rank for rank, i in enumerate(ids) for word in entries[i].get("fuzzy", ())
-               if len(word) >= FUZZY_MIN_LENGTH},
+        fuzzy={
+            word: rank
+            for rank, i in enumerate(ids)
+            for word in entries[i].get("fuzzy", ())
+            if len(word) >= FUZZY_MIN_LENGTH
+        },
         not_typos=frozenset(data.get("not_typos", ())),
     )
 
@@ -59,10 +65,17 @@ def _lexicon() -> _Lexicon:
 def _best_rank(folded: str, tier: tuple[tuple[re.Pattern, ...], ...]) -> Optional[int]:
     """Rank of the winning category: matches inside a longer match are dropped,
     then the category listed first wins."""
-    spans = [(m.start(), m.end(), rank)
-             for rank, patterns in enumerate(tier) for p in patterns for m in p.finditer(folded)]
-    kept = [rank for start, end, rank in spans
-            if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)]
+    spans = [
+        (m.start(), m.end(), rank)
+        for rank, patterns in enumerate(tier)
+        for p in patterns
+        for m in p.finditer(folded)
+    ]
+    kept = [
+        rank
+        for start, end, rank in spans
+        if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
+    ]
     return min(kept, default=None)
 
 
@@ -70,7 +83,9 @@ def _typo_rank(folded: str, lexicon: _Lexicon) -> Optional[int]:
     ranks = []
     for word in folded.split():
         if len(word) >= FUZZY_MIN_LENGTH and word not in lexicon.not_typos:
-            hit = process.extractOne(word, lexicon.fuzzy.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            hit = process.extractOne(
+                word, lexicon.fuzzy.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            )
             if hit:
                 ranks.append(lexicon.fuzzy[hit[0]])
     return min(ranks, default=None)

@@ -5,6 +5,7 @@ and a request to find a place is a service search even when it sounds like a
 FAQ ("la cruz roja tiene local en chiclayo?"). Patterns live in
 line/understanding/lexicon/intent_cues.yml so a content team can read and extend them.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,17 +29,19 @@ def _compile(patterns: list[str]) -> re.Pattern:
 @lru_cache(maxsize=1)
 def _lexicon() -> dict:
     data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
-    return {"ask_for_person": _compile(data["ask_for_person"]),
-            "person_words": frozenset(data["person_words"]),
-            "about_hours": _compile([data["about_hours"]]),
-            "ask_where": _compile(data["ask_where"]),
-            "ask_need": _compile(data["ask_need"]),
-            "foreign_procedure": _compile(data["foreign_procedure"]),
-            "personal_case": _compile(data["personal_case"]),
-            "hearsay": _compile(data["hearsay"]),
-            "reports_abuse": _compile(data["reports_abuse"]),
-            "rate_useful": frozenset(data["rate_useful"]),
-            "rate_not_useful": frozenset(data["rate_not_useful"])}
+    return {
+        "ask_for_person": _compile(data["ask_for_person"]),
+        "person_words": frozenset(data["person_words"]),
+        "about_hours": _compile([data["about_hours"]]),
+        "ask_where": _compile(data["ask_where"]),
+        "ask_need": _compile(data["ask_need"]),
+        "foreign_procedure": _compile(data["foreign_procedure"]),
+        "personal_case": _compile(data["personal_case"]),
+        "hearsay": _compile(data["hearsay"]),
+        "reports_abuse": _compile(data["reports_abuse"]),
+        "rate_useful": frozenset(data["rate_useful"]),
+        "rate_not_useful": frozenset(data["rate_not_useful"]),
+    }
 
 
 def asks_for_person(text: str) -> bool:
@@ -47,7 +50,9 @@ def asks_for_person(text: str) -> bool:
     lexicon = _lexicon()
     if words in lexicon["person_words"]:
         return True
-    return bool(lexicon["ask_for_person"].search(words)) and not lexicon["about_hours"].search(words)
+    return bool(lexicon["ask_for_person"].search(words)) and not lexicon["about_hours"].search(
+        words
+    )
 
 
 def asks_for_a_place(text: str, names_a_place: bool) -> bool:
@@ -58,8 +63,9 @@ def asks_for_a_place(text: str, names_a_place: bool) -> bool:
     """
     words = normalise(text)
     lexicon = _lexicon()
-    return bool(lexicon["ask_where"].search(words)
-                or (names_a_place and lexicon["ask_need"].search(words)))
+    return bool(
+        lexicon["ask_where"].search(words) or (names_a_place and lexicon["ask_need"].search(words))
+    )
 
 
 def asks_about_another_country(text: str) -> bool:
@@ -85,8 +91,7 @@ def reports_abuse(text: str) -> bool:
 
 def _symbols(text: str) -> set[str]:
     """The pictographs of a message, without skin tones or variation selectors."""
-    return {c for c in text if unicodedata.category(c) == "So"
-            and not 0x1F3FB <= ord(c) <= 0x1F3FF}
+    return {c for c in text if unicodedata.category(c) == "So" and not 0x1F3FB <= ord(c) <= 0x1F3FF}
 
 
 def rating(text: str) -> Optional[str]:

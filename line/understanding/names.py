@@ -2,6 +2,7 @@
 intents a module decides on, the keys the NLU components add to a parsed message, the
 kinds of danger, and the names of the FAQ answers and how to read them from a parse or a
 conversation. It imports nothing of the line, so every package may use it."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence
@@ -48,7 +49,7 @@ def faq_key(topic: str) -> str:
 def faq_topic_of(response: Optional[str]) -> Optional[str]:
     """The topic of an FAQ answer's name ("utter_faq/shelter" -> "shelter"), else None."""
     if response and response.startswith(FAQ_RESPONSE_PREFIX):
-        return response[len(FAQ_RESPONSE_PREFIX):]
+        return response[len(FAQ_RESPONSE_PREFIX) :]
     return None
 
 
@@ -73,14 +74,16 @@ def faq_selection(parse: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def topic_of_key(key: Any) -> str:
-    """"faq/shelter" -> "shelter": the topic of a retrieval intent's response key."""
+    """ "faq/shelter" -> "shelter": the topic of a retrieval intent's response key."""
     return str(key or "").split("/", 1)[-1]
 
 
 def faq_ranking(parse: Mapping[str, Any]) -> list[tuple[str, float]]:
     """The FAQ topics the ResponseSelector ranked, best first, with their confidence."""
-    return [(topic_of_key(row.get("intent_response_key")), row.get("confidence") or 0.0)
-            for row in faq_selection(parse).get("ranking") or []]
+    return [
+        (topic_of_key(row.get("intent_response_key")), row.get("confidence") or 0.0)
+        for row in faq_selection(parse).get("ranking") or []
+    ]
 
 
 def selected_faq_topic(parse: Mapping[str, Any]) -> Optional[str]:

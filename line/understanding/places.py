@@ -7,6 +7,7 @@ a content team can read and change them; this module only applies them. It runs
 on every message, so the index is built once and a lookup is a few dictionary
 hits; rapidfuzz only looks at words that no exact name covered.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,7 +47,7 @@ class Place:
 class _Alias:
     place: Place
     guarded: bool = False  # also an ordinary phrase: needs a context word before it
-    local: bool = False    # counts only when its region is named in the same message
+    local: bool = False  # counts only when its region is named in the same message
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,11 @@ class _Index:
         points = {entry["region"]: tuple(entry["at"]) for entry in lexicon["regions"]}
         self.neighbours = {
             normalise(entry["region"]): sorted(
-                entry["neighbours"], key=lambda other: math.dist(points[entry["region"]], points[other]))
-            for entry in lexicon["regions"]}
+                entry["neighbours"],
+                key=lambda other: math.dist(points[entry["region"]], points[other]),
+            )
+            for entry in lexicon["regions"]
+        }
         self.located: list[Place] = []
         for entry in lexicon["regions"]:
             region_point = entry["at"]
@@ -91,9 +95,11 @@ class _Index:
         """Guarded and local spellings first, so they override the plain name;
         within one region the first spelling wins (a capital named like its
         region, "arequipa", stays the region)."""
-        spellings = ([(s, True, False) for s in entry.get("guarded", ())]
-                     + [(s, False, True) for s in entry.get("local", ())]
-                     + [(s, False, False) for s in [*entry.get("aka", ()), name]])
+        spellings = (
+            [(s, True, False) for s in entry.get("guarded", ())]
+            + [(s, False, True) for s in entry.get("local", ())]
+            + [(s, False, False) for s in [*entry.get("aka", ()), name]]
+        )
         for spelling, guarded, local in spellings:
             key = normalise(str(spelling))
             known = self.aliases.setdefault(key, [])
@@ -126,10 +132,17 @@ def _fuzzy(phrase: str, permissive: bool) -> tuple[_Alias, ...]:
     (guarded) never match fuzzily."""
     index = _index()
     longest = max(len(word) for word in phrase.split())
-    if longest < (_FUZZY_FROM_IN_ANSWER if permissive else _FUZZY_FROM_IN_TEXT) or phrase in index.not_places:
+    if (
+        longest < (_FUZZY_FROM_IN_ANSWER if permissive else _FUZZY_FROM_IN_TEXT)
+        or phrase in index.not_places
+    ):
         return ()
-    hit = process.extractOne(phrase, index.fuzzy.get(_shape(phrase), ()), scorer=Levenshtein.distance,
-                             score_cutoff=1 if longest <= 8 else 2)
+    hit = process.extractOne(
+        phrase,
+        index.fuzzy.get(_shape(phrase), ()),
+        scorer=Levenshtein.distance,
+        score_cutoff=1 if longest <= 8 else 2,
+    )
     return tuple(index.aliases[hit[0]]) if hit else ()
 
 
@@ -157,7 +170,7 @@ def _scan(words: list[str], permissive: bool) -> list[_Match]:
                     aliases = _fuzzy(phrase, permissive)
                 else:
                     continue
-                if aliases and not any(w in index.foreign for w in words[end:end + 2]):
+                if aliases and not any(w in index.foreign for w in words[end : end + 2]):
                     taken[start:end] = [True] * size
                     found.append(_Match(start, tuple(aliases), exact))
     return found
@@ -179,12 +192,18 @@ def _best(matches: list[_Match]) -> Place | None:
     best, best_rank = None, None
     for k, match in enumerate(matches):
         others = set().union(*(regions for j, regions in enumerate(named) if j != k))
-        alias = (next((a for a in match.aliases if a.place.region in others), None)
-                 or next((a for a in match.aliases if not a.local), None))
+        alias = next((a for a in match.aliases if a.place.region in others), None) or next(
+            (a for a in match.aliases if not a.local), None
+        )
         if alias is None:
             continue
         agrees = alias.place.region in others
-        rank = (agrees, alias.place.city is not None, match.exact, match.start if agrees else -match.start)
+        rank = (
+            agrees,
+            alias.place.city is not None,
+            match.exact,
+            match.start if agrees else -match.start,
+        )
         if best_rank is None or rank > best_rank:
             best, best_rank = alias.place, rank
     return best
@@ -214,8 +233,11 @@ def nearest(lat: float, lon: float) -> Place | None:
     if not (-18.5 <= lat <= 0.1 and -81.5 <= lon <= -68.5):
         return None
     scale = math.cos(math.radians(lat))
-    return min(_index().located,
-               key=lambda p: (p.lat - lat) ** 2 + ((p.lon - lon) * scale) ** 2, default=None)
+    return min(
+        _index().located,
+        key=lambda p: (p.lat - lat) ** 2 + ((p.lon - lon) * scale) ** 2,
+        default=None,
+    )
 
 
 def regions() -> list[str]:

@@ -5,6 +5,7 @@ depends on it. Patterns and the numbers for each kind live in
 `lexicon/danger.yml` so the content team can extend them; numbers themselves
 come from the contract so they are written in one place only.
 """
+
 from __future__ import annotations
 
 import re

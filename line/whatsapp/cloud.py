@@ -4,6 +4,7 @@ Plain Python so that the Rasa channel (channels/whatsapp.py) and the operator
 console send through the same code, with the same limits, retries and 24-hour
 rule. Nothing here logs a phone number, a message id or a message text.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,6 +51,7 @@ MAX_RETRY_AFTER_SECONDS = 30.0
 
 
 # --- Reading webhooks ---------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Inbound:
@@ -110,8 +112,12 @@ def _read_message(message: dict) -> Optional[Inbound]:
     kind_of = _text(message.get("type"))
     if not message_id or not sender.strip() or kind_of in IGNORED_TYPES:
         return None
-    base = {"message_id": message_id, "sender": sender, "type": kind_of or "unknown",
-            "sent_at": _sent_at(message.get("timestamp"))}
+    base = {
+        "message_id": message_id,
+        "sender": sender,
+        "type": kind_of or "unknown",
+        "sent_at": _sent_at(message.get("timestamp")),
+    }
     if kind_of == "text":
         # A leading "/" would let typed text pose as a button payload (an intent).
         text = _text(_dict(message.get("text")).get("body")).strip().lstrip("/").strip()
@@ -155,8 +161,10 @@ def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound]:
             value = _dict(change.get("value"))
             if change.get("field") != "messages":
                 continue
-            if phone_number_id and _dict(value.get("metadata")).get(
-                    "phone_number_id") != phone_number_id:
+            if (
+                phone_number_id
+                and _dict(value.get("metadata")).get("phone_number_id") != phone_number_id
+            ):
                 continue
             for message in _list(value.get("messages")):
                 inbound = _read_message(_dict(message))
@@ -166,6 +174,7 @@ def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound]:
 
 
 # --- Shaping messages -----------------------------------------------------------
+
 
 def length(text: str) -> int:
     """Characters as WhatsApp counts them at worst (UTF-16 units: an emoji is two)."""
@@ -185,8 +194,11 @@ def _hard_cut(text: str, limit: int) -> list[str]:
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Parts of at most `limit` characters, cut between paragraphs, else between
     lines, else between words, so a long answer still reads naturally."""
-    return [part.strip() for part in _split((text or "").strip(), limit, ("\n\n", "\n", " "))
-            if part.strip()]
+    return [
+        part.strip()
+        for part in _split((text or "").strip(), limit, ("\n\n", "\n", " "))
+        if part.strip()
+    ]
 
 
 def _split(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
@@ -222,8 +234,10 @@ def shorten(title: str, limit: int) -> str:
 
 
 def text_messages(text: str) -> list[dict]:
-    return [{"type": "text", "text": {"body": part, "preview_url": "http" in part}}
-            for part in split_text(text)]
+    return [
+        {"type": "text", "text": {"body": part, "preview_url": "http" in part}}
+        for part in split_text(text)
+    ]
 
 
 def _numbered(title: str, number: int) -> str:
@@ -233,46 +247,78 @@ def _numbered(title: str, number: int) -> str:
     return f"{number}. {title.strip()}"
 
 
-def button_messages(text: str, buttons: Sequence[dict],
-                    list_label: str) -> tuple[list[dict], list[str]]:
+def button_messages(
+    text: str, buttons: Sequence[dict], list_label: str
+) -> tuple[list[dict], list[str]]:
     """Rasa buttons as WhatsApp shows them best: up to 3 reply buttons, up to 10 as
     a list, more as numbered text. Returns the messages and the payloads offered,
     in order, so that a typed number can be mapped back to its payload."""
-    options = [(_text(b.get("title")).strip(), _text(b.get("payload")).strip())
-               for b in buttons if isinstance(b, dict)]
+    options = [
+        (_text(b.get("title")).strip(), _text(b.get("payload")).strip())
+        for b in buttons
+        if isinstance(b, dict)
+    ]
     options = [(title or payload, payload) for title, payload in options if payload]
     payloads = [payload for _, payload in options]
     if not options:
         return text_messages(text), []
     parts = split_text(text)
     unique = len(set(payloads)) == len(payloads)
-    if parts and unique and len(options) <= MAX_BUTTONS and all(
-            length(p) <= BUTTON_ID_LIMIT for p in payloads):
+    if (
+        parts
+        and unique
+        and len(options) <= MAX_BUTTONS
+        and all(length(p) <= BUTTON_ID_LIMIT for p in payloads)
+    ):
         titles = [shorten(title, BUTTON_TITLE_LIMIT) for title, _ in options]
         if len(set(titles)) == len(titles):
             leading = split_text(parts[-1], BUTTON_BODY_LIMIT)
-            interactive = {"type": "button", "body": {"text": leading[-1]}, "action": {
-                "buttons": [{"type": "reply", "reply": {"id": payload, "title": title}}
-                            for title, payload in zip(titles, payloads)]}}
-            return (text_messages("\n\n".join(parts[:-1] + leading[:-1]))
-                    + [{"type": "interactive", "interactive": interactive}], payloads)
-    if parts and unique and len(options) <= MAX_ROWS and all(
-            length(p) <= ROW_ID_LIMIT for p in payloads):
+            interactive = {
+                "type": "button",
+                "body": {"text": leading[-1]},
+                "action": {
+                    "buttons": [
+                        {"type": "reply", "reply": {"id": payload, "title": title}}
+                        for title, payload in zip(titles, payloads, strict=True)
+                    ]
+                },
+            }
+            return (
+                text_messages("\n\n".join(parts[:-1] + leading[:-1]))
+                + [{"type": "interactive", "interactive": interactive}],
+                payloads,
+            )
+    if (
+        parts
+        and unique
+        and len(options) <= MAX_ROWS
+        and all(length(p) <= ROW_ID_LIMIT for p in payloads)
+    ):
         rows = []
         for title, payload in options:
             row = {"id": payload, "title": shorten(title, ROW_TITLE_LIMIT)}
             if row["title"] != title:
                 row["description"] = shorten(title, ROW_DESCRIPTION_LIMIT)
             rows.append(row)
-        interactive = {"type": "list", "body": {"text": parts[-1]}, "action": {
-            "button": shorten(list_label, LIST_BUTTON_LIMIT), "sections": [{"rows": rows}]}}
-        return (text_messages("\n\n".join(parts[:-1]))
-                + [{"type": "interactive", "interactive": interactive}], payloads)
+        interactive = {
+            "type": "list",
+            "body": {"text": parts[-1]},
+            "action": {
+                "button": shorten(list_label, LIST_BUTTON_LIMIT),
+                "sections": [{"rows": rows}],
+            },
+        }
+        return (
+            text_messages("\n\n".join(parts[:-1]))
+            + [{"type": "interactive", "interactive": interactive}],
+            payloads,
+        )
     listing = "\n".join(_numbered(title, n) for n, (title, _) in enumerate(options, start=1))
     return text_messages(f"{(text or '').strip()}\n\n{listing}"), payloads
 
 
 # --- Sending ------------------------------------------------------------------------
+
 
 def _surely_not_sent(exc: requests.RequestException) -> bool:
     """Only a connection that never opened proves the message did not leave; after
@@ -295,8 +341,15 @@ class GraphClient:
     only when Graph surely did not take it (429, 5xx, throttling, no connection),
     so a person never gets the same message twice."""
 
-    def __init__(self, api_url: str, access_token: str, phone_number_id: str,
-                 timeout: float, attempts: int, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        api_url: str,
+        access_token: str,
+        phone_number_id: str,
+        timeout: float,
+        attempts: int,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
         self.timeout = timeout
         self.attempts = max(1, attempts)
@@ -307,20 +360,30 @@ class GraphClient:
     @classmethod
     def from_settings(cls) -> "GraphClient":
         s = config.settings
-        return cls(s.whatsapp_api_url, s.whatsapp_access_token, s.whatsapp_phone_number_id,
-                   s.whatsapp_timeout_seconds, s.whatsapp_send_attempts)
+        return cls(
+            s.whatsapp_api_url,
+            s.whatsapp_access_token,
+            s.whatsapp_phone_number_id,
+            s.whatsapp_timeout_seconds,
+            s.whatsapp_send_attempts,
+        )
 
     def send(self, recipient: str, content: dict) -> Delivery:
         # Digits are a phone number; anything else is a WhatsApp user id.
         address = {"to": recipient} if recipient.isdigit() else {"recipient": recipient}
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual",
-                **address, **content}
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            **address,
+            **content,
+        }
         return self._post(body, self.attempts)
 
     def mark_read(self, message_id: str) -> Delivery:
         """The person sees the blue ticks; one try is enough for a courtesy."""
-        return self._post({"messaging_product": "whatsapp", "status": "read",
-                           "message_id": message_id}, 1)
+        return self._post(
+            {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}, 1
+        )
 
     def _post(self, body: dict, attempts: int) -> Delivery:
         attempt = 1
@@ -328,8 +391,7 @@ class GraphClient:
             delivery, retryable, retry_after = self._attempt(body)
             if delivery.ok or not retryable or attempt >= attempts:
                 return delivery
-            logger.info("whatsapp send attempt %d failed (%s), retrying", attempt,
-                        delivery.reason)
+            logger.info("whatsapp send attempt %d failed (%s), retrying", attempt, delivery.reason)
             self.sleep(self._pause(attempt, retry_after))
             attempt += 1
 
@@ -379,13 +441,13 @@ class WhatsAppOutbound:
     def send(self, sender_id: str, text: str) -> Delivery:
         return self.send_messages(sender_id, text_messages(text))
 
-    def send_messages(self, sender_id: str, messages: Sequence[dict],
-                      options: Sequence[str] = ()) -> Delivery:
+    def send_messages(
+        self, sender_id: str, messages: Sequence[dict], options: Sequence[str] = ()
+    ) -> Delivery:
         try:
             person = store.contact(sender_id)
         except (DatabaseUnavailable, SQLAlchemyError) as exc:
-            logger.error("whatsapp contacts unavailable for %s: %s", sender_id,
-                         type(exc).__name__)
+            logger.error("whatsapp contacts unavailable for %s: %s", sender_id, type(exc).__name__)
             return Delivery(False, "contacts_unavailable")
         if person is None:
             logger.warning("whatsapp send to %s refused: unknown recipient", sender_id)

@@ -13,6 +13,7 @@ replay (WHATSAPP_REPLAY_SECONDS). While the database is down a message cannot be
 stored, so the signed body goes to Rasa's own webhook as it came, and Meta gets 503
 (it delivers again later) if no instance takes it. No Rasa import: a few tens of MB.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,9 +50,11 @@ class Gateway:
         self.token = s.whatsapp_inbox_token
         self.nudge_timeout = s.whatsapp_nudge_timeout_seconds
         if not self.token:
-            logger.warning("WHATSAPP_INBOX_TOKEN is not set: Rasa is never nudged and takes "
-                           "the gateway's messages at its replay, every %.0f s",
-                           s.whatsapp_replay_seconds)
+            logger.warning(
+                "WHATSAPP_INBOX_TOKEN is not set: Rasa is never nudged and takes "
+                "the gateway's messages at its replay, every %.0f s",
+                s.whatsapp_replay_seconds,
+            )
         self.client = GraphClient.from_settings()
         self.background = Background()  # nudges and read receipts after the 200
         self._next = 0  # the instance nudged first next time, so they share the work
@@ -84,15 +87,20 @@ class Gateway:
 
     async def receive(self, request: web.Request) -> web.Response:
         body = await self._read_body(request)
-        payload, refusal = rules.signed_payload(body, request.headers.get(SIGNATURE_HEADER),
-                                                self.webhook.app_secret, self.webhook.max_body_bytes)
+        payload, refusal = rules.signed_payload(
+            body,
+            request.headers.get(SIGNATURE_HEADER),
+            self.webhook.app_secret,
+            self.webhook.max_body_bytes,
+        )
         if refusal:
             return _answer(refusal)
         stored, unstored = [], 0
         for message in parse_webhook(payload, self.webhook.phone_number_id):
             sender_id = pseudonyms.pseudonym(message.sender)
-            accepted, inbox_id = await asyncio.to_thread(rules.accept, message, sender_id,
-                                                         queued=True)
+            accepted, inbox_id = await asyncio.to_thread(
+                rules.accept, message, sender_id, queued=True
+            )
             if inbox_id is not None:
                 stored.append(message)
             elif accepted:
@@ -143,16 +151,20 @@ class Gateway:
         for url in self._in_turn():
             try:
                 async with self._session.post(
-                        url + rules.INBOX_PATH, headers={"Authorization": f"Bearer {self.token}"},
-                        timeout=aiohttp.ClientTimeout(total=self.nudge_timeout)) as answer:
+                    url + rules.INBOX_PATH,
+                    headers={"Authorization": f"Bearer {self.token}"},
+                    timeout=aiohttp.ClientTimeout(total=self.nudge_timeout),
+                ) as answer:
                     if answer.status < 300:
                         return True
                     logger.warning("whatsapp nudge refused by %s: HTTP %d", url, answer.status)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 logger.warning("whatsapp nudge to %s failed: %s", url, type(exc).__name__)
         # A busy instance may still take a nudge that timed out, once its loop is free.
-        logger.warning("no Rasa instance confirmed the nudge: the messages wait in the inbox "
-                       "for the next nudge or replay")
+        logger.warning(
+            "no Rasa instance confirmed the nudge: the messages wait in the inbox "
+            "for the next nudge or replay"
+        )
         return False
 
     def _in_turn(self) -> list[str]:
@@ -166,14 +178,15 @@ class Gateway:
         for url in self._in_turn():
             try:
                 async with self._session.post(
-                        url + rules.PATH, data=body,
-                        headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"},
-                        timeout=aiohttp.ClientTimeout(total=FORWARD_TIMEOUT_SECONDS)) as answer:
+                    url + rules.PATH,
+                    data=body,
+                    headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"},
+                    timeout=aiohttp.ClientTimeout(total=FORWARD_TIMEOUT_SECONDS),
+                ) as answer:
                     if answer.status == 200:
                         logger.warning("whatsapp webhook passed to %s: inbox unavailable", url)
                         return _answer(rules.OK)
-                    logger.warning("whatsapp webhook refused by %s: HTTP %d", url,
-                                   answer.status)
+                    logger.warning("whatsapp webhook refused by %s: HTTP %d", url, answer.status)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 logger.warning("whatsapp webhook not passed to %s: %s", url, type(exc).__name__)
         logger.error("whatsapp webhook neither stored nor passed on: 503, Meta delivers it again")
@@ -187,8 +200,13 @@ def _answer(answer: rules.Answer) -> web.Response:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     s = config.settings
-    web.run_app(Gateway().app(), host=s.whatsapp_gateway_host, port=s.whatsapp_gateway_port,
-                access_log=None, print=None)
+    web.run_app(
+        Gateway().app(),
+        host=s.whatsapp_gateway_host,
+        port=s.whatsapp_gateway_port,
+        access_log=None,
+        print=None,
+    )
 
 
 if __name__ == "__main__":

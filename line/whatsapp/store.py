@@ -14,6 +14,7 @@
   gateway (line/whatsapp/gateway.py) stores rows nobody has taken yet; a Rasa
   instance takes them with the same lease.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,6 @@ PURGE_EVERY_SECONDS = 3600
 # instance takes it at once.
 NOT_TAKEN = datetime(1970, 1, 1)
 _INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
-
 
 
 class WhatsAppContact(Base):
@@ -82,16 +82,6 @@ class WhatsAppInbox(Base):
 
 
 @dataclass(frozen=True)
-class Pending:
-    """An inbox message to handle again."""
-
-    id: int
-    pseudonym: str
-    message: dict
-    attempts: int
-
-
-@dataclass(frozen=True)
 class Contact:
     phone: str
     last_inbound_at: datetime
@@ -101,12 +91,25 @@ class Contact:
         return (at or utc_now()) - self.last_inbound_at < WINDOW
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An inbox message to handle again."""
+
+    id: int
+    pseudonym: str
+    message: dict
+    attempts: int
+
+
 def _upsert(session, model, values: dict, key: str, where=None) -> None:
     """One statement, so two instances writing the same person cannot collide."""
     insert = _INSERTS[session.get_bind().dialect.name](model).values(**values)
     update = {name: insert.excluded[name] for name in values if name != key}
-    session.execute(insert.on_conflict_do_update(index_elements=[key], set_=update,
-                                                 where=where(insert.excluded) if where else None))
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[key], set_=update, where=where(insert.excluded) if where else None
+        )
+    )
 
 
 def record_inbound(pseudonym: str, phone: str, at: datetime) -> None:
@@ -117,23 +120,36 @@ def record_inbound(pseudonym: str, phone: str, at: datetime) -> None:
 
 
 def _remember(session, pseudonym: str, phone: str, at: datetime) -> None:
-    _upsert(session, WhatsAppContact,
-            {"pseudonym": pseudonym, "phone": phone, "last_inbound_at": at}, "pseudonym",
-            where=lambda new: WhatsAppContact.last_inbound_at < new.last_inbound_at)
+    _upsert(
+        session,
+        WhatsAppContact,
+        {"pseudonym": pseudonym, "phone": phone, "last_inbound_at": at},
+        "pseudonym",
+        where=lambda new: WhatsAppContact.last_inbound_at < new.last_inbound_at,
+    )
 
 
-def accept(pseudonym: str, phone: str, message_id: str, sent_at: datetime,
-           message: dict, queued: bool = False) -> Optional[int]:
+def accept(
+    pseudonym: str,
+    phone: str,
+    message_id: str,
+    sent_at: datetime,
+    message: dict,
+    queued: bool = False,
+) -> Optional[int]:
     """Before the 200: remember the person (see record_inbound) and store the message,
     in one transaction. Its inbox id, or None if this message id was already taken.
     Taken by the caller (attempt 1), or `queued` for whichever instance takes it."""
     try:
         with session_scope() as session:
             _remember(session, pseudonym, phone, sent_at)
-            row = WhatsAppInbox(key=pseudonyms.message_key(message_id), pseudonym=pseudonym,
-                                message=json.dumps(message, ensure_ascii=False),
-                                claimed_at=NOT_TAKEN if queued else utc_now(),
-                                attempts=0 if queued else 1)
+            row = WhatsAppInbox(
+                key=pseudonyms.message_key(message_id),
+                pseudonym=pseudonym,
+                message=json.dumps(message, ensure_ascii=False),
+                claimed_at=NOT_TAKEN if queued else utc_now(),
+                attempts=0 if queued else 1,
+            )
             session.add(row)
             session.flush()
             return row.id
@@ -144,9 +160,12 @@ def accept(pseudonym: str, phone: str, message_id: str, sent_at: datetime,
 def finish(inbox_id: int) -> None:
     """The turn is over: never handle it again, and forget its text."""
     with session_scope() as session:
-        session.execute(update(WhatsAppInbox).where(WhatsAppInbox.id == inbox_id)
-                        .values(done_at=utc_now(), message=None)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(WhatsAppInbox)
+            .where(WhatsAppInbox.id == inbox_id)
+            .values(done_at=utc_now(), message=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def take_stale(older_than: timedelta, skip: Collection[int] = ()) -> list[Pending]:
@@ -157,22 +176,36 @@ def take_stale(older_than: timedelta, skip: Collection[int] = ()) -> list[Pendin
     taken = []
     with session_scope() as session:
         rows = session.execute(
-            select(WhatsAppInbox.id, WhatsAppInbox.pseudonym, WhatsAppInbox.message,
-                   WhatsAppInbox.claimed_at, WhatsAppInbox.attempts)
+            select(
+                WhatsAppInbox.id,
+                WhatsAppInbox.pseudonym,
+                WhatsAppInbox.message,
+                WhatsAppInbox.claimed_at,
+                WhatsAppInbox.attempts,
+            )
             .where(WhatsAppInbox.done_at.is_(None), WhatsAppInbox.claimed_at < now - older_than)
-            .order_by(WhatsAppInbox.id)).all()
+            .order_by(WhatsAppInbox.id)
+        ).all()
         for row in rows:
             if row.id in skip:
                 continue
-            won = session.execute(
-                update(WhatsAppInbox)
-                .where(WhatsAppInbox.id == row.id, WhatsAppInbox.done_at.is_(None),
-                       WhatsAppInbox.claimed_at == row.claimed_at)
-                .values(claimed_at=now, attempts=row.attempts + 1)
-                .execution_options(synchronize_session=False)).rowcount == 1
+            won = (
+                session.execute(
+                    update(WhatsAppInbox)
+                    .where(
+                        WhatsAppInbox.id == row.id,
+                        WhatsAppInbox.done_at.is_(None),
+                        WhatsAppInbox.claimed_at == row.claimed_at,
+                    )
+                    .values(claimed_at=now, attempts=row.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                == 1
+            )
             if won:
-                taken.append(Pending(row.id, row.pseudonym, json.loads(row.message),
-                                     row.attempts + 1))
+                taken.append(
+                    Pending(row.id, row.pseudonym, json.loads(row.message), row.attempts + 1)
+                )
     return taken
 
 
@@ -188,8 +221,9 @@ def first_delivery(message_id: str) -> bool:
     ttl = purge_now_and_then()
     if config.settings.redis_url:
         seconds = int(ttl.total_seconds())
-        return bool(_redis(config.settings.redis_url).set(f"whatsapp:seen:{key}", 1,
-                                                          nx=True, ex=seconds))
+        return bool(
+            _redis(config.settings.redis_url).set(f"whatsapp:seen:{key}", 1, nx=True, ex=seconds)
+        )
     try:
         with session_scope() as session:
             session.add(WhatsAppSeenMessage(key=key, seen_at=utc_now()))
@@ -219,12 +253,13 @@ def purge_now_and_then() -> timedelta:
         _last_purge = time.monotonic()
     options_ttl = timedelta(minutes=config.settings.whatsapp_options_minutes)
     with session_scope() as session:
-        session.execute(delete(WhatsAppSeenMessage)
-                        .where(WhatsAppSeenMessage.seen_at < utc_now() - ttl))
-        session.execute(delete(WhatsAppOptions)
-                        .where(WhatsAppOptions.created_at < utc_now() - options_ttl))
-        session.execute(delete(WhatsAppInbox)
-                        .where(WhatsAppInbox.done_at < utc_now() - ttl))
+        session.execute(
+            delete(WhatsAppSeenMessage).where(WhatsAppSeenMessage.seen_at < utc_now() - ttl)
+        )
+        session.execute(
+            delete(WhatsAppOptions).where(WhatsAppOptions.created_at < utc_now() - options_ttl)
+        )
+        session.execute(delete(WhatsAppInbox).where(WhatsAppInbox.done_at < utc_now() - ttl))
     return ttl
 
 
@@ -233,9 +268,16 @@ def remember_options(pseudonym: str, payloads: Sequence[str]) -> None:
     so a number typed later is not taken for an answer to an old question."""
     with session_scope() as session:
         if payloads:
-            _upsert(session, WhatsAppOptions, {"pseudonym": pseudonym, "created_at": utc_now(),
-                                               "payloads": json.dumps(list(payloads))},
-                    "pseudonym")
+            _upsert(
+                session,
+                WhatsAppOptions,
+                {
+                    "pseudonym": pseudonym,
+                    "created_at": utc_now(),
+                    "payloads": json.dumps(list(payloads)),
+                },
+                "pseudonym",
+            )
         else:
             session.execute(delete(WhatsAppOptions).where(WhatsAppOptions.pseudonym == pseudonym))
 
@@ -245,8 +287,9 @@ def option(pseudonym: str, number: int) -> Optional[str]:
     fresh_since = utc_now() - timedelta(minutes=config.settings.whatsapp_options_minutes)
     with session_scope() as session:
         payloads = session.execute(
-            select(WhatsAppOptions.payloads).where(WhatsAppOptions.pseudonym == pseudonym,
-                                                   WhatsAppOptions.created_at >= fresh_since)
+            select(WhatsAppOptions.payloads).where(
+                WhatsAppOptions.pseudonym == pseudonym, WhatsAppOptions.created_at >= fresh_since
+            )
         ).scalar_one_or_none()
     choices = json.loads(payloads) if payloads else []
     return choices[number - 1] if 1 <= number <= len(choices) else None

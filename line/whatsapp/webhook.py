@@ -4,6 +4,7 @@ cannot drift apart. The handshake, the signature on the raw body, the JSON, and 
 one short transaction that stores a message (contact and inbox row) before the 200.
 Nothing here logs a phone number, a message id or a message text.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,22 +43,34 @@ class WebhookSettings:
     max_body_bytes: int
 
     @classmethod
-    def read(cls, receiver: str,
-             also_needed: Optional[Mapping[str, str]] = None) -> "WebhookSettings":
+    def read(
+        cls, receiver: str, also_needed: Optional[Mapping[str, str]] = None
+    ) -> "WebhookSettings":
         """Refuses to start without PSEUDONYM_SECRET once messages can be accepted, and
         says which settings are missing; `also_needed` maps more setting names to values."""
         s = config.settings
-        webhook = cls(s.whatsapp_verify_token, s.whatsapp_app_secret,
-                      s.whatsapp_phone_number_id, s.whatsapp_max_body_bytes)
+        webhook = cls(
+            s.whatsapp_verify_token,
+            s.whatsapp_app_secret,
+            s.whatsapp_phone_number_id,
+            s.whatsapp_max_body_bytes,
+        )
         if webhook.app_secret and not s.pseudonym_secret:
             raise pseudonyms.MissingSecret(
-                "PSEUDONYM_SECRET must be set before WhatsApp messages are accepted")
-        needed = {"WHATSAPP_VERIFY_TOKEN": webhook.verify_token,
-                  "WHATSAPP_APP_SECRET": webhook.app_secret, **(also_needed or {}),
-                  "WHATSAPP_PHONE_NUMBER_ID": webhook.phone_number_id}
+                "PSEUDONYM_SECRET must be set before WhatsApp messages are accepted"
+            )
+        needed = {
+            "WHATSAPP_VERIFY_TOKEN": webhook.verify_token,
+            "WHATSAPP_APP_SECRET": webhook.app_secret,
+            **(also_needed or {}),
+            "WHATSAPP_PHONE_NUMBER_ID": webhook.phone_number_id,
+        }
         if not all(needed.values()):
-            logger.warning("WhatsApp %s not fully configured: set %s (docs/whatsapp.md)",
-                           receiver, ", ".join(needed))
+            logger.warning(
+                "WhatsApp %s not fully configured: set %s (docs/whatsapp.md)",
+                receiver,
+                ", ".join(needed),
+            )
         return webhook
 
 
@@ -81,22 +94,27 @@ def same(given: Optional[str], expected: str) -> bool:
     that are not UTF-8 reach here as surrogates, which must not raise."""
     if not given or not expected:
         return False
-    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
-                               expected.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def verification(args: Mapping[str, Any], verify_token: str) -> Answer:
     """Meta's GET handshake: the challenge echoed only for the right verify token."""
     challenge = args.get("hub.challenge")
-    if (args.get("hub.mode") == "subscribe" and challenge is not None
-            and same(args.get("hub.verify_token"), verify_token)):
+    if (
+        args.get("hub.mode") == "subscribe"
+        and challenge is not None
+        and same(args.get("hub.verify_token"), verify_token)
+    ):
         return Answer(200, challenge)
     logger.warning("whatsapp webhook verification refused")
     return FORBIDDEN
 
 
-def signed_payload(body: Optional[bytes], signature: Optional[str], app_secret: str,
-                   max_body_bytes: int) -> tuple[Any, Optional[Answer]]:
+def signed_payload(
+    body: Optional[bytes], signature: Optional[str], app_secret: str, max_body_bytes: int
+) -> tuple[Any, Optional[Answer]]:
     """The JSON of a signed body, or the refusal: 413 for a body over the limit (None,
     the reader stopped), 401 for a missing or wrong signature, 400 for anything not
     JSON. Logged without the body."""
@@ -105,8 +123,7 @@ def signed_payload(body: Optional[bytes], signature: Optional[str], app_secret: 
         return None, TOO_LARGE
     expected = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     if not app_secret or not same(signature, expected):
-        logger.warning("whatsapp webhook refused: missing or wrong signature (%d bytes)",
-                       len(body))
+        logger.warning("whatsapp webhook refused: missing or wrong signature (%d bytes)", len(body))
         return None, UNAUTHORIZED
     try:
         return json.loads(body), None
@@ -120,15 +137,23 @@ def accept(message: Inbound, sender_id: str, queued: bool = False) -> tuple[bool
     (False, None) for a copy of a message already in the inbox; (True, None) when the
     database is down (the caller decides what that means). Blocking: call it off the
     event loop."""
-    fields = {key: value for key, value in asdict(message).items()
-              if key not in ("message_id", "sender")}
+    fields = {
+        key: value for key, value in asdict(message).items() if key not in ("message_id", "sender")
+    }
     fields["sent_at"] = message.sent_at.isoformat()
     try:
-        inbox_id = store.accept(sender_id, pseudonyms.normalize(message.sender),
-                                         message.message_id, message.sent_at, fields, queued)
+        inbox_id = store.accept(
+            sender_id,
+            pseudonyms.normalize(message.sender),
+            message.message_id,
+            message.sent_at,
+            fields,
+            queued,
+        )
     except STORE_ERRORS as exc:
-        logger.error("whatsapp message of %s not stored before the 200: %s", sender_id,
-                     type(exc).__name__)
+        logger.error(
+            "whatsapp message of %s not stored before the 200: %s", sender_id, type(exc).__name__
+        )
         return True, None
     if inbox_id is None:
         logger.info("whatsapp redelivery from %s dropped", sender_id)

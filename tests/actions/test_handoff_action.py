@@ -1,4 +1,5 @@
 """action_handoff: emergency number first, a stored ticket, a clear next step, a pause."""
+
 import dataclasses
 from datetime import datetime, timezone
 
@@ -11,14 +12,15 @@ from line.handoff import hours, spool, tickets
 from line.understanding import names
 from tests.actions.conftest import make_tracker, run
 
-OPEN = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)     # Wednesday 10:00 in Lima
-CLOSED = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)    # Wednesday 22:00 in Lima
+OPEN = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)  # Wednesday 10:00 in Lima
+CLOSED = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)  # Wednesday 22:00 in Lima
 
 
 @pytest.fixture
 def clock(monkeypatch):
     def set_clock(now):
         monkeypatch.setattr(hours, "current_time", lambda: now)
+
     return set_clock
 
 
@@ -37,10 +39,18 @@ def test_request_for_a_person_gives_queue_place_and_pauses(database, domain, clo
     assert ticket["reason"] == "requested" and ticket["summary"] == "quiero hablar con una persona"
 
 
-@pytest.mark.parametrize("danger, response", [
-    ("violence", "utter_emergency_violence"), ("suicide", "utter_emergency_suicide"),
-    ("medical", "utter_emergency_medical"), (None, "utter_emergency_general")])
-def test_an_emergency_gives_the_number_first_then_priority(database, domain, clock, danger, response):
+@pytest.mark.parametrize(
+    "danger, response",
+    [
+        ("violence", "utter_emergency_violence"),
+        ("suicide", "utter_emergency_suicide"),
+        ("medical", "utter_emergency_medical"),
+        (None, "utter_emergency_general"),
+    ],
+)
+def test_an_emergency_gives_the_number_first_then_priority(
+    database, domain, clock, danger, response
+):
     clock(OPEN)
     tracker = make_tracker("ayuda", "emergency", parse_extra={"danger": danger} if danger else {})
     messages, events = run(handoff_action.ActionHandoff(), tracker, domain)
@@ -52,6 +62,7 @@ def test_an_emergency_gives_the_number_first_then_priority(database, domain, clo
 
 def test_every_emergency_response_names_a_number_from_the_contract(domain):
     from line.core import topics
+
     numbers = set(topics.emergency_numbers().values())
     for kind in (*names.DANGER_KINDS, names.GENERAL_DANGER):
         text = domain["responses"][f"utter_emergency_{kind}"][0]["text"]
@@ -60,37 +71,47 @@ def test_every_emergency_response_names_a_number_from_the_contract(domain):
 
 def test_out_of_hours_says_when_a_person_answers(database, domain, clock):
     clock(CLOSED)
-    messages, _ = run(handoff_action.ActionHandoff(), make_tracker("hola??", "nlu_fallback"), domain)
+    messages, _ = run(
+        handoff_action.ActionHandoff(), make_tracker("hola??", "nlu_fallback"), domain
+    )
     assert responses(messages) == ["utter_handoff_after_hours"]
     assert messages[0]["day"] == "26/11" and messages[0]["time"] == "08:00"
     assert tickets.queue()[0]["reason"] == "unresolved"
 
 
-def test_a_database_that_is_down_keeps_the_ticket_and_pauses(database, domain, clock,
-                                                             monkeypatch, tmp_path):
+def test_a_database_that_is_down_keeps_the_ticket_and_pauses(
+    database, domain, clock, monkeypatch, tmp_path
+):
     clock(OPEN)
     spool_file = tmp_path / "pending_tickets.jsonl"
-    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings,
-                                                                ticket_spool_file=spool_file))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, ticket_spool_file=spool_file)
+    )
     monkeypatch.setattr(spool, "keep_retrying", lambda: None)
     monkeypatch.setattr(tickets, "open_ticket", down)
-    messages, events = run(handoff_action.ActionHandoff(), make_tracker("persona", "request_human"),
-                           domain)
+    messages, events = run(
+        handoff_action.ActionHandoff(), make_tracker("persona", "request_human"), domain
+    )
     assert responses(messages) == ["utter_handoff_kept"]
     assert [e["event"] for e in events] == ["pause"]
     assert '"sender_id": "tester"' in spool_file.read_text()
 
 
-def test_a_ticket_nothing_can_hold_is_told_kindly_and_does_not_pause(domain, clock, monkeypatch,
-                                                                     tmp_path):
+def test_a_ticket_nothing_can_hold_is_told_kindly_and_does_not_pause(
+    domain, clock, monkeypatch, tmp_path
+):
     clock(OPEN)
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, ticket_spool_file=blocker / "pending_tickets.jsonl"))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, ticket_spool_file=blocker / "pending_tickets.jsonl"),
+    )
     monkeypatch.setattr(tickets, "open_ticket", down)
-    messages, events = run(handoff_action.ActionHandoff(), make_tracker("persona", "request_human"),
-                           domain)
+    messages, events = run(
+        handoff_action.ActionHandoff(), make_tracker("persona", "request_human"), domain
+    )
     assert responses(messages) == ["utter_handoff_failed"]
     assert events == []
 
@@ -101,8 +122,10 @@ def down(*args, **kwargs):
 
 def test_the_ticket_keeps_the_last_messages_and_the_faq_topic(database, domain, clock):
     clock(OPEN)
-    history = [{"event": "user", "text": "los albergues cobran?"},
-               {"event": "bot", "text": "Respuesta", "metadata": {"utter_action": "utter_faq/shelter"}}]
+    history = [
+        {"event": "user", "text": "los albergues cobran?"},
+        {"event": "bot", "text": "Respuesta", "metadata": {"utter_action": "utter_faq/shelter"}},
+    ]
     tracker = make_tracker("me negaron el refugio", "personal_case", events=history)
     run(handoff_action.ActionHandoff(), tracker, domain)
     [ticket] = tickets.queue()
@@ -111,8 +134,9 @@ def test_the_ticket_keeps_the_last_messages_and_the_faq_topic(database, domain, 
 
 def test_a_reported_abuse_is_a_personal_case_for_the_queue(database, domain, clock):
     clock(OPEN)
-    tracker = make_tracker("el dueno del cuarto me acosa", "faq",
-                           parse_extra={"abuse_report": True})
+    tracker = make_tracker(
+        "el dueno del cuarto me acosa", "faq", parse_extra={"abuse_report": True}
+    )
     run(handoff_action.ActionHandoff(), tracker, domain)
     [ticket] = tickets.queue()
     assert ticket["reason"] == "case" and ticket["priority"] == tickets.PRIORITY["case"]

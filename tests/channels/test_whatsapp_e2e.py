@@ -2,6 +2,7 @@
 channel and the action server, in-process; Meta and Graph are local fakes.
 
 Skipped when models/line.tar.gz is absent (`make test` trains it first)."""
+
 import dataclasses
 import json
 from functools import partial
@@ -42,12 +43,14 @@ def rasa(tmp_path_factory, trained_model):
         endpoints = AvailableEndpoints(action=EndpointConfig(url=f"{actions.base}/webhook"))
         channel = WhatsAppInput()
         app = configure_app(input_channels=[channel], enable_api=True, route="/webhooks/")
-        app.register_listener(partial(load_agent_on_start, str(trained_model), endpoints, None),
-                              "before_server_start")
+        app.register_listener(
+            partial(load_agent_on_start, str(trained_model), endpoints, None), "before_server_start"
+        )
         server = SanicThread(app, start_timeout=300)
         try:
             assert app.ctx.agent and app.ctx.agent.is_ready(), (
-                f"{trained_model} did not load: see the rasa.core.agent error above (`make train`?)")
+                f"{trained_model} did not load: see the rasa.core.agent error above (`make train`?)"
+            )
             yield graph, server
         finally:
             server.stop()
@@ -90,8 +93,9 @@ def test_a_faq_posted_to_the_gateway_is_answered_at_the_graph_api(rasa, monkeypa
     """The gateway stores and acknowledges; its nudge makes Rasa answer long before the
     channel's next replay (60 s)."""
     graph, server = rasa
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, whatsapp_rasa_urls=(server.base,)))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, whatsapp_rasa_urls=(server.base,))
+    )
     assert config.settings.whatsapp_replay_seconds == 60
     gateway = GatewayThread()
     try:
@@ -101,8 +105,10 @@ def test_a_faq_posted_to_the_gateway_is_answered_at_the_graph_api(rasa, monkeypa
 
         def answered():
             mine = [m for m in list(graph.sent) if m["to"] == phone]
-            return answer in [m["text"]["body"] if m["type"] == "text"
-                              else m["interactive"]["body"]["text"] for m in mine]
+            return answer in [
+                m["text"]["body"] if m["type"] == "text" else m["interactive"]["body"]["text"]
+                for m in mine
+            ]
 
         assert wait_until(answered, 50), graph.texts()
         person = pseudonyms.pseudonym(phone, PSEUDONYM_SECRET)
@@ -117,8 +123,9 @@ def saved_tracker(server, person, ready):
     found = {}
 
     def check():
-        found["tracker"] = requests.get(f"{server.base}/conversations/{person}/tracker",
-                                        timeout=10).json()
+        found["tracker"] = requests.get(
+            f"{server.base}/conversations/{person}/tracker", timeout=10
+        ).json()
         return ready(found["tracker"])
 
     assert wait_until(check, 60), found.get("tracker")

@@ -1,6 +1,7 @@
 """Rasa as installed, before and after each test: a test that installs one of the line's
 changes to Rasa (or a server earlier in the session that did) leaves no test running on a
 patched Rasa by accident."""
+
 import pytest
 
 from components import (
@@ -12,8 +13,13 @@ from components import (
     spacy_nlp,
 )
 
-REPLACED = (action_calls.REPLACED + count_vectors.REPLACED + fingerprints.REPLACED
-            + inference_models.REPLACED + spacy_nlp.REPLACED)
+REPLACED = (
+    action_calls.REPLACED
+    + count_vectors.REPLACED
+    + fingerprints.REPLACED
+    + inference_models.REPLACED
+    + spacy_nlp.REPLACED
+)
 
 
 @pytest.fixture(autouse=True)

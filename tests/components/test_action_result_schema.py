@@ -2,6 +2,7 @@
 
 Rasa's own check is taken from a fresh copy of its module, read from Rasa's source file,
 so it is Rasa's code whatever this process has installed."""
+
 import importlib.util
 import inspect
 
@@ -14,8 +15,9 @@ from components import action_result_schema, rasa_compat
 
 
 def _rasas_check():
-    spec = importlib.util.spec_from_file_location("rasas_own_action_module",
-                                                  inspect.getsourcefile(rasa_action))
+    spec = importlib.util.spec_from_file_location(
+        "rasas_own_action_module", inspect.getsourcefile(rasa_action)
+    )
     fresh = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fresh)
     return fresh.RemoteAction._validate_action_result
@@ -26,9 +28,11 @@ RASAS = _rasas_check()
 ANSWERS = {
     "empty": {},
     "events and responses": {
-        "events": [{"event": "slot", "name": "region", "value": "Lima"},
-                   {"event": "followup", "name": "action_handoff"},
-                   {"event": "pause"}],
+        "events": [
+            {"event": "slot", "name": "region", "value": "Lima"},
+            {"event": "followup", "name": "action_handoff"},
+            {"event": "pause"},
+        ],
         "responses": [{"text": "Hola", "buttons": [{"title": "Sí", "payload": "/affirm"}]}],
     },
     "events not a list": {"events": {"event": "pause"}},
@@ -55,16 +59,22 @@ def test_the_comparison_is_with_rasas_own_code():
 @pytest.mark.parametrize("name", sorted(ANSWERS))
 def test_same_verdict_and_message_as_rasa(name):
     answer = ANSWERS[name]
-    assert _verdict(action_result_schema.validate_action_result, answer) == \
-        _verdict(RASAS, answer)
+    assert _verdict(action_result_schema.validate_action_result, answer) == _verdict(RASAS, answer)
 
 
 def test_bad_answers_are_still_refused():
-    refused = [name for name in ANSWERS
-               if _verdict(action_result_schema.validate_action_result, ANSWERS[name]) is not True]
-    assert sorted(refused) == ["event without a name", "events not a list",
-                               "responses not objects", "slot without a name",
-                               "unknown event"]
+    refused = [
+        name
+        for name in ANSWERS
+        if _verdict(action_result_schema.validate_action_result, ANSWERS[name]) is not True
+    ]
+    assert sorted(refused) == [
+        "event without a name",
+        "events not a list",
+        "responses not objects",
+        "slot without a name",
+        "unknown event",
+    ]
 
 
 def test_install_replaces_rasas_check():

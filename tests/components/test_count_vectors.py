@@ -3,6 +3,7 @@
 Both use the vocabulary learnt from the whole of the line's data; the features are compared on
 every SAMPLE-th example, with and without an answer (Rasa's own featurizer takes about a
 minute for all of them)."""
+
 import copy
 from pathlib import Path
 
@@ -24,7 +25,8 @@ SAMPLE = 12
 def training_data():
     """The line's own NLU data with the FAQ answers, tokenized as a pipeline would."""
     importer = TrainingDataImporter.load_from_config(
-        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")])
+        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")]
+    )
     data = importer.get_nlu_data()
     WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
     return data
@@ -32,22 +34,29 @@ def training_data():
 
 def _featurizer(cls, config, tmp_path):
     tmp_path.mkdir()
-    return cls.create({**cls.get_default_config(), **config},
-                      LocalModelStorage(tmp_path), Resource(cls.__name__),
-                      ExecutionContext(GraphSchema({}), "test"))
+    return cls.create(
+        {**cls.get_default_config(), **config},
+        LocalModelStorage(tmp_path),
+        Resource(cls.__name__),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
 
 
 def _features(message):
-    return [(f.type, f.attribute, f.origin, f.features.toarray().tolist())
-            for f in message.features]
+    return [
+        (f.type, f.attribute, f.origin, f.features.toarray().tolist()) for f in message.features
+    ]
 
 
-@pytest.mark.parametrize("config", [{}, {"analyzer": "char_wb", "min_ngram": 2,
-                                         "max_ngram": 4}], ids=["words", "char_wb"])
+@pytest.mark.parametrize(
+    "config",
+    [{}, {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4}],
+    ids=["words", "char_wb"],
+)
 def test_same_features_as_rasa(training_data, config, tmp_path):
     rasas = _featurizer(CountVectorsFeaturizer, config, tmp_path / "rasa")
     batched = _featurizer(BatchCountVectorsFeaturizer, config, tmp_path / "batched")
-    batched.train(training_data)       # the same `train` as Rasa's: one vocabulary for both
+    batched.train(training_data)  # the same `train` as Rasa's: one vocabulary for both
     rasas.vectorizers = batched.vectorizers
     examples = training_data.training_examples
     sample = examples[::SAMPLE]
@@ -55,5 +64,5 @@ def test_same_features_as_rasa(training_data, config, tmp_path):
     got = batched.process([copy.deepcopy(m) for m in sample])
     assert len(got) == len(expected) > 150
     assert any(m.get("response") for m in got)  # the FAQ answers are featurised too
-    for mine, theirs in zip(got, expected):
+    for mine, theirs in zip(got, expected, strict=True):
         assert _features(mine) == _features(theirs)

@@ -1,4 +1,5 @@
 """Fast fingerprints still tell features apart, and are the same for the same features."""
+
 import numpy as np
 import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -11,14 +12,22 @@ from components.spacy_nlp import SpacyNLP
 
 
 def _sparse(values, attribute="text", shape=(2, 5)):
-    rows, cols, data = zip(*values)
-    return Features(scipy.sparse.coo_matrix((data, (rows, cols)), shape=shape), "sequence",
-                    attribute, "BatchCountVectorsFeaturizer")
+    rows, cols, data = zip(*values, strict=True)
+    return Features(
+        scipy.sparse.coo_matrix((data, (rows, cols)), shape=shape),
+        "sequence",
+        attribute,
+        "BatchCountVectorsFeaturizer",
+    )
 
 
 def test_the_pipelines_first_component_installs_them(tmp_path):
-    SpacyNLP.create({"model": "es_core_news_sm"}, LocalModelStorage(tmp_path),
-                    Resource("spacy"), ExecutionContext(GraphSchema({}), "test"))
+    SpacyNLP.create(
+        {"model": "es_core_news_sm"},
+        LocalModelStorage(tmp_path),
+        Resource("spacy"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
     assert Features.fingerprint is fingerprints.fingerprint
 
 
@@ -32,8 +41,8 @@ def test_same_content_same_fingerprint():
 def test_any_difference_changes_it():
     fingerprints.install()
     base = _sparse([(0, 1, 1), (1, 4, 2)]).fingerprint()
-    assert _sparse([(0, 1, 1), (1, 4, 3)]).fingerprint() != base        # a count
-    assert _sparse([(0, 2, 1), (1, 4, 2)]).fingerprint() != base        # a column
+    assert _sparse([(0, 1, 1), (1, 4, 3)]).fingerprint() != base  # a count
+    assert _sparse([(0, 2, 1), (1, 4, 2)]).fingerprint() != base  # a column
     assert _sparse([(0, 1, 1), (1, 4, 2)], "response").fingerprint() != base
     assert _sparse([(0, 1, 1), (1, 4, 2)], shape=(2, 6)).fingerprint() != base
 

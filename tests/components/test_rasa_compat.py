@@ -1,5 +1,6 @@
 """Each function of Rasa the line replaces is checked against the installed Rasa: another
 version, or another source of the function, stops Rasa with the change to review."""
+
 import importlib
 import inspect
 
@@ -31,8 +32,7 @@ def changed_run(self):
     return "a new rasa's"
 
 
-FAKE = rasa_compat.Replaced("the fake change (tests)", Rasas, "run",
-                            rasa_compat.hash_of(Rasas.run))
+FAKE = rasa_compat.Replaced("the fake change (tests)", Rasas, "run", rasa_compat.hash_of(Rasas.run))
 
 
 @pytest.fixture
@@ -69,30 +69,46 @@ def test_another_rasa_version_names_the_change_to_review(fake):
 def test_rasa_does_not_start_when_a_patched_function_changed(monkeypatch):
     """Creating the component that installs the action-server patches fails, naming the
     patch, when RemoteAction.run is not the code it was written for."""
+
     async def run(self, output_channel, nlg, tracker, domain):
         return []
 
     monkeypatch.setattr(RemoteAction, "run", run)
     with pytest.raises(rasa_compat.RasaChanged, match=r"failed actions hand over"):
-        action_calls.ActionServerCalls.create({}, LocalModelStorage("unused"),
-                                              Resource("calls"),
-                                              ExecutionContext(GraphSchema({}), "test"))
+        action_calls.ActionServerCalls.create(
+            {},
+            LocalModelStorage("unused"),
+            Resource("calls"),
+            ExecutionContext(GraphSchema({}), "test"),
+        )
 
 
 def test_creating_the_component_installs_both_action_server_patches(tmp_path):
-    action_calls.ActionServerCalls.create({}, LocalModelStorage(tmp_path), Resource("calls"),
-                                          ExecutionContext(GraphSchema({}), "test"))
+    action_calls.ActionServerCalls.create(
+        {},
+        LocalModelStorage(tmp_path),
+        Resource("calls"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
     assert RemoteAction.run is resilience.run_or_hand_over
     assert rasa_compat.installed(resilience.RUN)
 
 
 def test_importing_the_components_changes_nothing_in_rasa():
-    for name in ("components", "components.line_nlu", "components.action_calls",
-                 "components.inference_models", "components.spacy_nlp",
-                 "components.count_vectors", "components.fingerprints",
-                 "components.resilience", "components.action_result_schema"):
+    for name in (
+        "components",
+        "components.line_nlu",
+        "components.action_calls",
+        "components.inference_models",
+        "components.spacy_nlp",
+        "components.count_vectors",
+        "components.fingerprints",
+        "components.resilience",
+        "components.action_result_schema",
+    ):
         importlib.import_module(name)
     for function in EVERY_CHANGE:
         code = function.owner.__dict__[function.attribute]
-        assert inspect.getmodule(getattr(code, "__func__", code)).__name__.startswith("rasa."), \
+        assert inspect.getmodule(getattr(code, "__func__", code)).__name__.startswith("rasa."), (
             function.qualified_name
+        )

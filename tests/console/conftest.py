@@ -1,5 +1,6 @@
 """A console on a free port, a fake Rasa HTTP API that records events, and a
 logged-in `requests` session per operator, all against a fresh SQLite database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -59,8 +60,9 @@ class FakeRasa:
 
             def _route(self):
                 parts = urlsplit(self.path)
-                match = re.match(r"^/conversations/(.+)/(tracker/events|tracker|execute)$",
-                                 parts.path)
+                match = re.match(
+                    r"^/conversations/(.+)/(tracker/events|tracker|execute)$", parts.path
+                )
                 return (unquote(match.group(1)), match.group(2)) if match else (None, None)
 
             def do_GET(self):
@@ -83,10 +85,22 @@ class FakeRasa:
                 fake.executed.append((sender, body["name"]))
                 texts = [r["text"] for r in fake.responses[body["name"]]][:1]
                 for text in texts:
-                    fake.add(sender, {"event": "bot", "text": text, "timestamp": time.time(),
-                                      "metadata": {"utter_action": body["name"]}})
-                self._reply(200, {"tracker": {}, "messages": [
-                    {"recipient_id": sender, "text": text} for text in texts]})
+                    fake.add(
+                        sender,
+                        {
+                            "event": "bot",
+                            "text": text,
+                            "timestamp": time.time(),
+                            "metadata": {"utter_action": body["name"]},
+                        },
+                    )
+                self._reply(
+                    200,
+                    {
+                        "tracker": {},
+                        "messages": [{"recipient_id": sender, "text": text} for text in texts],
+                    },
+                )
 
         self.handler = Handler
 
@@ -125,8 +139,11 @@ class ConsoleServer:
 
     def _run(self):
         asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(self.app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False))
+        server = self.loop.run_until_complete(
+            self.app.create_server(
+                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+            )
+        )
         self.loop.run_until_complete(server.startup())
         self.ready.set()
         self.loop.run_forever()
@@ -146,19 +163,26 @@ class ConsoleServer:
 def database(tmp_path, monkeypatch, migrated_sqlite):
     """A fresh database, and the console's settings for tests."""
     # Still Argon2id, with the cost turned down: hashing speed is not under test.
-    monkeypatch.setattr(accounts, "hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
     url = fresh_sqlite(migrated_sqlite, tmp_path / "line.db")
-    point_line_at(monkeypatch, url, console_secret="test-secret",
-                  rasa_url="http://127.0.0.1:9", rasa_timeout_seconds=3.0)
+    point_line_at(
+        monkeypatch,
+        url,
+        console_secret="test-secret",
+        rasa_url="http://127.0.0.1:9",
+        rasa_timeout_seconds=3.0,
+    )
     return url
 
 
 @pytest.fixture
 def rasa(database, monkeypatch):
     with FakeRasa() as fake:
-        monkeypatch.setattr(config, "settings",
-                            dataclasses.replace(config.settings, rasa_url=fake.url))
+        monkeypatch.setattr(
+            config, "settings", dataclasses.replace(config.settings, rasa_url=fake.url)
+        )
         yield fake
 
 
@@ -209,18 +233,25 @@ def login(console, accounts_made):
         browser = Browser(console.url)
         assert "Fila de atención" in browser.login(username).text
         return browser
+
     return make
 
 
-def waiting_ticket(sender="persona1", reason="requested", text="quiero hablar con alguien",
-                   rasa: FakeRasa | None = None, **kwargs) -> int:
+def waiting_ticket(
+    sender="persona1",
+    reason="requested",
+    text="quiero hablar con alguien",
+    rasa: FakeRasa | None = None,
+    **kwargs,
+) -> int:
     """A ticket as action_handoff leaves it, and the paused tracker Rasa would hold."""
     receipt = tickets.open_ticket(sender, reason, messages=[("user", text)], **kwargs)
     if rasa is not None:
         now = time.time()
         rasa.add(sender, {"event": "user", "text": text, "timestamp": now - 60})
-        rasa.add(sender, {"event": "bot", "text": "Te paso con una persona.",
-                          "timestamp": now - 59})
+        rasa.add(
+            sender, {"event": "bot", "text": "Te paso con una persona.", "timestamp": now - 59}
+        )
         rasa.add(sender, {"event": "pause", "timestamp": now - 59})
     return receipt.ticket_id
 

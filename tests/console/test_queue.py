@@ -1,5 +1,6 @@
 """The queue's logic: order, atomic claims (SQLite and PostgreSQL), ownership,
 closing, coordinator figures, and the out-of-hours notice."""
+
 from __future__ import annotations
 
 import threading
@@ -16,8 +17,11 @@ from tests.console.conftest import Browser, ConsoleServer, utc
 
 def backdate(ticket_id: int, minutes: int) -> None:
     with db.session_scope() as session:
-        session.execute(update(tickets.Ticket).where(tickets.Ticket.id == ticket_id).values(
-            created_at=datetime.utcnow() - timedelta(minutes=minutes)))
+        session.execute(
+            update(tickets.Ticket)
+            .where(tickets.Ticket.id == ticket_id)
+            .values(created_at=datetime.utcnow() - timedelta(minutes=minutes))
+        )
 
 
 def race(ticket_id: int, operators=("ana", "beto")) -> dict:
@@ -89,9 +93,11 @@ def test_only_the_claimer_replies_notes_or_closes(database):
         tickets.add_reply(ticket_id, "ana", "hola", uuid.uuid4().hex)
     assert unclaimed.value.code == "not_claimed"
     tickets.claim(ticket_id, "ana")
-    for act in (lambda: tickets.add_reply(ticket_id, "beto", "hola", uuid.uuid4().hex),
-                lambda: tickets.add_note(ticket_id, "beto", "ojo", uuid.uuid4().hex),
-                lambda: tickets.close(ticket_id, "beto", "resolved")):
+    for act in (
+        lambda: tickets.add_reply(ticket_id, "beto", "hola", uuid.uuid4().hex),
+        lambda: tickets.add_note(ticket_id, "beto", "ojo", uuid.uuid4().hex),
+        lambda: tickets.close(ticket_id, "beto", "resolved"),
+    ):
         with pytest.raises(tickets.TicketConflict) as conflict:
             act()
         assert conflict.value.code == "taken"
@@ -140,19 +146,25 @@ def test_coordinator_figures(database):
     tickets.close(done, "beto", "resolved")
     figures = tickets.stats(since=datetime.utcnow() - timedelta(hours=1))
     assert (figures["open"], figures["waiting"], figures["claimed"], figures["closed"]) == (
-        2, 1, 1, 1)
+        2,
+        1,
+        1,
+        1,
+    )
     assert figures["closed_by_outcome"]["resolved"] == 1
     assert figures["average_wait_seconds"] == pytest.approx(7 * 60, abs=5)
     assert figures["longest_wait_seconds"] == pytest.approx(20 * 60, abs=5)
     assert figures["claimed_by"] == {"ana": 1}
 
 
-@pytest.mark.parametrize("now, banner", [
-    (utc(2026, 11, 29, 2, 0), True),      # Saturday 21:00 in Lima: closed until Monday
-    (utc(2026, 11, 25, 15, 0), False),    # Wednesday 10:00 in Lima: open
-])
-def test_out_of_hours_notice_says_when_people_were_told_we_answer(rasa, accounts_made,
-                                                                   now, banner):
+@pytest.mark.parametrize(
+    "now, banner",
+    [
+        (utc(2026, 11, 29, 2, 0), True),  # Saturday 21:00 in Lima: closed until Monday
+        (utc(2026, 11, 25, 15, 0), False),  # Wednesday 10:00 in Lima: open
+    ],
+)
+def test_out_of_hours_notice_says_when_people_were_told_we_answer(rasa, accounts_made, now, banner):
     with ConsoleServer(clock=lambda: now) as console:
         browser = Browser(console.url)
         page = browser.login("ana").text

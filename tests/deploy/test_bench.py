@@ -1,4 +1,5 @@
 """The statistics and plumbing of bench/load.py and bench/floor.py, without a server."""
+
 import asyncio
 import dataclasses
 import hashlib
@@ -87,8 +88,14 @@ def test_a_level_is_bounded_and_counts_errors():
         await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
             async with aiohttp.ClientSession() as session:
-                return await load.run_level(session, f"http://127.0.0.1:{port}", 4,
-                                            ["a", "b"], max_requests=30, max_seconds=10)
+                return await load.run_level(
+                    session,
+                    f"http://127.0.0.1:{port}",
+                    4,
+                    ["a", "b"],
+                    max_requests=30,
+                    max_seconds=10,
+                )
         finally:
             await runner.cleanup()
 
@@ -101,8 +108,13 @@ def test_a_level_is_bounded_and_counts_errors():
 
 def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
     """make bench times the gateway while the REST turns load Rasa."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, whatsapp_app_secret="s", whatsapp_phone_number_id="109"))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(
+            config.settings, whatsapp_app_secret="s", whatsapp_phone_number_id="109"
+        ),
+    )
     hits = {"rest": 0, "gateway": 0}
 
     async def rest(request):
@@ -127,8 +139,9 @@ def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
         rasa, rasa_url = await serve("/webhooks/rest/webhook", rest)
         gate, gate_url = await serve("/webhooks/whatsapp/webhook", gateway)
         try:
-            return await load.run(rasa_url, [2], max_requests=20, max_seconds=2,
-                                  whatsapp_url=gate_url), gate_url
+            return await load.run(
+                rasa_url, [2], max_requests=20, max_seconds=2, whatsapp_url=gate_url
+            ), gate_url
         finally:
             await rasa.cleanup()
             await gate.cleanup()
@@ -140,8 +153,12 @@ def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
 
 
 def test_floor_ratios_per_level_and_memory():
-    ours = {"levels": [{"concurrency": 1, "p95_ms": 130.0}, {"concurrency": 4, "p95_ms": None}],
-            "rss_mb": {"rasa": [900.0, 880.0]}}
-    base = {"levels": [{"concurrency": 1, "p95_ms": 100.0}, {"concurrency": 4, "p95_ms": 50}],
-            "rss_mb": {"rasa": [600.0]}}
+    ours = {
+        "levels": [{"concurrency": 1, "p95_ms": 130.0}, {"concurrency": 4, "p95_ms": None}],
+        "rss_mb": {"rasa": [900.0, 880.0]},
+    }
+    base = {
+        "levels": [{"concurrency": 1, "p95_ms": 100.0}, {"concurrency": 4, "p95_ms": 50}],
+        "rss_mb": {"rasa": [600.0]},
+    }
     assert floor.ratios(ours, base) == {"p95": {"1": 1.3}, "rss": 1.5}

@@ -1,4 +1,5 @@
 """The nginx configuration of make run-production, rendered from deploy/'s template."""
+
 import subprocess
 
 import pytest
@@ -32,6 +33,9 @@ def test_no_instances_is_an_error():
 
 def test_nginx_accepts_the_rendered_file(tmp_path, nginx_program):
     (tmp_path / "nginx.conf").write_text(nginx.main_config(tmp_path, 5005, ["127.0.0.1:5011"]))
-    result = subprocess.run([nginx_program, "-t", "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [nginx_program, "-t", "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr

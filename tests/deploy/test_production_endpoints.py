@@ -2,6 +2,7 @@
 its own loader and builds the stores and the broker with its own factories, so a
 wrong key or an unexpanded ${VAR} fails here and not at the first message. Each
 test skips, saying why, when its service is not reachable on this machine."""
+
 import asyncio
 import dataclasses
 import json
@@ -24,20 +25,31 @@ from tests.support.requirements import RABBITMQ, REDIS
 
 ENDPOINTS = Path(__file__).resolve().parents[2] / "endpoints.production.yml"
 
+
 @pytest.fixture
 def environment(monkeypatch, tmp_path):
     """What make run-production exports, pointed at this test's own names; the tracker
     store URL is added by the PostgreSQL test, which alone needs a database. The tracker
     store's journal (stores/journal.py) is the test's own, not the project's var/."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, tracker_journal=tmp_path / "journal" / "tracker.db"))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_journal=tmp_path / "journal" / "tracker.db"),
+    )
     queue = f"line_test_{uuid.uuid4().hex[:8]}"
-    values = {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
-              "TRACKER_DB_URL": "postgresql://unused@127.0.0.1:5432/unused",
-              "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]), "REDIS_LOCK_DB": "1",
-              "REDIS_PASSWORD": "", "RABBITMQ_HOST": RABBITMQ[0],
-              "RABBITMQ_PORT": str(RABBITMQ[1]), "RABBITMQ_USER": "guest",
-              "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue}
+    values = {
+        "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+        "TRACKER_DB_URL": "postgresql://unused@127.0.0.1:5432/unused",
+        "REDIS_HOST": REDIS[0],
+        "REDIS_PORT": str(REDIS[1]),
+        "REDIS_LOCK_DB": "1",
+        "REDIS_PASSWORD": "",
+        "RABBITMQ_HOST": RABBITMQ[0],
+        "RABBITMQ_PORT": str(RABBITMQ[1]),
+        "RABBITMQ_USER": "guest",
+        "RABBITMQ_PASSWORD": "guest",
+        "RABBITMQ_QUEUE": queue,
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
@@ -64,10 +76,13 @@ def test_conversations_are_kept_in_postgresql(environment, monkeypatch, postgres
     # The factory falls back to memory on a bad configuration; that must not pass.
     assert isinstance(store, SQLTrackerStore)
     sender = f"deploy-{uuid.uuid4().hex}"
-    events = [ActionExecuted("action_session_start"), SessionStarted(),
-              ActionExecuted("action_listen"),
-              UserUttered("donde me vacuno en trujillo", {"name": "find_service"}),
-              BotUttered("Te busco un lugar 🙂")]
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("donde me vacuno en trujillo", {"name": "find_service"}),
+        BotUttered("Te busco un lugar 🙂"),
+    ]
 
     async def save_and_read():
         await store.save(DialogueStateTracker.from_events(sender, events))
@@ -110,14 +125,15 @@ def test_events_reach_rabbitmq(environment, rabbitmq_service):
         broker = await EventBroker.create(endpoints.event_broker)
         assert isinstance(broker, BufferedPikaEventBroker)
         broker.publish(event)
-        for _ in range(100):                          # published within 10 s
+        for _ in range(100):  # published within 10 s
             if not broker.in_flight:
                 break
             await asyncio.sleep(0.1)
         await broker.close()
         # Consumed with aio-pika, the AMQP client Rasa's "pika" broker is built on.
         connection = await aio_pika.connect_robust(
-            f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/")
+            f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/"
+        )
         async with connection:
             channel = await connection.channel()
             queue = await channel.declare_queue(queue_name, durable=True)

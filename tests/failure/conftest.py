@@ -1,4 +1,5 @@
 """Small real network pieces to break the real servers with (docs/failures.md)."""
+
 import json
 import time
 from http.server import BaseHTTPRequestHandler
@@ -45,8 +46,12 @@ class ActionGate:
                 while time.monotonic() - began < gate.delay:  # up() ends the wait
                     time.sleep(0.05)
                 try:
-                    answer = requests.post(gate.target, data=body, timeout=60,
-                                           headers={"Content-Type": "application/json"})
+                    answer = requests.post(
+                        gate.target,
+                        data=body,
+                        timeout=60,
+                        headers={"Content-Type": "application/json"},
+                    )
                     status, content = answer.status_code, answer.content
                     gate.forwarded.append(name)
                 except requests.RequestException:

@@ -6,6 +6,7 @@ closes the ticket and the line works as before.
 Rasa reaches its action server through an ActionGate: nothing listens on its port
 (down), or a real HTTP server passes calls to the real action server late (slow) or
 at once (up). The tests run in order on one Rasa server."""
+
 import dataclasses
 import time
 from types import SimpleNamespace
@@ -18,18 +19,11 @@ from line.handoff import desk, tickets
 from tests.failure.conftest import ActionGate
 from tests.support.net import free_port, wait_until
 from tests.support.requirements import ROOT
-from tests.support.servers import (
-    Conversation,
-    bot_texts,
-    environment,
-    load_sample,
-    serving,
-    write_endpoints,
-)
+from tests.support.servers import Conversation, bot_texts, prepare, serving
 from tests.support.whatsapp import faq
 
-TIMEOUT = 3          # ACTION_TIMEOUT_SECONDS of this Rasa server
-MARGIN = 6           # the model and the ticket, on a busy 2-core machine
+TIMEOUT = 3  # ACTION_TIMEOUT_SECONDS of this Rasa server
+MARGIN = 6  # the model and the ticket, on a busy 2-core machine
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 TROUBLE = RESPONSES["utter_line_trouble"][0]["text"]
 
@@ -39,10 +33,13 @@ def line(trained_model, tmp_path_factory):
     work = tmp_path_factory.mktemp("action_failures")
     rasa_port, gate_port, actions_port = free_port(), free_port(), free_port()
     db_url = f"sqlite:///{work / 'line.db'}"
-    env = environment(DIRECTORY_DB_URL=db_url, ACTION_TIMEOUT_SECONDS=str(TIMEOUT),
-                      LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"))
-    load_sample(env)
-    endpoints = write_endpoints(work / "endpoints.yml", gate_port, work / "tracker.db")
+    env, endpoints = prepare(
+        work,
+        db_url,
+        gate_port,
+        ACTION_TIMEOUT_SECONDS=str(TIMEOUT),
+        LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"),
+    )
     gate = ActionGate(gate_port, f"http://127.0.0.1:{actions_port}/webhook")
     try:
         with serving(env, work, actions_port, rasa_port, endpoints) as url:
@@ -54,8 +51,13 @@ def line(trained_model, tmp_path_factory):
 @pytest.fixture
 def operator_side(line, monkeypatch):
     """The console's own logic (line.desk) on the database and Rasa the servers use."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, database_url=line.db_url, rasa_url=line.url, rasa_token=""))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(
+            config.settings, database_url=line.db_url, rasa_url=line.url, rasa_token=""
+        ),
+    )
 
 
 def open_tickets(person):
@@ -76,7 +78,7 @@ def test_with_the_action_server_down_a_person_takes_over(line, operator_side):
     [note] = notes(ticket)
     assert note.startswith("[technical] action_handoff failed") and "Couldn't connect" in note
 
-    beto = line.people["beto"] = Conversation(line.url)             # a search stops its form
+    beto = line.people["beto"] = Conversation(line.url)  # a search stops its form
     assert bot_texts(beto.say("busco albergue en Tacna")) == [TROUBLE]
     tracker = beto.tracker()
     assert tracker["paused"] and not tracker["active_loop"]
@@ -93,7 +95,7 @@ def test_with_the_action_server_down_a_person_takes_over(line, operator_side):
 
 
 def test_with_a_slow_action_server_the_person_is_told_within_the_timeout(line, operator_side):
-    carla = line.people["carla"]                    # her session started in the last test
+    carla = line.people["carla"]  # her session started in the last test
     line.gate.slow(3 * TIMEOUT)
     began = time.monotonic()
     reply = carla.say("quiero hablar con una persona")
@@ -112,8 +114,7 @@ def test_with_a_slow_action_server_the_person_is_told_within_the_timeout(line, o
     assert not wait_until(lambda: len(carla.tracker()["events"]) != events, 1, every=0.2)
 
 
-def test_once_the_action_server_is_back_operators_close_and_the_line_answers(line,
-                                                                            operator_side):
+def test_once_the_action_server_is_back_operators_close_and_the_line_answers(line, operator_side):
     line.gate.up()
     for name in ("ana", "beto", "carla"):
         person = line.people[name]
@@ -126,7 +127,7 @@ def test_once_the_action_server_is_back_operators_close_and_the_line_answers(lin
     beto.say("busco albergue en Tacna")
     assert "utter_services_found" in beto.utters() or "utter_services_none" in beto.utters()
 
-    dani = Conversation(line.url)                                   # a new conversation
+    dani = Conversation(line.url)  # a new conversation
     reply = dani.say("quiero hablar con una persona")
     assert dani.utters()[-1] == "utter_handoff_queued" and dani.tracker()["paused"]
     assert TROUBLE not in bot_texts(reply)

@@ -5,6 +5,7 @@ it answers again.
 
 The servers reach a throwaway database through a TCP proxy that the test closes, so
 the machine's PostgreSQL keeps running for everyone else."""
+
 import dataclasses
 from types import SimpleNamespace
 
@@ -18,16 +19,9 @@ from line.handoff import tickets
 from tests.support.net import free_port, wait_until
 from tests.support.proxy import Proxy
 from tests.support.requirements import ROOT
-from tests.support.servers import (
-    Conversation,
-    bot_texts,
-    environment,
-    load_sample,
-    serving,
-    write_endpoints,
-)
+from tests.support.servers import Conversation, bot_texts, prepare, serving
 
-RETRY = 1            # LINE_TICKET_RETRY of the servers
+RETRY = 1  # LINE_TICKET_RETRY of the servers
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 
 
@@ -39,13 +33,18 @@ def line(trained_model, postgres_url, tmp_path_factory):
     through_proxy = direct.set(port=proxy.port).render_as_string(hide_password=False)
     rasa_port, actions_port = free_port(), free_port()
     spool = work / "pending_tickets.jsonl"
-    env = environment(DIRECTORY_DB_URL=through_proxy, LINE_TICKET_SPOOL=str(spool),
-                      LINE_TICKET_RETRY=str(RETRY), LINE_DB_TIMEOUT="3")
     db.engine(postgres_url).dispose()
     with db.engine(postgres_url).begin() as connection:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    load_sample({**env, "DIRECTORY_DB_URL": postgres_url})
-    endpoints = write_endpoints(work / "endpoints.yml", actions_port, work / "tracker.db")
+    env, endpoints = prepare(
+        work,
+        through_proxy,
+        actions_port,
+        sample_db=postgres_url,
+        LINE_TICKET_SPOOL=str(spool),
+        LINE_TICKET_RETRY=str(RETRY),
+        LINE_DB_TIMEOUT="3",
+    )
     proxy.up()
     try:
         with serving(env, work, actions_port, rasa_port, endpoints) as url:
@@ -57,14 +56,17 @@ def line(trained_model, postgres_url, tmp_path_factory):
 @pytest.fixture
 def open_tickets(postgres_url, monkeypatch):
     """The open tickets, read straight from PostgreSQL (not through the proxy)."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings,
-                                                                database_url=postgres_url))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, database_url=postgres_url)
+    )
     return lambda person: [t for t in tickets.queue() if t["sender_id"] == person.sender]
 
 
-def test_a_search_while_the_database_is_down_ends_with_a_person_and_a_kept_ticket(line, open_tickets):
+def test_a_search_while_the_database_is_down_ends_with_a_person_and_a_kept_ticket(
+    line, open_tickets
+):
     ana = Conversation(line.url)
-    ana.say("hola")                                   # works while the database answers
+    ana.say("hola")  # works while the database answers
     line.proxy.down()
     try:
         reply = ana.say("busco albergue en Tacna")
@@ -75,8 +77,9 @@ def test_a_search_while_the_database_is_down_ends_with_a_person_and_a_kept_ticke
         beto.say("quiero hablar con una persona")
         assert beto.utters()[-1] == "utter_handoff_kept" and beto.tracker()["paused"]
         # The action server retries while the database is down: the tickets stay kept.
-        assert wait_until(lambda: "still waiting for the database" in line.log.read_text(),
-                          10 * RETRY)
+        assert wait_until(
+            lambda: "still waiting for the database" in line.log.read_text(), 10 * RETRY
+        )
         kept = line.spool.read_text()
         assert ana.sender in kept and beto.sender in kept
         assert not open_tickets(ana) and not open_tickets(beto)
@@ -85,8 +88,11 @@ def test_a_search_while_the_database_is_down_ends_with_a_person_and_a_kept_ticke
 
     assert wait_until(lambda: open_tickets(ana) and open_tickets(beto), 10 * RETRY + 10, 0.5)
     [ticket] = open_tickets(ana)
-    assert (ticket["reason"], ticket["topic"], ticket["region"]) == ("technical", "shelter",
-                                                                      "Tacna")
+    assert (ticket["reason"], ticket["topic"], ticket["region"]) == (
+        "technical",
+        "shelter",
+        "Tacna",
+    )
     thread = tickets.ticket(ticket["id"])["messages"]
     assert ("user", "busco albergue en Tacna") in [(m["author"], m["text"]) for m in thread]
     assert any(m["author"] == "note" and "unavailable" in m["text"] for m in thread)

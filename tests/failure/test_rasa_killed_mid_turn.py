@@ -5,6 +5,7 @@ restarted Rasa and is in its tracker.
 The real Rasa server with the WhatsApp channel and the trained model, the real action
 server behind an ActionGate (slow, so the turn is still in progress when Rasa gets
 SIGKILL), and the fake Graph API of tests/channels."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -16,14 +17,7 @@ from line.core import pseudonyms
 from tests.failure.conftest import ActionGate
 from tests.support.net import free_port, wait_until
 from tests.support.requirements import ROOT
-from tests.support.servers import (
-    environment,
-    load_sample,
-    start_actions,
-    start_rasa,
-    stop,
-    write_endpoints,
-)
+from tests.support.servers import prepare, start_actions, start_rasa, stop
 from tests.support.whatsapp import (
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -33,7 +27,7 @@ from tests.support.whatsapp import (
     say,
 )
 
-REPLAY = 5           # WHATSAPP_REPLAY_SECONDS of the Rasa servers
+REPLAY = 5  # WHATSAPP_REPLAY_SECONDS of the Rasa servers
 PHONE = "51911000099"
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 
@@ -45,17 +39,21 @@ def line(trained_model, tmp_path_factory):
     gate_port, actions_port = free_port(), free_port()
     gate = ActionGate(gate_port, f"http://127.0.0.1:{actions_port}/webhook")
     db_url = f"sqlite:///{work / 'line.db'}"
-    env = environment(DIRECTORY_DB_URL=db_url, WHATSAPP_API_URL=graph.url,
-                      WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN, WHATSAPP_APP_SECRET=APP_SECRET,
-                      WHATSAPP_ACCESS_TOKEN="access-token",
-                      WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID, PSEUDONYM_SECRET=PSEUDONYM_SECRET,
-                      WHATSAPP_REPLAY_SECONDS=str(REPLAY))
-    load_sample(env)
+    env, endpoints = prepare(
+        work,
+        db_url,
+        gate_port,
+        WHATSAPP_API_URL=graph.url,
+        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
+        WHATSAPP_APP_SECRET=APP_SECRET,
+        WHATSAPP_ACCESS_TOKEN="access-token",
+        WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
+        PSEUDONYM_SECRET=PSEUDONYM_SECRET,
+        WHATSAPP_REPLAY_SECONDS=str(REPLAY),
+    )
     actions = start_actions(actions_port, env, work)
     try:
-        yield SimpleNamespace(work=work, env=env, graph=graph, gate=gate,
-                              endpoints=write_endpoints(work / "endpoints.yml", gate_port,
-                                                        work / "tracker.db"))
+        yield SimpleNamespace(work=work, env=env, graph=graph, gate=gate, endpoints=endpoints)
     finally:
         gate.down()
         stop(actions)
@@ -70,24 +68,23 @@ def rasa(line, name):
 
 def all_done(line) -> bool:
     with create_engine(line.env["DIRECTORY_DB_URL"]).connect() as connection:
-        return not connection.execute(text(
-            "SELECT COUNT(*) FROM whatsapp_inbox WHERE done_at IS NULL")).scalar()
+        return not connection.execute(
+            text("SELECT COUNT(*) FROM whatsapp_inbox WHERE done_at IS NULL")
+        ).scalar()
 
 
 def texts_to(graph, phone):
-    with graph.lock:
-        sent = list(graph.sent)
-    return [text for text, message in zip(graph.texts(), sent) if message["to"] == phone]
+    return [text for text, message in graph.received() if message["to"] == phone]
 
 
 def test_a_message_cut_short_by_kill_9_is_answered_once_after_the_restart(line):
-    line.gate.slow(120)                           # the turn waits at the action server
+    line.gate.slow(120)  # the turn waits at the action server
     first, server = rasa(line, "rasa1")
     try:
-        say(server, "quiero hablar con una persona", PHONE)   # acknowledged: 200
+        say(server, "quiero hablar con una persona", PHONE)  # acknowledged: 200
         assert wait_until(lambda: line.gate.received, 60), "the turn never reached an action"
     finally:
-        first.kill()                              # SIGKILL: no shutdown, nothing saved
+        first.kill()  # SIGKILL: no shutdown, nothing saved
         first.wait()
     assert texts_to(line.graph, PHONE) == []
 
@@ -95,8 +92,9 @@ def test_a_message_cut_short_by_kill_9_is_answered_once_after_the_restart(line):
     second, server = rasa(line, "rasa2")
     try:
         queued = RESPONSES["utter_handoff_queued"][0]["text"].splitlines()[0]
-        assert wait_until(lambda: any(t.startswith(queued) for t in texts_to(line.graph, PHONE)),
-                          90), texts_to(line.graph, PHONE)
+        assert wait_until(
+            lambda: any(t.startswith(queued) for t in texts_to(line.graph, PHONE)), 90
+        ), texts_to(line.graph, PHONE)
         # Once the message is marked done no replay takes it again: nothing is sent twice.
         assert wait_until(lambda: all_done(line), 60), "the message stayed in the inbox"
         sent = texts_to(line.graph, PHONE)

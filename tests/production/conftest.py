@@ -8,6 +8,7 @@ PostgreSQL database, a queue of its own and a journal in a temporary folder. Ras
 started while RabbitMQ is unreachable (a case of its own), and one conversation is
 held then; RabbitMQ comes back once that is done.
 """
+
 import asyncio
 import dataclasses
 import json
@@ -35,8 +36,11 @@ from tests.support.servers import (
 
 @pytest.fixture(scope="session")
 def proxies(postgres_url, redis_service, rabbitmq_service):
-    found = SimpleNamespace(postgres=Proxy(("127.0.0.1", 5432)).up(),
-                            redis=Proxy(REDIS).up(), rabbitmq=Proxy(RABBITMQ).up())
+    found = SimpleNamespace(
+        postgres=Proxy(("127.0.0.1", 5432)).up(),
+        redis=Proxy(REDIS).up(),
+        rabbitmq=Proxy(RABBITMQ).up(),
+    )
     yield found
     for proxy in vars(found).values():
         proxy.down()
@@ -55,15 +59,19 @@ def services_come_back(request):
 def tracker_db(postgres_url, proxies):
     """The throwaway database: `direct` for checking, `proxied` for the code under test."""
     url = make_url(postgres_url)
-    return SimpleNamespace(direct=postgres_url,
-                           proxied=url.set(port=proxies.postgres.port).render_as_string(False))
+    return SimpleNamespace(
+        direct=postgres_url, proxied=url.set(port=proxies.postgres.port).render_as_string(False)
+    )
 
 
 @pytest.fixture
 def journal(tmp_path, monkeypatch):
     path = tmp_path / "journal" / "tracker.db"
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, tracker_journal=path, tracker_store_retry_seconds=3.0))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_journal=path, tracker_store_retry_seconds=3.0),
+    )
     return path
 
 
@@ -72,6 +80,11 @@ def stored_events(db_url: str, sender_id: str) -> list[dict]:
     with psycopg2.connect(db_url) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender_id,))
         return [json.loads(data) for (data,) in cursor.fetchall()]
+
+
+def stored_texts(db_url: str, sender_id: str) -> list[str]:
+    """What the person wrote, as PostgreSQL holds it."""
+    return user_texts(stored_events(db_url, sender_id))
 
 
 def user_texts(events: list[dict]) -> list[str]:
@@ -87,6 +100,7 @@ class Queue:
 
     def events(self, sender_id: str, wait_for: int = 0, timeout: float = 30) -> list[dict]:
         """This conversation's events so far, waiting until at least `wait_for` arrived."""
+
         async def drain():
             connection = await aio_pika.connect_robust(RABBITMQ_URL)
             async with connection:
@@ -120,13 +134,23 @@ def line(tmp_path_factory, trained_model, proxies, tracker_db):
     actions_port, rasa_port = free_port(), free_port()
     queue = Queue(f"line_test_{uuid.uuid4().hex[:8]}")
     env = environment(
-        DIRECTORY_DB_URL=tracker_db.proxied, TRACKER_DB_URL=tracker_db.proxied,
-        REDIS_HOST=REDIS[0], REDIS_PORT=str(proxies.redis.port), REDIS_LOCK_DB="1",
-        REDIS_PASSWORD="", RABBITMQ_HOST=RABBITMQ[0], RABBITMQ_PORT=str(proxies.rabbitmq.port),
-        RABBITMQ_USER="guest", RABBITMQ_PASSWORD="guest", RABBITMQ_QUEUE=queue.name,
+        DIRECTORY_DB_URL=tracker_db.proxied,
+        TRACKER_DB_URL=tracker_db.proxied,
+        REDIS_HOST=REDIS[0],
+        REDIS_PORT=str(proxies.redis.port),
+        REDIS_LOCK_DB="1",
+        REDIS_PASSWORD="",
+        RABBITMQ_HOST=RABBITMQ[0],
+        RABBITMQ_PORT=str(proxies.rabbitmq.port),
+        RABBITMQ_USER="guest",
+        RABBITMQ_PASSWORD="guest",
+        RABBITMQ_QUEUE=queue.name,
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
-        TRACKER_JOURNAL=str(work / "journal" / "tracker.db"), BROKER_RETRY_SECONDS="1",
-        LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"), LINE_TICKET_RETRY="1")
+        TRACKER_JOURNAL=str(work / "journal" / "tracker.db"),
+        BROKER_RETRY_SECONDS="1",
+        LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"),
+        LINE_TICKET_RETRY="1",
+    )
     load_sample(env)
     proxies.rabbitmq.down()
     processes = []
@@ -137,9 +161,14 @@ def line(tmp_path_factory, trained_model, proxies, tracker_db):
         started_without_rabbitmq = Conversation(url)
         replies = started_without_rabbitmq.say("el seguro sis atiende a los venezolanos?")
         proxies.rabbitmq.up()
-        yield SimpleNamespace(url=url, db=tracker_db, queue=queue, log=work / "rasa.log",
-                              started_without_rabbitmq=started_without_rabbitmq,
-                              first_replies=replies)
+        yield SimpleNamespace(
+            url=url,
+            db=tracker_db,
+            queue=queue,
+            log=work / "rasa.log",
+            started_without_rabbitmq=started_without_rabbitmq,
+            first_replies=replies,
+        )
     finally:
         for process in processes:
             stop(process)
@@ -149,6 +178,7 @@ def line(tmp_path_factory, trained_model, proxies, tracker_db):
 @pytest.fixture
 def person(line, monkeypatch):
     """Someone writing to the line; the line's own code (tickets) reads the same database."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, database_url=line.db.direct))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, database_url=line.db.direct)
+    )
     return Conversation(line.url)

@@ -1,4 +1,5 @@
 """Ports and waiting, for tests that run real servers in threads or processes."""
+
 from __future__ import annotations
 
 import socket
@@ -35,11 +36,29 @@ def serve_http(handler: type, port: int = 0) -> ThreadingHTTPServer:
     daemon threads; `stop_http` ends it at once."""
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
-                     daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
+    ).start()
     return server
 
 
 def stop_http(server: ThreadingHTTPServer) -> None:
     server.shutdown()
     server.server_close()
+
+
+def at_once(call: Callable[[int], T], times: int) -> list[T]:
+    """`call(n)` for n in range(times), in threads released together (as racing
+    instances or double clicks arrive); the results, in that order."""
+    start, results = threading.Barrier(times), [None] * times
+
+    def one(n: int) -> None:
+        start.wait(timeout=30)
+        results[n] = call(n)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

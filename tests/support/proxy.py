@@ -5,6 +5,7 @@ simulated here: `down()` stops listening (new connections are refused) and cuts 
 live connection, as a stopped or restarting server does; `up()` listens again on the
 same port.
 """
+
 from __future__ import annotations
 
 import socket

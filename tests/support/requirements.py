@@ -5,6 +5,7 @@ tests/conftest.py marks every test from the fixtures it takes (REQUIRES below): 
 `services` or `browser`, and `unit` for a test that needs none of them. Each fixture skips
 with the reason when what it stands for is missing; with CI=true such a skip is a failure.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -87,8 +88,10 @@ def nginx_program() -> str:
 @pytest.fixture(scope="session")
 def chromium() -> SimpleNamespace:
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} is absent: run `make browser-deps` "
-                    "(Debian's chromium and chromium-driver)")
+        pytest.skip(
+            f"{CHROMIUM} or {CHROMEDRIVER} is absent: run `make browser-deps` "
+            "(Debian's chromium and chromium-driver)"
+        )
     return SimpleNamespace(binary=CHROMIUM, driver=CHROMEDRIVER)
 
 
@@ -125,8 +128,9 @@ def postgres_url():
 
 def point_line_at(monkeypatch, url: str, **settings) -> None:
     """The line's settings, with its database (and any other setting) replaced."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, database_url=url, **settings))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, database_url=url, **settings)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +179,7 @@ def db_url(request, tmp_path, monkeypatch):
 def migrated(db_url, request):
     """`db_url`, migrated (on SQLite, a copy of the session's migrated file)."""
     if db_url.startswith("sqlite"):
-        fresh_sqlite(request.getfixturevalue("migrated_sqlite"), Path(db_url[len("sqlite:///"):]))
+        fresh_sqlite(request.getfixturevalue("migrated_sqlite"), Path(db_url[len("sqlite:///") :]))
     else:
         db.migrate()
     return db_url

@@ -2,6 +2,7 @@
 the line sends, the channel served the way Rasa mounts it (with a stand-in agent) and the
 gateway on a real aiohttp server, all local. Plugin of tests/conftest.py (fixtures
 `graph`, `line_settings`, `channel`, `server`)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,6 +20,7 @@ import requests
 import yaml
 from aiohttp import web
 from sanic import Sanic
+from sqlalchemy import select
 
 from line.core import db
 from line.core import settings as config
@@ -57,6 +59,36 @@ def say(server, text: str, phone: str, url: str = None) -> None:
     assert post(url or f"{server.base}/webhooks/whatsapp/webhook", body).status_code == 200
 
 
+def assert_verification_needs_the_token(url: str) -> None:
+    """Meta's GET handshake at `url`: the challenge comes back only for the right token."""
+    ok = requests.get(
+        url,
+        params={
+            "hub.mode": "subscribe",
+            "hub.verify_token": VERIFY_TOKEN,
+            "hub.challenge": "1158201444",
+        },
+    )
+    assert ok.status_code == 200 and ok.text == "1158201444"
+    for params in (
+        {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
+        {"hub.mode": "subscribe", "hub.challenge": "1"},
+        {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"},
+        {},
+    ):
+        assert requests.get(url, params=params).status_code == 403
+
+
+def inbox_rows() -> list:
+    """Every row of the WhatsApp inbox, in arrival order."""
+    from line.core.db import session_scope
+    from line.whatsapp.store import WhatsAppInbox
+
+    with session_scope() as session:
+        return list(session.execute(select(WhatsAppInbox).order_by(WhatsAppInbox.id)).scalars())
+
+
 def faq(topic: str) -> tuple[str, str]:
     """A question of the topic's file and the answer the line gives to it."""
     data = yaml.safe_load((ROOT / "data" / "faq" / f"{topic}.yml").read_text(encoding="utf-8"))
@@ -81,16 +113,23 @@ class FakeGraph:
                         graph.reads.append(body)
                         answer = (200, {"success": True}, 0, {})
                     else:
-                        graph.attempts.append({"path": self.path, "body": body,
-                                               "auth": self.headers.get("Authorization")})
+                        graph.attempts.append(
+                            {
+                                "path": self.path,
+                                "body": body,
+                                "auth": self.headers.get("Authorization"),
+                            }
+                        )
                         answer = graph.script.pop(0) if graph.script else (200, None, 0, {})
                 status, reply, delay, headers = answer
                 time.sleep(delay)
                 if status == 200 and reply is None:
                     with graph.lock:
                         graph.sent.append(body)
-                        reply = {"messaging_product": "whatsapp",
-                                 "messages": [{"id": f"wamid.out.{len(graph.sent)}"}]}
+                        reply = {
+                            "messaging_product": "whatsapp",
+                            "messages": [{"id": f"wamid.out.{len(graph.sent)}"}],
+                        }
                 data = json.dumps(reply).encode()
                 try:
                     self.send_response(status)
@@ -109,12 +148,18 @@ class FakeGraph:
         self.server = serve_http(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/v20.0"
 
-    def texts(self):
-        """Everything the person would read, in order, whatever the message type."""
+    def received(self) -> list[tuple[str, dict]]:
+        """(what the person would read, the message sent), in order, whatever its type."""
         with self.lock:
             bodies = list(self.sent)
-        return [b["text"]["body"] if b["type"] == "text" else b["interactive"]["body"]["text"]
-                for b in bodies]
+        return [
+            (b["text"]["body"] if b["type"] == "text" else b["interactive"]["body"]["text"], b)
+            for b in bodies
+        ]
+
+    def texts(self):
+        """Everything the person would read, in order, whatever the message type."""
+        return [text for text, _ in self.received()]
 
     def close(self):
         stop_http(self.server)
@@ -131,13 +176,17 @@ class FakeAgent:
         self.messages.append(message)
         if message.text.startswith("menu "):
             count = int(message.text.split()[1])
-            buttons = [{"title": f"Opción {n}", "payload": f"/pick{{\"n\": {n}}}"}
-                       for n in range(1, count + 1)]
+            buttons = [
+                {"title": f"Opción {n}", "payload": f'/pick{{"n": {n}}}'}
+                for n in range(1, count + 1)
+            ]
             await message.output_channel.send_text_with_buttons(
-                message.sender_id, "Elige una", buttons)
+                message.sender_id, "Elige una", buttons
+            )
         else:
-            await message.output_channel.send_text_message(message.sender_id,
-                                                           f"eco: {message.text}")
+            await message.output_channel.send_text_message(
+                message.sender_id, f"eco: {message.text}"
+            )
 
 
 class SanicThread:
@@ -158,8 +207,7 @@ class SanicThread:
         self.loop = loop
 
     def _run(self):
-        self.app.run(host="127.0.0.1", port=self.port, register_sys_signals=False,
-                     access_log=False)
+        self.app.run(host="127.0.0.1", port=self.port, register_sys_signals=False, access_log=False)
 
     def stop(self):
         self.loop.call_soon_threadsafe(self.app.stop)
@@ -241,11 +289,30 @@ def graph():
 def configured(database_url: str, api_url: str):
     """The line's settings for WhatsApp against a fake Graph API."""
     return dataclasses.replace(
-        config.settings, database_url=database_url, whatsapp_api_url=api_url,
-        whatsapp_verify_token=VERIFY_TOKEN, whatsapp_app_secret=APP_SECRET,
-        whatsapp_access_token="access-token", whatsapp_phone_number_id=PHONE_NUMBER_ID,
-        pseudonym_secret=PSEUDONYM_SECRET, whatsapp_timeout_seconds=1.0,
-        whatsapp_send_attempts=3, redis_url="", whatsapp_inbox_token=INBOX_TOKEN)
+        config.settings,
+        database_url=database_url,
+        whatsapp_api_url=api_url,
+        whatsapp_verify_token=VERIFY_TOKEN,
+        whatsapp_app_secret=APP_SECRET,
+        whatsapp_access_token="access-token",
+        whatsapp_phone_number_id=PHONE_NUMBER_ID,
+        pseudonym_secret=PSEUDONYM_SECRET,
+        whatsapp_timeout_seconds=1.0,
+        whatsapp_send_attempts=3,
+        redis_url="",
+        whatsapp_inbox_token=INBOX_TOKEN,
+    )
+
+
+@pytest.fixture
+def whatsapp_db(migrated, monkeypatch):
+    """The line's database (SQLite and PostgreSQL) with the pseudonym secret and no Redis."""
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, pseudonym_secret=PSEUDONYM_SECRET, redis_url=""),
+    )
+    return migrated
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Alembic environment: migrations run on the line's own engine (same pragmas
 and timeouts), for the URL passed by `line.core.db.migrate()` or else from settings."""
+
 from alembic import context
 
 from line.core.db import engine

@@ -1,4 +1,5 @@
 """`make validate` (line.content_check): every listed topic has its file."""
+
 from line.content import check
 from line.core import topics
 
@@ -12,8 +13,9 @@ def test_every_contract_topic_and_rumour_has_its_topic_file():
 
 
 def test_a_rumour_listed_without_its_topic_file_is_reported(monkeypatch):
-    monkeypatch.setattr(topics, "rumour_ids", lambda: ["rumour_vaccine_microchip",
-                                                       "rumour_not_written_yet"])
+    monkeypatch.setattr(
+        topics, "rumour_ids", lambda: ["rumour_vaccine_microchip", "rumour_not_written_yet"]
+    )
     missing = _missing(check.check_all())
     assert list(missing) == ["rumour_not_written_yet.yml"]
     assert "contract/rumours.yml" in missing["rumour_not_written_yet.yml"]

@@ -1,5 +1,6 @@
 """`make new-topic`: the scaffold follows the conventions and keeps validation
 failing until the content team has written it."""
+
 import dataclasses
 import shutil
 
@@ -49,13 +50,14 @@ def test_validation_fails_until_the_topic_is_written(content):
     examples = "".join(f"    - pregunta distinta numero {n} sobre el comedor\n" for n in range(15))
     text = text.replace("  examples: |\n", "  examples: |\n" + examples)
     answer = "      🍽️ *Comedor escolar*\n\n      Es gratis. Pregunta en tu colegio.\n"
-    text = text[:text.index("      TODO emoji")] + answer
+    text = text[: text.index("      TODO emoji")] + answer
     path.write_text(text, encoding="utf-8")
     assert check.check_topic_file(path) == []
 
 
-@pytest.mark.parametrize("topic_id", ["SchoolMeals", "school-meals", "1school", "school__meals",
-                                      "", "comedor escolar"])
+@pytest.mark.parametrize(
+    "topic_id", ["SchoolMeals", "school-meals", "1school", "school__meals", "", "comedor escolar"]
+)
 def test_a_bad_id_is_refused(content, topic_id):
     faq_dir, contract = content
     with pytest.raises(new_topic.Refused, match="snake_case"):
@@ -80,8 +82,11 @@ def test_a_title_too_long_for_a_button_is_refused(content):
 
 def test_the_command_line_explains_the_next_steps(content, capsys, monkeypatch):
     faq_dir, contract = content
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, faq_dir=faq_dir, topics_file=contract))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, faq_dir=faq_dir, topics_file=contract),
+    )
     assert new_topic.main(["school_meals", "Comedor escolar"]) == 0
     assert "make validate" in capsys.readouterr().out
     assert new_topic.main(["school_meals", "Comedor escolar"]) == 1

@@ -1,5 +1,6 @@
 """make train-content decides between nothing, a finetune and a full training; the cheap
 decisions are checked here on a dummy project (a real finetune takes minutes)."""
+
 import os
 import subprocess
 import sys
@@ -11,8 +12,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    return subprocess.run([sys.executable, "-m", "line.content.train_content", *args], cwd=project,
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "line.content.train_content", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def project(tmp_path: Path) -> Path:

@@ -1,4 +1,5 @@
 """Engine, sessions and migrations, on SQLite and PostgreSQL."""
+
 import dataclasses
 
 import pytest
@@ -64,23 +65,26 @@ def test_a_session_commits_on_success_and_rolls_back_on_error(migrated):
 
     with db.session_scope() as session:
         session.add(service("kept"))
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(RuntimeError, match="after the flush"):
         with db.session_scope() as session:
             session.add(service("lost"))
             session.flush()
-            1 / 0
+            raise RuntimeError("an error after the flush")
     with db.session_scope() as session:
         names = session.execute(select(store.Service.name)).scalars().all()
     assert names == ["kept"]
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://postgres:secret@127.0.0.1:1/nowhere",
-    "sqlite:////proc/no/such/folder/line.db",
-])
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://postgres:secret@127.0.0.1:1/nowhere", "sqlite:////proc/no/such/folder/line.db"],
+)
 def test_an_unreachable_database_raises_directory_unavailable(url, monkeypatch):
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, database_url=url, db_timeout_seconds=2))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, database_url=url, db_timeout_seconds=2),
+    )
     with pytest.raises(DatabaseUnavailable) as caught:
         with db.session_scope() as session:
             session.execute(select(func.count()).select_from(text("services")))

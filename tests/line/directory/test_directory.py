@@ -1,5 +1,6 @@
 """The service directory on SQLite and PostgreSQL: search order, validity,
 neighbouring regions, all-or-nothing CSV imports, the CLI and the sample data."""
+
 import csv
 import io
 import math
@@ -24,8 +25,13 @@ CERCADO = (-12.0464, -77.0428)
 
 
 def add(**fields):
-    values = dict(category="health", region="Lima", address="Jr. Uno 100",
-                  last_verified=date(2026, 10, 1), valid_until=date(2027, 10, 1))
+    values = dict(
+        category="health",
+        region="Lima",
+        address="Jr. Uno 100",
+        last_verified=date(2026, 10, 1),
+        valid_until=date(2027, 10, 1),
+    )
     values.update(fields)
     with db.session_scope() as session:
         session.add(Service(**values))
@@ -54,15 +60,26 @@ def csv_file(tmp_path, rows, header=COLUMNS, encoding="utf-8", delimiter=","):
 
 
 def row(**fields):
-    values = dict(name="Centro de Salud Comas", category="health", region="Lima",
-                  district="Comas", address="Av. Túpac Amaru 1500", phone="(01) 536-1234",
-                  cost_free="si", latitude="-11.944", longitude="-77.052",
-                  last_verified="2026-10-01", valid_until="2027-10-01", is_sample="no")
+    values = dict(
+        name="Centro de Salud Comas",
+        category="health",
+        region="Lima",
+        district="Comas",
+        address="Av. Túpac Amaru 1500",
+        phone="(01) 536-1234",
+        cost_free="si",
+        latitude="-11.944",
+        longitude="-77.052",
+        last_verified="2026-10-01",
+        valid_until="2027-10-01",
+        is_sample="no",
+    )
     values.update(fields)
     return values
 
 
 # --- Search -------------------------------------------------------------------
+
 
 def test_the_persons_district_comes_first_then_the_region_by_name(migrated):
     add(name="Posta Ate", district="Ate", city="Lima", province="Lima")
@@ -74,7 +91,11 @@ def test_the_persons_district_comes_first_then_the_region_by_name(migrated):
     assert result.total == 4 and result.region_used == "Lima" and not result.nearby
     assert names(search.search("health", "Lima", city="Huaura", today=TODAY))[0] == "Clínica Huacho"
     assert names(search.search("health", "Lima", today=TODAY, limit=4)) == [
-        "Centro Comas", "Clínica Huacho", "Hospital Rímac", "Posta Ate"]
+        "Centro Comas",
+        "Clínica Huacho",
+        "Hospital Rímac",
+        "Posta Ate",
+    ]
 
 
 def test_district_beats_city_beats_province(migrated):
@@ -82,8 +103,12 @@ def test_district_beats_city_beats_province(migrated):
     add(name="B city", city="Trujillo", region="La Libertad")
     add(name="C district", district="Trujillo", region="La Libertad")
     add(name="D elsewhere", district="Chepén", region="La Libertad")
-    assert names(search.search("health", "La Libertad", city="TRUJILLO", limit=4,
-                                  today=TODAY)) == ["C district", "B city", "A province", "D elsewhere"]
+    assert names(search.search("health", "La Libertad", city="TRUJILLO", limit=4, today=TODAY)) == [
+        "C district",
+        "B city",
+        "A province",
+        "D elsewhere",
+    ]
 
 
 def test_a_location_orders_by_distance_and_unlocated_services_go_last(migrated):
@@ -91,8 +116,15 @@ def test_a_location_orders_by_distance_and_unlocated_services_go_last(migrated):
     add(name="Near Rímac", latitude=-12.029, longitude=-77.030)
     add(name="No coordinates")
     add(name="Mid Comas", latitude=-11.944, longitude=-77.052)
-    result = search.search("health", "Lima", city="Villa El Salvador", lat=CERCADO[0],
-                              lon=CERCADO[1], limit=4, today=TODAY)
+    result = search.search(
+        "health",
+        "Lima",
+        city="Villa El Salvador",
+        lat=CERCADO[0],
+        lon=CERCADO[1],
+        limit=4,
+        today=TODAY,
+    )
     assert names(result) == ["Near Rímac", "Mid Comas", "Far VES", "No coordinates"]
     km = [s.distance_km for s in result.services]
     assert 1.5 < km[0] < 3 and km[0] < km[1] < km[2] and km[3] is None
@@ -170,27 +202,40 @@ def test_stale_lists_expired_unverified_and_long_unverified_entries(migrated):
 
 # --- CSV import -----------------------------------------------------------------
 
+
 def test_an_import_reports_every_error_and_applies_nothing(migrated, tmp_path):
     add(name="Already here", phone="(01) 111-1111")
-    path = csv_file(tmp_path, [
-        row(name="Fine"),                                          # line 2
-        row(name="Bad category", category="hospital"),             # line 3
-        row(name="Bad region", region="Lima Norte"),               # line 4
-        row(name="", address=""),                                  # line 5
-        row(name="Bad date", last_verified="25/11/2026"),          # line 6
-        row(name="Bad flag", cost_free="quizás"),                  # line 7
-        row(name="Outside Peru", latitude="12.05"),                # line 8
-        row(name="Bad phone", phone="llamar a Rosa"),              # line 9
-        row(name="Fine"),                                          # line 10: duplicate
-        row(name="Half location", longitude=""),                   # line 11
-        row(name="Not a number", longitude="oeste"),               # line 12
-        row(name="Already here", phone="(01) 222-2222"),           # line 13: valid update
-    ])
+    path = csv_file(
+        tmp_path,
+        [
+            row(name="Fine"),  # line 2
+            row(name="Bad category", category="hospital"),  # line 3
+            row(name="Bad region", region="Lima Norte"),  # line 4
+            row(name="", address=""),  # line 5
+            row(name="Bad date", last_verified="25/11/2026"),  # line 6
+            row(name="Bad flag", cost_free="quizás"),  # line 7
+            row(name="Outside Peru", latitude="12.05"),  # line 8
+            row(name="Bad phone", phone="llamar a Rosa"),  # line 9
+            row(name="Fine"),  # line 10: duplicate
+            row(name="Half location", longitude=""),  # line 11
+            row(name="Not a number", longitude="oeste"),  # line 12
+            row(name="Already here", phone="(01) 222-2222"),  # line 13: valid update
+        ],
+    )
     report = store.import_csv(path)
     assert [(e.line, e.column) for e in report.errors] == [
-        (3, "category"), (4, "region"), (5, "name"), (5, "address"), (6, "last_verified"),
-        (7, "cost_free"), (8, "latitude"), (9, "phone"), (10, ""), (11, "longitude"),
-        (12, "longitude")]
+        (3, "category"),
+        (4, "region"),
+        (5, "name"),
+        (5, "address"),
+        (6, "last_verified"),
+        (7, "cost_free"),
+        (8, "latitude"),
+        (9, "phone"),
+        (10, ""),
+        (11, "longitude"),
+        (12, "longitude"),
+    ]
     assert all(e.reason for e in report.errors)
     assert "line 2" in report.errors[8].reason  # the duplicate names the first line
     assert report.created == report.updated == 0
@@ -199,11 +244,22 @@ def test_an_import_reports_every_error_and_applies_nothing(migrated, tmp_path):
 
 
 def test_a_valid_import_adds_and_updates_by_name_region_and_address(migrated, tmp_path):
-    add(name="Centro de Salud Comas", district="Comas", address="Av. Túpac Amaru 1500",
-        phone="(01) 000-0000")
+    add(
+        name="Centro de Salud Comas",
+        district="Comas",
+        address="Av. Túpac Amaru 1500",
+        phone="(01) 000-0000",
+    )
     add(name="Not in the file", address="Jr. Dos 2")
-    path = csv_file(tmp_path, [row(), row(name="DEMUNA de Comas", category="protection",
-                                          whatsapp="987 654 321", cost_free="")])
+    path = csv_file(
+        tmp_path,
+        [
+            row(),
+            row(
+                name="DEMUNA de Comas", category="protection", whatsapp="987 654 321", cost_free=""
+            ),
+        ],
+    )
     report = store.import_csv(path)
     assert report.errors == [] and (report.created, report.updated, report.unchanged) == (1, 1, 0)
     by_name = {s.name: s for s in all_services()}
@@ -218,10 +274,22 @@ def test_a_valid_import_adds_and_updates_by_name_region_and_address(migrated, tm
 
 def test_excel_variants_are_accepted(migrated, tmp_path):
     """BOM, ';' separators, accents and case in regions, Sí/NO, decimal commas."""
-    path = csv_file(tmp_path, [row(region="junin", category="Health", cost_free="Sí",
-                                   serves_all_status="NO", latitude="-12,065",
-                                   longitude="-75,205", phone="064 21-5500 anexo 12 / 113")],
-                    encoding="utf-8-sig", delimiter=";")
+    path = csv_file(
+        tmp_path,
+        [
+            row(
+                region="junin",
+                category="Health",
+                cost_free="Sí",
+                serves_all_status="NO",
+                latitude="-12,065",
+                longitude="-75,205",
+                phone="064 21-5500 anexo 12 / 113",
+            )
+        ],
+        encoding="utf-8-sig",
+        delimiter=";",
+    )
     report = store.import_csv(path)
     assert report.errors == []
     [service] = all_services()
@@ -230,16 +298,19 @@ def test_excel_variants_are_accepted(migrated, tmp_path):
     assert service.latitude == -12.065
 
 
-@pytest.mark.parametrize("content, line, column, words", [
-    (b"", 1, "", "empty"),
-    (b"   \r\n\r\n", 1, "", "empty"),
-    (",".join(COLUMNS).encode() + b"\r\n", 2, "", "no services"),
-    (b"name,category,region,address\r\nA,health,Lima,Jr. 1\r\n", 1, "province", "missing"),
-    (",".join(COLUMNS + ("notes",)).encode() + b"\r\n", 1, "notes", "unknown column"),
-    (",".join(COLUMNS).encode() + b"\r\nA,health,Lima\r\n", 2, "", "values"),
-    (",".join(COLUMNS).encode() + b"\r\nCl\xednica,health\r\n", 2, "", "UTF-8"),
-    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", 1, "", "Excel"),
-])
+@pytest.mark.parametrize(
+    "content, line, column, words",
+    [
+        (b"", 1, "", "empty"),
+        (b"   \r\n\r\n", 1, "", "empty"),
+        (",".join(COLUMNS).encode() + b"\r\n", 2, "", "no services"),
+        (b"name,category,region,address\r\nA,health,Lima,Jr. 1\r\n", 1, "province", "missing"),
+        (",".join(COLUMNS + ("notes",)).encode() + b"\r\n", 1, "notes", "unknown column"),
+        (",".join(COLUMNS).encode() + b"\r\nA,health,Lima\r\n", 2, "", "values"),
+        (",".join(COLUMNS).encode() + b"\r\nCl\xednica,health\r\n", 2, "", "UTF-8"),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", 1, "", "Excel"),
+    ],
+)
 def test_a_broken_file_gets_a_clear_error(migrated, tmp_path, content, line, column, words):
     path = tmp_path / "broken.csv"
     path.write_bytes(content)
@@ -253,7 +324,12 @@ def test_a_broken_file_gets_a_clear_error(migrated, tmp_path, content, line, col
 def test_a_missing_header_lists_every_missing_column(migrated, tmp_path):
     path = csv_file(tmp_path, [row()], header=("name", "category", "region", "address"))
     report = store.import_csv(path)
-    assert {e.column for e in report.errors} == set(COLUMNS) - {"name", "category", "region", "address"}
+    assert {e.column for e in report.errors} == set(COLUMNS) - {
+        "name",
+        "category",
+        "region",
+        "address",
+    }
 
 
 def test_line_numbers_count_lines_inside_quoted_values(migrated, tmp_path):
@@ -268,7 +344,9 @@ def test_export_then_import_gives_back_the_same_directory(migrated, tmp_path):
     path = tmp_path / "export.csv"
     assert store.export_csv(path) == len(before)
     data = path.read_bytes()
-    assert data.startswith("\ufeff".encode()) and data.splitlines()[0].decode("utf-8-sig") == ",".join(COLUMNS)
+    assert data.startswith("\ufeff".encode()) and data.splitlines()[0].decode(
+        "utf-8-sig"
+    ) == ",".join(COLUMNS)
     with db.session_scope() as session:
         session.execute(delete(Service))
     report = store.import_csv(path)
@@ -288,8 +366,11 @@ def test_export_writes_to_text_and_binary_streams(migrated):
 
 # --- Command line ---------------------------------------------------------------
 
+
 def test_cli_import_prints_each_problem_and_exits_1(migrated, tmp_path, capsys):
-    path = csv_file(tmp_path, [row(), row(name="B", region="Gotham"), row(name="C", valid_until="mañana")])
+    path = csv_file(
+        tmp_path, [row(), row(name="B", region="Gotham"), row(name="C", valid_until="mañana")]
+    )
     assert cli.main(["import", str(path)]) == 1
     err = capsys.readouterr().err
     assert "line 3, column region: 'Gotham' is not a region of Peru" in err
@@ -319,10 +400,19 @@ def test_cli_bad_usage_and_missing_files_are_invalid_input(migrated, tmp_path, c
 
 
 def test_cli_without_a_database_exits_2_without_a_traceback(tmp_path):
-    env = {**os.environ, "DIRECTORY_DB_URL": "postgresql://postgres@127.0.0.1:1/line",
-           "LINE_DB_TIMEOUT": "2"}
-    done = subprocess.run([sys.executable, "-m", "line.directory.cli", "stale"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "DIRECTORY_DB_URL": "postgresql://postgres@127.0.0.1:1/line",
+        "LINE_DB_TIMEOUT": "2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "line.directory.cli", "stale"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "Cannot reach the directory database" in done.stderr
     assert "Traceback" not in done.stderr
@@ -330,8 +420,18 @@ def test_cli_without_a_database_exits_2_without_a_traceback(tmp_path):
 
 # --- Sample data ------------------------------------------------------------------
 
-FOCUS = ("Lima", "Callao", "Tumbes", "La Libertad", "Piura", "Lambayeque", "Arequipa",
-         "Cusco", "Ica", "Junín")
+FOCUS = (
+    "Lima",
+    "Callao",
+    "Tumbes",
+    "La Libertad",
+    "Piura",
+    "Lambayeque",
+    "Arequipa",
+    "Cusco",
+    "Ica",
+    "Junín",
+)
 
 
 @pytest.fixture
@@ -342,8 +442,12 @@ def sample(migrated):
 
 
 def valid(services, **where):
-    return [s for s in services if (s.valid_until is None or s.valid_until >= TODAY)
-            and all(getattr(s, k) == v for k, v in where.items())]
+    return [
+        s
+        for s in services
+        if (s.valid_until is None or s.valid_until >= TODAY)
+        and all(getattr(s, k) == v for k, v in where.items())
+    ]
 
 
 def test_sample_is_marked_as_sample(sample):
@@ -355,8 +459,9 @@ def test_sample_is_marked_as_sample(sample):
 def test_sample_covers_every_region(sample):
     for region in contract()["regions"]:
         assert valid(sample, region=region, category="health"), region
-        assert (valid(sample, region=region, category="red_cross_office")
-                or valid(sample, region=region, category="protection")), region
+        assert valid(sample, region=region, category="red_cross_office") or valid(
+            sample, region=region, category="protection"
+        ), region
         assert search.search("health", region, today=TODAY).region_used == region
 
 
@@ -369,9 +474,18 @@ def test_sample_has_three_services_per_category_in_the_main_regions(sample, regi
 
 def test_sample_spreads_over_districts(sample):
     lima = {s.district for s in valid(sample, region="Lima")}
-    assert {"San Juan de Lurigancho", "Rímac", "La Victoria", "San Juan de Miraflores",
-            "Comas", "Villa El Salvador", "Cercado de Lima"} <= lima
-    assert {"Bellavista", "Callao", "Ventanilla"} <= {s.district for s in valid(sample, region="Callao")}
+    assert {
+        "San Juan de Lurigancho",
+        "Rímac",
+        "La Victoria",
+        "San Juan de Miraflores",
+        "Comas",
+        "Villa El Salvador",
+        "Cercado de Lima",
+    } <= lima
+    assert {"Bellavista", "Callao", "Ventanilla"} <= {
+        s.district for s in valid(sample, region="Callao")
+    }
     assert all(s.district and s.city and s.province for s in sample)
 
 

@@ -1,4 +1,5 @@
 """Feedback coding from a seeded tracker store, and incremental, idempotent ingest."""
+
 import dataclasses
 
 import pytest
@@ -17,8 +18,9 @@ from tests.line.feedback.trackers import seed
 @pytest.fixture
 def tracker(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    monkeypatch.setattr(config, "settings",
-                        dataclasses.replace(config.settings, tracker_db_url=url))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, tracker_db_url=url)
+    )
     return seed(url)
 
 
@@ -33,8 +35,7 @@ def by_text_start(start: str) -> Feedback:
 
 def test_every_inbound_message_gets_a_code(migrated, tracker):
     assert coding.ingest() == 9
-    coded = [(r.intent, r.feedback_type, r.topic, r.region, r.sensitive, r.status)
-             for r in rows()]
+    coded = [(r.intent, r.feedback_type, r.topic, r.region, r.sensitive, r.status) for r in rows()]
     assert coded == [
         ("greet", None, None, None, False, "answered"),
         ("faq", "question", "shelter", None, False, "answered"),
@@ -53,8 +54,13 @@ def test_every_inbound_message_gets_a_code(migrated, tracker):
 def test_ingest_is_incremental_and_idempotent(migrated, tracker):
     assert coding.ingest() == 9
     assert coding.ingest() == 0
-    tracker.turn("51987654321", "y el albergue de tacna acepta ninos?", "faq", faq="shelter",
-                 utters=("utter_faq/shelter",))
+    tracker.turn(
+        "51987654321",
+        "y el albergue de tacna acepta ninos?",
+        "faq",
+        faq="shelter",
+        utters=("utter_faq/shelter",),
+    )
     assert coding.ingest() == 1
     assert len(rows()) == 10
     # The region said earlier in the conversation still counts.
@@ -66,18 +72,29 @@ def test_rows_hold_no_sender_id_and_only_redacted_unresolved_texts(migrated, tra
     stored = rows()
     assert all("51987654321" not in r.sender_hash and len(r.sender_hash) == 32 for r in stored)
     texts = [r.text for r in stored if r.text]
-    assert texts == ["cuanto cuesta el pasaje a bolivia, escribeme a [email]",
-                     "el pasaje de bus a bolivia cuanto sale"]
+    assert texts == [
+        "cuanto cuesta el pasaje a bolivia, escribeme a [email]",
+        "el pasaje de bus a bolivia cuanto sale",
+    ]
 
 
 def test_rumours_complaints_and_suggestions_get_their_own_types(migrated, tracker):
     sender = "wa-ffffffffffffffffffffffffffffffff"
     tracker.session(sender)
-    tracker.turn(sender, "dicen q la vacuna trae un chip", "faq", faq="rumour_vaccine_microchip",
-                 utters=("utter_faq/rumour_vaccine_microchip",))
+    tracker.turn(
+        sender,
+        "dicen q la vacuna trae un chip",
+        "faq",
+        faq="rumour_vaccine_microchip",
+        utters=("utter_faq/rumour_vaccine_microchip",),
+    )
     tracker.turn(sender, "👍", "rate_useful", actions=("action_rate_answer",))
-    tracker.turn(sender, "igual nadie me contesta en el albergue, pesimo", "complaint",
-                 actions=("action_handoff",))
+    tracker.turn(
+        sender,
+        "igual nadie me contesta en el albergue, pesimo",
+        "complaint",
+        actions=("action_handoff",),
+    )
     tracker.turn(sender, "deberian poner info de cursos gratis", "suggestion")
     coding.ingest()
     assert [(r.intent, r.feedback_type, r.topic, r.status) for r in rows()[-4:]] == [
@@ -88,12 +105,15 @@ def test_rumours_complaints_and_suggestions_get_their_own_types(migrated, tracke
     ]
 
 
-@pytest.mark.parametrize("text", [
-    "me pidieron dinero para la lista del bono",
-    "dijeron que eran de la cruz roja y me cobraron",
-    "el dueno me retuvo el pasaporte",
-    "me estan pegando",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me pidieron dinero para la lista del bono",
+        "dijeron que eran de la cruz roja y me cobraron",
+        "el dueno me retuvo el pasaporte",
+        "me estan pegando",
+    ],
+)
 def test_abuse_fraud_and_danger_are_sensitive(text):
     assert coding.is_sensitive(text)
 
@@ -104,8 +124,10 @@ def test_ordinary_questions_are_not_sensitive(text):
 
 
 def test_redaction_hides_numbers_and_emails():
-    assert coding.redact("llamame al +51 987 654 321 o a ana.p@mail.com, tengo 3 hijos") \
+    assert (
+        coding.redact("llamame al +51 987 654 321 o a ana.p@mail.com, tengo 3 hijos")
         == "llamame al [number] o a [email], tengo 3 hijos"
+    )
 
 
 def test_the_model_matches_migration_0007(migrated):

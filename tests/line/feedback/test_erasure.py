@@ -1,5 +1,6 @@
-""""Borrar mis datos": what the line owns goes at once, the conversation once its
+""" "Borrar mis datos": what the line owns goes at once, the conversation once its
 turn is stored, and only an anonymous count remains."""
+
 import dataclasses
 from datetime import timedelta, timezone
 
@@ -23,8 +24,11 @@ MARIA = "maria@rest"
 @pytest.fixture
 def tracker_url(migrated, tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, tracker_db_url=url, erasure_grace_seconds=0))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_db_url=url, erasure_grace_seconds=0),
+    )
     seed(url)
     coding.ingest()
     tickets.open_ticket(ANA, "requested", messages=[("user", "quiero hablar con alguien")])
@@ -45,16 +49,18 @@ def _count(model, **where):
 
 def _events(url, sender):
     with create_engine(url, future=True).connect() as connection:
-        return connection.execute(select(func.count()).select_from(EVENTS)
-                                  .where(EVENTS.c.sender_id == sender)).scalar()
+        return connection.execute(
+            select(func.count()).select_from(EVENTS).where(EVENTS.c.sender_id == sender)
+        ).scalar()
 
 
 def _end_turn(url, sender):
     """What Rasa stores after the erase action: the bot's confirmation and action_listen."""
     seeded = Tracker(url)
     seeded.clock = utc_now().replace(tzinfo=timezone.utc).timestamp()
-    seeded.turn(sender, "si", "affirm", actions=("action_erase_data",),
-                utters=("utter_erase_done",))
+    seeded.turn(
+        sender, "si", "affirm", actions=("action_erase_data",), utters=("utter_erase_done",)
+    )
 
 
 def test_a_request_erases_tickets_codes_and_ratings_at_once(tracker_url):
@@ -90,8 +96,9 @@ def test_only_an_anonymous_count_remains(tracker_url):
 
 
 def test_a_sweep_waits_for_the_grace_time(tracker_url, monkeypatch):
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, erasure_grace_seconds=3600))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, erasure_grace_seconds=3600)
+    )
     erasure.request(ANA)
     assert erasure.sweep() == 0
     with session_scope() as session:

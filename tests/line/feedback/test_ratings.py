@@ -1,4 +1,5 @@
 """Ratings of FAQ answers: stored under a keyed hash, summarised per topic."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
@@ -18,9 +19,14 @@ def test_a_rating_is_stored_without_the_sender_id(migrated):
 
 
 def test_per_topic_counts_and_puts_the_least_useful_answers_first(migrated):
-    for topic, useful in [("shelter", True), ("shelter", True), ("shelter", False),
-                          ("covid_testing", False), ("covid_testing", False),
-                          ("line_hours", True)]:
+    for topic, useful in [
+        ("shelter", True),
+        ("shelter", True),
+        ("shelter", False),
+        ("covid_testing", False),
+        ("covid_testing", False),
+        ("line_hours", True),
+    ]:
         ratings.record("ana", topic, useful)
     assert ratings.per_topic() == [
         {"topic": "covid_testing", "useful": 0, "not_useful": 2, "total": 2},

@@ -1,4 +1,5 @@
 """`make report` on a seeded tracker store: CSV without identifiers, charts, HTML."""
+
 import csv
 import dataclasses
 import re
@@ -16,8 +17,9 @@ from tests.line.feedback.trackers import seed
 @pytest.fixture
 def built(database, tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    monkeypatch.setattr(config, "settings",
-                        dataclasses.replace(config.settings, tracker_db_url=url))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, tracker_db_url=url)
+    )
     seed(url)
     tickets.open_ticket("51987654321", "emergency", messages=[("user", "me estan pegando")])
     tickets.open_ticket("maria@rest", "unresolved")
@@ -30,8 +32,12 @@ def test_the_csv_follows_the_codebook(built):
         rows = list(csv.DictReader(f))
     assert tuple(rows[0]) == report.CSV_COLUMNS
     assert len(rows) == 8  # the greeting is a dialogue step, not feedback
-    assert {r["feedback_type"] for r in rows} == {"question", "concern", "complaint",
-                                                  "appreciation"}
+    assert {r["feedback_type"] for r in rows} == {
+        "question",
+        "concern",
+        "complaint",
+        "appreciation",
+    }
     assert {r["sensitive"] for r in rows} == {"yes", "no"}
 
 
@@ -48,8 +54,12 @@ def test_the_csv_holds_no_phone_numbers_names_or_sender_ids(built):
 
 def test_the_html_embeds_the_charts_and_the_tables(built):
     html = (built.folder / "index.html").read_text(encoding="utf-8")
-    for chart in ("messages_per_day.png", "feedback_by_type.png", "feedback_by_topic.png",
-                  "feedback_by_region.png"):
+    for chart in (
+        "messages_per_day.png",
+        "feedback_by_type.png",
+        "feedback_by_topic.png",
+        "feedback_by_region.png",
+    ):
         assert (built.folder / chart).stat().st_size > 0
         assert f'src="{chart}"' in html
     assert "el pasaje de bus a bolivia cuanto sale" in html
@@ -77,9 +87,13 @@ def test_waiting_times_come_from_the_tickets(built):
 
 
 def test_a_missing_tracker_store_still_gives_a_report(database, tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, tracker_db_url=f"sqlite:///{tmp_path / 'none.db'}"))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_db_url=f"sqlite:///{tmp_path / 'none.db'}"),
+    )
     result = report.build(tmp_path / "out")
     assert result.ingested is None
     assert "No se encontró la base de conversaciones" in (
-        tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+        tmp_path / "out" / "index.html"
+    ).read_text(encoding="utf-8")

@@ -1,4 +1,5 @@
 """`make suggest`: unresolved questions grouped, each group with its nearest topic."""
+
 import dataclasses
 
 import pytest
@@ -8,17 +9,23 @@ from line.core import settings as config
 from line.feedback import coding, suggest
 from tests.line.feedback.trackers import Tracker, seed
 
-BUS = ["el pasaje de bus a bolivia cuanto sale", "cuanto cuesta el pasaje de bus a bolivia",
-       "pasaje en bus pa bolivia cuanto es"]
-SHELTER = ["hay albergue pa dormir esta noche con mis hijos",
-           "donde duermo esta noche, hay albergues con cupo?"]
+BUS = [
+    "el pasaje de bus a bolivia cuanto sale",
+    "cuanto cuesta el pasaje de bus a bolivia",
+    "pasaje en bus pa bolivia cuanto es",
+]
+SHELTER = [
+    "hay albergue pa dormir esta noche con mis hijos",
+    "donde duermo esta noche, hay albergues con cupo?",
+]
 
 
 @pytest.fixture
 def tracker(database, tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    monkeypatch.setattr(config, "settings",
-                        dataclasses.replace(config.settings, tracker_db_url=url))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, tracker_db_url=url)
+    )
     tracker = Tracker(url)
     for n, text in enumerate(BUS + SHELTER):
         tracker.turn(f"person{n}", text, "nlu_fallback", actions=("action_clarify",))
@@ -42,18 +49,24 @@ def test_the_result_is_deterministic(tracker):
 
 def test_only_unresolved_non_sensitive_questions_are_read(database, tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    monkeypatch.setattr(config, "settings",
-                        dataclasses.replace(config.settings, tracker_db_url=url))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, tracker_db_url=url)
+    )
     seed(url)
     coding.ingest()
     assert suggest.unresolved_texts() == [
         "cuanto cuesta el pasaje a bolivia, escribeme a [email]",
-        "el pasaje de bus a bolivia cuanto sale"]
+        "el pasaje de bus a bolivia cuanto sale",
+    ]
 
 
 def test_the_file_lists_redacted_proposals(tracker, tmp_path):
-    tracker.turn("person9", "mi numero es 987654321, el pasaje de bus a bolivia cuanto sale",
-                 "nlu_fallback", actions=("action_handoff",))
+    tracker.turn(
+        "person9",
+        "mi numero es 987654321, el pasaje de bus a bolivia cuanto sale",
+        "nlu_fallback",
+        actions=("action_handoff",),
+    )
     out = tmp_path / "reports" / "suggestions.yml"
     assert suggest.main(["--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
@@ -65,8 +78,11 @@ def test_the_file_lists_redacted_proposals(tracker, tmp_path):
 
 
 def test_nothing_unresolved_gives_an_empty_file(database, tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, tracker_db_url=f"sqlite:///{tmp_path / 'none.db'}"))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_db_url=f"sqlite:///{tmp_path / 'none.db'}"),
+    )
     out = tmp_path / "suggestions.yml"
     assert suggest.main(["--out", str(out)]) == 0
     assert yaml.safe_load(out.read_text(encoding="utf-8")) == {"groups": []}

@@ -1,4 +1,5 @@
 """`make operator-add`: the password comes from stdin for scripts, never argv."""
+
 import io
 
 import pytest

@@ -1,4 +1,5 @@
 """The handoff queue: one open ticket per person, emergencies first, threads kept."""
+
 import threading
 
 import pytest
@@ -14,9 +15,17 @@ def database(migrated):
 
 
 def test_a_ticket_keeps_reason_priority_and_context(database):
-    receipt = tickets.open_ticket("p1", "requested", topic="shelter", region="Tacna",
-                                  messages=[("user", "hola"), ("bot", "¿en qué te ayudo?"),
-                                            ("user", "quiero hablar con alguien")])
+    receipt = tickets.open_ticket(
+        "p1",
+        "requested",
+        topic="shelter",
+        region="Tacna",
+        messages=[
+            ("user", "hola"),
+            ("bot", "¿en qué te ayudo?"),
+            ("user", "quiero hablar con alguien"),
+        ],
+    )
     assert receipt.new and receipt.position == 1
     [ticket] = tickets.queue()
     assert ticket["reason"] == "requested" and ticket["priority"] == tickets.PRIORITY["requested"]

@@ -1,38 +1,124 @@
 """Service categories are recognised from the words migrants actually type, and
 the documented priority settles messages that name more than one."""
+
 import pytest
 
 from line.understanding.categories import category_ids, find_category
 
 PHRASINGS = {
-    "health": ["donde hay una posta medica en SJL", "necesito un doctor", "hay clínica gratis?",
-               "centro de salud mas cercano", "hopsital en piura", "necesito un médico pa mi hijo"],
-    "covid_testing": ["donde me hago la prueba de covid", "prueba antigena gratis", "hisopado en callao",
-                      "descarte covid en lima", "prueba molecular", "covid"],
-    "vaccination": ["donde vacunan en trujillo", "bacunacion para adultos", "tercera dosis",
-                    "vacunatorio mas cercano", "quiero vacunarme", "vacunacoin"],
-    "mental_health": ["necesito un psicologo", "sicologa gratis", "apoyo emocional",
-                      "centro de salud mental comunitario", "hay CSMC en arequipa?", "terapia para mi hija"],
-    "legal_aid": ["abogado gratis", "asesoria legal", "me quieren desalojar", "ayuda con mis tramites",
-                  "orientación legal", "defensoria del pueblo"],
-    "migration_office": ["donde queda migraciones", "oficina de migraciones en tacna", "quiero pedir refugio",
-                         "cancilleria", "migrasiones", "la CEPR donde atiende"],
-    "shelter": ["donde hay un albergue", "alberge en tumbes", "no tengo donde dormir", "refugio para dormir",
-                "casa de acogida", "hospedaje gratis", "albergeu"],
-    "food": ["olla comun", "comedor popular", "banco de alimentos", "canasta de viveres",
-             "no tenemos q comer", "donde dan comida"],
-    "cash_assistance": ["bono", "ayuda economica", "tarjeta de ayuda", "transferencia", "apoyo con dinero",
-                        "ayuda para pagar el alquiler"],
-    "protection": ["centro emergencia mujer", "demuna", "quiero denunciar violencia", "comisaria de familia",
-                   "cem de sjl", "proteccion para mi hija"],
-    "family_contact": ["busco a mi hermano", "familiares perdidos", "restablecimiento del contacto",
-                       "perdi contacto con mi mama", "rcf", "quiero llamar a mi familia"],
-    "education": ["colegio para mi hijo", "matricula escolar", "ugel", "inscribir a mi hijo", "escuela",
-                  "colejio"],
-    "employment": ["trabajo", "busco chamba", "bolsa de trabajo", "sunafil", "centro de empleo",
-                   "empleo en chiclayo"],
-    "red_cross_office": ["oficina de la cruz roja", "donde queda la cruz roja", "sede de la cruz roja en piura",
-                         "quiero ser voluntario", "filial cruz roja", "cruz roja"],
+    "health": [
+        "donde hay una posta medica en SJL",
+        "necesito un doctor",
+        "hay clínica gratis?",
+        "centro de salud mas cercano",
+        "hopsital en piura",
+        "necesito un médico pa mi hijo",
+    ],
+    "covid_testing": [
+        "donde me hago la prueba de covid",
+        "prueba antigena gratis",
+        "hisopado en callao",
+        "descarte covid en lima",
+        "prueba molecular",
+        "covid",
+    ],
+    "vaccination": [
+        "donde vacunan en trujillo",
+        "bacunacion para adultos",
+        "tercera dosis",
+        "vacunatorio mas cercano",
+        "quiero vacunarme",
+        "vacunacoin",
+    ],
+    "mental_health": [
+        "necesito un psicologo",
+        "sicologa gratis",
+        "apoyo emocional",
+        "centro de salud mental comunitario",
+        "hay CSMC en arequipa?",
+        "terapia para mi hija",
+    ],
+    "legal_aid": [
+        "abogado gratis",
+        "asesoria legal",
+        "me quieren desalojar",
+        "ayuda con mis tramites",
+        "orientación legal",
+        "defensoria del pueblo",
+    ],
+    "migration_office": [
+        "donde queda migraciones",
+        "oficina de migraciones en tacna",
+        "quiero pedir refugio",
+        "cancilleria",
+        "migrasiones",
+        "la CEPR donde atiende",
+    ],
+    "shelter": [
+        "donde hay un albergue",
+        "alberge en tumbes",
+        "no tengo donde dormir",
+        "refugio para dormir",
+        "casa de acogida",
+        "hospedaje gratis",
+        "albergeu",
+    ],
+    "food": [
+        "olla comun",
+        "comedor popular",
+        "banco de alimentos",
+        "canasta de viveres",
+        "no tenemos q comer",
+        "donde dan comida",
+    ],
+    "cash_assistance": [
+        "bono",
+        "ayuda economica",
+        "tarjeta de ayuda",
+        "transferencia",
+        "apoyo con dinero",
+        "ayuda para pagar el alquiler",
+    ],
+    "protection": [
+        "centro emergencia mujer",
+        "demuna",
+        "quiero denunciar violencia",
+        "comisaria de familia",
+        "cem de sjl",
+        "proteccion para mi hija",
+    ],
+    "family_contact": [
+        "busco a mi hermano",
+        "familiares perdidos",
+        "restablecimiento del contacto",
+        "perdi contacto con mi mama",
+        "rcf",
+        "quiero llamar a mi familia",
+    ],
+    "education": [
+        "colegio para mi hijo",
+        "matricula escolar",
+        "ugel",
+        "inscribir a mi hijo",
+        "escuela",
+        "colejio",
+    ],
+    "employment": [
+        "trabajo",
+        "busco chamba",
+        "bolsa de trabajo",
+        "sunafil",
+        "centro de empleo",
+        "empleo en chiclayo",
+    ],
+    "red_cross_office": [
+        "oficina de la cruz roja",
+        "donde queda la cruz roja",
+        "sede de la cruz roja en piura",
+        "quiero ser voluntario",
+        "filial cruz roja",
+        "cruz roja",
+    ],
 }
 
 AMBIGUOUS = [
@@ -55,8 +141,17 @@ AMBIGUOUS = [
     ("refugio", "shelter"),
 ]
 
-UNRELATED = ["hola buenos dias", "gracias", "que hora es", "mi celular no carga", "soy venezolano",
-             "mi hijo se ahogado", "mi esposo trabaja en lima", "quiero hablar con una persona", ""]
+UNRELATED = [
+    "hola buenos dias",
+    "gracias",
+    "que hora es",
+    "mi celular no carga",
+    "soy venezolano",
+    "mi hijo se ahogado",
+    "mi esposo trabaja en lima",
+    "quiero hablar con una persona",
+    "",
+]
 
 
 @pytest.mark.parametrize("category,text", [(c, t) for c, texts in PHRASINGS.items() for t in texts])

@@ -1,5 +1,6 @@
 """The safety net must catch danger happening now however it is typed, and stay
 quiet on general questions that the FAQ topics answer."""
+
 import pytest
 
 from line.core.text import expand_abbreviations, fold
@@ -165,13 +166,16 @@ def test_danger_is_immutable():
         danger.kind = "fire"
 
 
-@pytest.mark.parametrize("raw,folded", [
-    ("¡¡AYUDAAAA!!", "ayuda"),
-    ("Mi bebé  NO respira...", "mi bebe no respira"),
-    ("niño", "nino"),
-    ("llamen, carro, cooperar", "llamen carro cooperar"),
-    ("  ", ""),
-])
+@pytest.mark.parametrize(
+    "raw,folded",
+    [
+        ("¡¡AYUDAAAA!!", "ayuda"),
+        ("Mi bebé  NO respira...", "mi bebe no respira"),
+        ("niño", "nino"),
+        ("llamen, carro, cooperar", "llamen carro cooperar"),
+        ("  ", ""),
+    ],
+)
 def test_fold(raw, folded):
     assert fold(raw) == folded
 

@@ -1,5 +1,6 @@
 """The Cloud API without the webhook: the parser, message shapes and limits,
 retries without double sends, pseudonyms and the 24-hour rule."""
+
 import asyncio
 import json
 import time
@@ -34,18 +35,23 @@ PERSON = pseudonyms.pseudonym(PHONE, "pseudonym-secret")
 
 # --- The parser ---------------------------------------------------------------------
 
+
 def parsed(name):
     return parse_webhook(json.loads(payload(name)), PHONE_NUMBER_ID)
 
 
 def test_each_fixture_becomes_what_the_line_does_with_it():
     [text] = parsed("text.json")
-    assert (text.kind, text.text, text.sender) == ("text", "hola, la prueba de covid es gratis?",
-                                                   PHONE)
+    assert (text.kind, text.text, text.sender) == (
+        "text",
+        "hola, la prueba de covid es gratis?",
+        PHONE,
+    )
     assert abs((datetime.utcnow() - text.sent_at).total_seconds()) < 5
     assert [(m.kind, m.text) for m in parsed("button_reply.json")] == [("reply", "/request_human")]
     assert [(m.kind, m.text) for m in parsed("list_reply.json")] == [
-        ("reply", '/inform{"service_category": "shelter"}')]
+        ("reply", '/inform{"service_category": "shelter"}')
+    ]
     [pin] = parsed("location.json")
     assert (pin.kind, pin.latitude, pin.longitude) == ("location", -8.1116, -79.0287)
     assert [(m.kind, m.type) for m in parsed("audio.json")] == [("media", "audio")]
@@ -57,70 +63,151 @@ def test_each_fixture_becomes_what_the_line_does_with_it():
 
 def test_odd_but_signed_messages_are_read_safely():
     def one(message):
-        body = {"object": "whatsapp_business_account", "entry": [{"changes": [{
-            "field": "messages", "value": {"metadata": {"phone_number_id": PHONE_NUMBER_ID},
-                                           "messages": [message]}}]}]}
+        body = {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "metadata": {"phone_number_id": PHONE_NUMBER_ID},
+                                "messages": [message],
+                            },
+                        }
+                    ]
+                }
+            ],
+        }
         return parse_webhook(body, PHONE_NUMBER_ID)
 
     base = {"from": PHONE, "id": "wamid.x", "timestamp": "1"}
     assert one({**base, "type": "reaction", "reaction": {"emoji": "👍"}}) == []
     assert one({**base, "type": "text"})[0].kind == "unsupported"
-    assert one({**base, "type": "location", "location": {"latitude": 200, "longitude": 0}}
-               )[0].kind == "unsupported"
-    assert one({**base, "type": "location", "location": {"latitude": True, "longitude": 1}}
-               )[0].kind == "unsupported"
-    assert one({**base, "type": "location", "location": {"latitude": "NaN", "longitude": 1}}
-               )[0].kind == "unsupported"
-    assert one({**base, "type": "button", "button": {"payload": "/deny", "text": "No"}}
-               )[0].text == "/deny"
+    assert (
+        one({**base, "type": "location", "location": {"latitude": 200, "longitude": 0}})[0].kind
+        == "unsupported"
+    )
+    assert (
+        one({**base, "type": "location", "location": {"latitude": True, "longitude": 1}})[0].kind
+        == "unsupported"
+    )
+    assert (
+        one({**base, "type": "location", "location": {"latitude": "NaN", "longitude": 1}})[0].kind
+        == "unsupported"
+    )
+    assert (
+        one({**base, "type": "button", "button": {"payload": "/deny", "text": "No"}})[0].text
+        == "/deny"
+    )
     assert one({"id": "wamid.x", "type": "text", "text": {"body": "hi"}}) == []  # no sender
-    by_user_id = one({"from_user_id": "US.1349", "id": "w", "type": "text",
-                      "text": {"body": "hola"}})
+    by_user_id = one(
+        {"from_user_id": "US.1349", "id": "w", "type": "text", "text": {"body": "hola"}}
+    )
     assert by_user_id[0].sender == "US.1349"
-    future = one({**base, "timestamp": str(int(time.time()) + 86400), "type": "text",
-                  "text": {"body": "hola"}})[0]
+    future = one(
+        {
+            **base,
+            "timestamp": str(int(time.time()) + 86400),
+            "type": "text",
+            "text": {"body": "hola"},
+        }
+    )[0]
     assert future.sent_at <= datetime.utcnow() + timedelta(seconds=1)
-    millis = one({**base, "timestamp": str(int(time.time() * 1000)), "type": "text",
-                  "text": {"body": "hola"}})[0]
+    millis = one(
+        {
+            **base,
+            "timestamp": str(int(time.time() * 1000)),
+            "type": "text",
+            "text": {"body": "hola"},
+        }
+    )[0]
     assert abs((datetime.utcnow() - millis.sent_at).total_seconds()) < 5
 
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
-    max_leaves=30)
-ODD = st.text(max_size=8) | st.sampled_from([
-    None, 0, -1, 1.5, float("inf"), True, "", [], {}, [None], {"id": None}, "text",
-    "interactive", "location", "list_reply", "messages", PHONE_NUMBER_ID,
-    "whatsapp_business_account"])
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+ODD = st.text(max_size=8) | st.sampled_from(
+    [
+        None,
+        0,
+        -1,
+        1.5,
+        float("inf"),
+        True,
+        "",
+        [],
+        {},
+        [None],
+        {"id": None},
+        "text",
+        "interactive",
+        "location",
+        "list_reply",
+        "messages",
+        PHONE_NUMBER_ID,
+        "whatsapp_business_account",
+    ]
+)
 
 
 @st.composite
 def near_webhooks(draw):
     """Webhook-shaped bodies whose every part may be missing, mistyped or odd."""
+
     def maybe(value):
         return draw(st.one_of(st.just(value), ODD))
 
-    message = {key: maybe(value) for key, value in {
-        "from": PHONE, "id": "wamid.x", "timestamp": "1700000000",
-        "type": draw(st.sampled_from(["text", "interactive", "location", "audio", "image",
-                                      "button", "reaction", "sticker", "x"])),
-        "text": {"body": maybe("hola")},
-        "interactive": {"type": maybe("list_reply"), "list_reply": {"id": maybe("/x")},
-                        "button_reply": maybe({"id": "/y"})},
-        "location": {"latitude": maybe(-12.0), "longitude": maybe(-77.0)},
-        "button": maybe({"payload": "/z"}), "audio": maybe({"caption": "c"}),
-    }.items() if draw(st.booleans())}
-    value = {"metadata": {"phone_number_id": maybe(PHONE_NUMBER_ID)},
-             "messages": maybe([message, maybe(message)]), "statuses": maybe([{}])}
-    return {"object": maybe("whatsapp_business_account"),
-            "entry": maybe([{"changes": maybe([{"field": maybe("messages"),
-                                                "value": maybe(value)}])}])}
+    message = {
+        key: maybe(value)
+        for key, value in {
+            "from": PHONE,
+            "id": "wamid.x",
+            "timestamp": "1700000000",
+            "type": draw(
+                st.sampled_from(
+                    [
+                        "text",
+                        "interactive",
+                        "location",
+                        "audio",
+                        "image",
+                        "button",
+                        "reaction",
+                        "sticker",
+                        "x",
+                    ]
+                )
+            ),
+            "text": {"body": maybe("hola")},
+            "interactive": {
+                "type": maybe("list_reply"),
+                "list_reply": {"id": maybe("/x")},
+                "button_reply": maybe({"id": "/y"}),
+            },
+            "location": {"latitude": maybe(-12.0), "longitude": maybe(-77.0)},
+            "button": maybe({"payload": "/z"}),
+            "audio": maybe({"caption": "c"}),
+        }.items()
+        if draw(st.booleans())
+    }
+    value = {
+        "metadata": {"phone_number_id": maybe(PHONE_NUMBER_ID)},
+        "messages": maybe([message, maybe(message)]),
+        "statuses": maybe([{}]),
+    }
+    return {
+        "object": maybe("whatsapp_business_account"),
+        "entry": maybe([{"changes": maybe([{"field": maybe("messages"), "value": maybe(value)}])}]),
+    }
 
 
-@hypothesis_settings(max_examples=200, deadline=None,
-                     suppress_health_check=[HealthCheck.too_slow])
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(JSON, near_webhooks()))
 def test_the_parser_never_raises(body):
     for message in parse_webhook(body, PHONE_NUMBER_ID):
@@ -130,6 +217,7 @@ def test_the_parser_never_raises(body):
 
 
 # --- Shapes and limits ------------------------------------------------------------
+
 
 def test_long_text_is_split_on_paragraphs_then_lines_within_the_limit():
     paragraphs = [f"*Párrafo {n}* " + "palabra " * 150 for n in range(12)]
@@ -152,20 +240,26 @@ def test_titles_are_shortened_at_a_word_with_an_ellipsis():
 
 
 def buttons(count, title="Opción {n}", payload='/pick{{"n": {n}}}'):
-    return [{"title": title.format(n=n), "payload": payload.format(n=n)}
-            for n in range(1, count + 1)]
+    return [
+        {"title": title.format(n=n), "payload": payload.format(n=n)} for n in range(1, count + 1)
+    ]
 
 
 def test_up_to_three_buttons_are_reply_buttons_with_short_titles():
-    offered = [{"title": "Sí, con una persona", "payload": "/request_human"},
-               {"title": "No, gracias, ya me ayudaste mucho", "payload": "/deny"},
-               {"title": "Hablar con una persona", "payload": "/other"}]
+    offered = [
+        {"title": "Sí, con una persona", "payload": "/request_human"},
+        {"title": "No, gracias, ya me ayudaste mucho", "payload": "/deny"},
+        {"title": "Hablar con una persona", "payload": "/other"},
+    ]
     messages, payloads = button_messages("¿Quieres que te pase con una persona?", offered, "Ver")
     [message] = messages
     assert message["type"] == "interactive" and message["interactive"]["type"] == "button"
     shown = message["interactive"]["action"]["buttons"]
-    assert [b["reply"]["title"] for b in shown] == ["Sí, con una persona", "No, gracias, ya me…",
-                                                    "Hablar con una…"]
+    assert [b["reply"]["title"] for b in shown] == [
+        "Sí, con una persona",
+        "No, gracias, ya me…",
+        "Hablar con una…",
+    ]
     assert all(length(b["reply"]["title"]) <= 20 for b in shown)
     assert [b["reply"]["id"] for b in shown] == payloads == ["/request_human", "/deny", "/other"]
 
@@ -184,8 +278,9 @@ def test_four_to_ten_options_are_a_list_with_short_rows():
 
 
 def test_more_than_ten_options_are_numbered_text():
-    messages, payloads = button_messages("¿Qué buscas? Escribe el número:",
-                                         buttons(14, title="{n}. Cosa {n}"), "Ver")
+    messages, payloads = button_messages(
+        "¿Qué buscas? Escribe el número:", buttons(14, title="{n}. Cosa {n}"), "Ver"
+    )
     [message] = messages
     body = message["text"]["body"]
     assert body.startswith("¿Qué buscas? Escribe el número:\n\n1. Cosa 1\n2. Cosa 2")
@@ -214,6 +309,7 @@ def test_a_long_text_with_buttons_sends_the_text_first_and_a_short_body_last():
 
 
 # --- Sending: retries without double sends -------------------------------------------
+
 
 @pytest.fixture
 def client(line_settings, graph):
@@ -246,14 +342,15 @@ def test_a_timeout_after_sending_is_not_retried(client, graph):
     graph.script = [(200, None, 1.5, {})]  # Graph takes it, but answers too late
     delivery = client.send(PHONE, hello())
     assert not delivery.ok and delivery.reason.startswith("unconfirmed")
-    assert wait_until(lambda: graph.sent, 5)                # Graph did take it, late
+    assert wait_until(lambda: graph.sent, 5)  # Graph did take it, late
     assert len(graph.attempts) == 1 and len(graph.sent) == 1  # exactly once, not twice
 
 
 def test_no_connection_at_all_is_retried(line_settings):
     sleeps = []
-    client = GraphClient(f"http://127.0.0.1:{free_port()}", "t", PHONE_NUMBER_ID, 1.0, 3,
-                         sleep=sleeps.append)
+    client = GraphClient(
+        f"http://127.0.0.1:{free_port()}", "t", PHONE_NUMBER_ID, 1.0, 3, sleep=sleeps.append
+    )
     delivery = client.send(PHONE, hello())
     assert not delivery.ok and delivery.reason == "unreachable" and len(sleeps) == 2
     assert sleeps[0] < sleeps[1] <= 30
@@ -274,6 +371,7 @@ def test_a_user_id_is_addressed_as_recipient(client, graph):
 
 # --- Operator replies and the 24-hour window ------------------------------------------
 
+
 @pytest.fixture
 def sender(client):
     return WhatsAppOutbound(client)
@@ -287,8 +385,7 @@ def test_operator_replies_reach_the_person_through_line_outbound(channel, graph)
 
 
 def test_a_reply_after_24_hours_is_refused_with_a_clear_reason(sender, graph):
-    store.record_inbound(PERSON, PHONE, utc_now() - timedelta(hours=24,
-                                                                                   minutes=1))
+    store.record_inbound(PERSON, PHONE, utc_now() - timedelta(hours=24, minutes=1))
     delivery = sender.send(PERSON, "¿Sigues ahí?")
     assert not delivery.ok and delivery.reason == "outside_24h_window" and not graph.attempts
     store.record_inbound(PERSON, PHONE, utc_now() - timedelta(hours=23))
@@ -323,6 +420,7 @@ def test_the_output_channel_serves_output_channel_latest(channel, graph):
 
 
 # --- Pseudonyms ------------------------------------------------------------------------
+
 
 def test_pseudonyms_are_keyed_stable_and_carry_no_number():
     first = pseudonyms.pseudonym("51987654321", "secret")

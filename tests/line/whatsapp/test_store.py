@@ -1,8 +1,8 @@
 """The shared store, on SQLite and PostgreSQL (and Redis when a server can run):
 contacts and their window, redeliveries across instances, offered options."""
+
 import dataclasses
 import subprocess
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,16 +12,14 @@ from sqlalchemy import select, update
 from line.core import settings as config
 from line.core.db import session_scope, utc_now
 from line.whatsapp import store as whatsapp_store
-from tests.support.net import free_port, wait_until
-from tests.support.whatsapp import PHONE, PSEUDONYM_SECRET
+from tests.support.net import at_once, free_port, wait_until
+from tests.support.whatsapp import PHONE
 
 
 @pytest.fixture
-def store(migrated, monkeypatch):
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, pseudonym_secret=PSEUDONYM_SECRET, redis_url=""))
+def store(whatsapp_db, monkeypatch):
     monkeypatch.setattr(whatsapp_store, "PURGE_EVERY_SECONDS", 0)
-    return migrated
+    return whatsapp_db
 
 
 def test_the_contact_keeps_the_newest_inbound_time(store):
@@ -36,13 +34,7 @@ def test_the_contact_keeps_the_newest_inbound_time(store):
 
 
 def test_a_message_id_is_first_seen_once_even_by_racing_instances(store):
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(
-        whatsapp_store.first_delivery("wamid.RACE"))) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(lambda _: whatsapp_store.first_delivery("wamid.RACE"), 8)
     assert sorted(results) == [False] * 7 + [True]
     assert whatsapp_store.first_delivery("wamid.OTHER")
 
@@ -50,13 +42,19 @@ def test_a_message_id_is_first_seen_once_even_by_racing_instances(store):
 def test_seen_ids_are_kept_48_hours_then_purged(store, monkeypatch):
     assert whatsapp_store.first_delivery("wamid.OLD")
     with session_scope() as session:
-        session.execute(update(whatsapp_store.WhatsAppSeenMessage).values(
-            seen_at=utc_now() - timedelta(hours=47)))
+        session.execute(
+            update(whatsapp_store.WhatsAppSeenMessage).values(
+                seen_at=utc_now() - timedelta(hours=47)
+            )
+        )
     monkeypatch.setattr(whatsapp_store, "PURGE_EVERY_SECONDS", 0)
     assert not whatsapp_store.first_delivery("wamid.OLD")  # 47 hours: still a redelivery
     with session_scope() as session:
-        session.execute(update(whatsapp_store.WhatsAppSeenMessage).values(
-            seen_at=utc_now() - timedelta(hours=49)))
+        session.execute(
+            update(whatsapp_store.WhatsAppSeenMessage).values(
+                seen_at=utc_now() - timedelta(hours=49)
+            )
+        )
     monkeypatch.setattr(whatsapp_store, "PURGE_EVERY_SECONDS", 0)
     whatsapp_store.first_delivery("wamid.NEW")
     with session_scope() as session:
@@ -73,8 +71,9 @@ def test_options_are_remembered_replaced_forgotten_and_expire(store):
     assert whatsapp_store.option("wa-1", 1) is None
     whatsapp_store.remember_options("wa-1", ["/y"])
     with session_scope() as session:
-        session.execute(update(whatsapp_store.WhatsAppOptions).values(
-            created_at=utc_now() - timedelta(hours=2)))
+        session.execute(
+            update(whatsapp_store.WhatsAppOptions).values(created_at=utc_now() - timedelta(hours=2))
+        )
     assert whatsapp_store.option("wa-1", 1) is None
 
 
@@ -82,13 +81,15 @@ def test_options_are_remembered_replaced_forgotten_and_expire(store):
 def redis_url(monkeypatch, store, redis_program):
     """A throwaway redis-server, as several Rasa instances would share it."""
     port = free_port()
-    process = subprocess.Popen([redis_program, "--port", str(port), "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [redis_program, "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         assert wait_until(lambda: _pings(redis.Redis.from_url(url)), 10)
-        monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings,
-                                                                    redis_url=url))
+        monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings, redis_url=url))
         yield url
     finally:
         process.terminate()
@@ -104,13 +105,7 @@ def _pings(client) -> bool:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_with_redis_ids_are_shared_there_and_expire(redis_url):
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(
-        whatsapp_store.first_delivery("wamid.R"))) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(lambda _: whatsapp_store.first_delivery("wamid.R"), 5)
     assert sorted(results) == [False] * 4 + [True]
     client = redis.Redis.from_url(redis_url)
     [key] = client.keys("whatsapp:seen:*")

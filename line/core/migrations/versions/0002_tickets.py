@@ -4,6 +4,7 @@ Revision ID: 0002_tickets
 Revises: 0001_directory
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ Revision ID: 0003_outbound
 Revises: 0002_tickets
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 

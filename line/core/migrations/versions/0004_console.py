@@ -4,6 +4,7 @@ Revision ID: 0004_console
 Revises: 0003_outbound
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -38,8 +39,9 @@ def upgrade() -> None:
     op.add_column("ticket_messages", sa.Column("delivery", sa.String(16)))
     op.add_column("ticket_messages", sa.Column("delivery_reason", sa.String(64)))
     op.add_column("ticket_messages", sa.Column("tracker_state", sa.String(16)))
-    op.create_index("ix_ticket_messages_request_key", "ticket_messages", ["request_key"],
-                    unique=True)
+    op.create_index(
+        "ix_ticket_messages_request_key", "ticket_messages", ["request_key"], unique=True
+    )
 
 
 def downgrade() -> None:

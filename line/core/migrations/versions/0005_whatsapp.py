@@ -5,6 +5,7 @@ Revision ID: 0005_whatsapp
 Revises: 0003_outbound
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 

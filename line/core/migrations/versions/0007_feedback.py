@@ -4,6 +4,7 @@ Revision ID: 0007_feedback
 Revises: 0006_merge_console_whatsapp
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 

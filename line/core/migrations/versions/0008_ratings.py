@@ -4,6 +4,7 @@ Revision ID: 0008_ratings
 Revises: 0007_feedback
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -5,6 +5,7 @@ Revision ID: 0009_whatsapp_inbox
 Revises: 0008_ratings
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 
