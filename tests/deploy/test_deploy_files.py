@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 OURS = ("rasa1", "rasa2", "actions", "console", "whatsapp-gateway")
-# Several Sanic apps in one process (see tests/channels/conftest.py).
+# Several Sanic apps in one process (see tests/support/whatsapp.py).
 Sanic.test_mode = True
 
 

@@ -1,12 +1,11 @@
 """Ratings and "borrar mis datos" over the REST channel, with the trained model,
 the real action server and the SQL tracker store."""
 
-import time
-
 import requests
 from sqlalchemy import create_engine, text
 
 from line.feedback.coding import sender_hash
+from tests.support.net import wait_until
 
 
 def count(url: str, sql: str, **params) -> int:
@@ -80,10 +79,8 @@ def test_erasing_my_data_after_one_confirmation(person, rasa_server):
         == 0
     )
     events = "SELECT count(*) FROM events WHERE sender_id = :s"
-    deadline = time.monotonic() + 30
-    while count(rasa_server.tracker_db_url, events, s=sender) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert count(rasa_server.tracker_db_url, events, s=sender) == 0
+    # The conversation goes once the grace time has passed (LINE_ERASURE_GRACE=1 here).
+    assert wait_until(lambda: count(rasa_server.tracker_db_url, events, s=sender) == 0, 30, 0.5)
     assert (
         count(
             rasa_server.db_url,

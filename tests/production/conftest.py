@@ -1,5 +1,5 @@
 """The production stores against the real PostgreSQL, Redis and RabbitMQ of this machine,
-each behind a Proxy (tests/production/proxy.py) that a test takes down to simulate an
+each behind a Proxy (tests/support/proxy.py) that a test takes down to simulate an
 outage. The services themselves are never stopped.
 
 `line` starts the action server and Rasa with the trained model and the real

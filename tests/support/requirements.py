@@ -1,8 +1,8 @@
 """What a test needs beyond Python, asked for by fixture: the trained model, this machine's
 PostgreSQL, Redis and RabbitMQ (and the redis-server and nginx programs), Chromium.
 
-tests/conftest.py marks every test from the fixtures it takes (REQUIRES below): `model`,
-`services` or `browser`, and `unit` for a test that needs none of them. Each fixture skips
+tests/conftest.py marks every test from the fixtures it takes (tests/support/ci.py REQUIRES):
+`model`, `services` or `browser`, and `unit` for a test that needs none of them. Each fixture skips
 with the reason when what it stands for is missing; with CI=true such a skip is a failure.
 """
 
@@ -30,17 +30,6 @@ RABBITMQ = ("127.0.0.1", 5672)
 RABBITMQ_URL = f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-# Fixture -> the marker of every test that takes it (directly or through other fixtures).
-REQUIRES = {
-    "trained_model": "model",
-    "postgres_url": "services",
-    "redis_service": "services",
-    "rabbitmq_service": "services",
-    "redis_program": "services",
-    "nginx_program": "services",
-    "chromium": "browser",
-}
 
 
 @pytest.fixture(scope="session")

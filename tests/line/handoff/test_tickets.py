@@ -10,7 +10,7 @@ from line.handoff import tickets
 
 @pytest.fixture
 def database(migrated):
-    """Tickets run on SQLite and on PostgreSQL (see tests/line/conftest.py)."""
+    """Tickets run on SQLite and on PostgreSQL (`db_url`, tests/support/requirements.py)."""
     return migrated
 
 
