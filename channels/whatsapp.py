@@ -20,6 +20,7 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -102,8 +103,10 @@ class _SenderLocks:
                 del self._held[key]
 
 
+@lru_cache(maxsize=None)
 def _domain_texts(path: Path, names: tuple[str, ...]) -> Dict[str, str]:
-    """Wording stays in the domain: fail at start-up, not when a person writes."""
+    """Wording stays in the domain: fail at start-up, not when a person writes (read once
+    per process)."""
     responses = Domain.load(str(path)).responses
     missing = [name for name in names if not (responses.get(name) or [{}])[0].get("text")]
     if missing:
@@ -112,7 +115,7 @@ def _domain_texts(path: Path, names: tuple[str, ...]) -> Dict[str, str]:
 
 
 class WhatsAppInput(InputChannel):
-    """Configured from line.settings (WHATSAPP_*, PSEUDONYM_SECRET); credentials.yml
+    """Configured from line/core/settings.py (WHATSAPP_*, PSEUDONYM_SECRET); credentials.yml
     only names the channel, so no secret is ever written to a file."""
 
     @classmethod

@@ -1,7 +1,7 @@
 """The console's routes: login, queue, ticket, coordination.
 
-Handlers stay thin: the work is in `line.handoff`, `line.desk` and
-`line.accounts`, which are blocking (SQLAlchemy, HTTP to Rasa) and so run in a
+Handlers stay thin: the work is in `line/handoff/` (`tickets`, `desk`,
+`accounts`), which are blocking (SQLAlchemy, HTTP to Rasa) and so run in a
 thread. Every POST carries a CSRF token; every reply and note form carries a
 one-time key, so a double click never sends twice. Wording lives in templates.
 """

@@ -1,6 +1,6 @@
 """The line's database: one engine per URL, one session per call, Alembic migrations.
 
-Settings are read at call time (`line.settings.settings`), so tests and tools
+Settings are read at call time (`line.core.settings.settings`), so tests and tools
 can point the line at another database by replacing that one object.
 """
 

@@ -87,17 +87,18 @@ def faq_titles(faq_dir: Path = settings.faq_dir) -> Dict[str, str]:
     }
 
 
-def faq_examples(faq_dir: Path = settings.faq_dir) -> Dict[str, list[str]]:
+@lru_cache(maxsize=None)
+def faq_examples(faq_dir: Path = settings.faq_dir) -> Dict[str, tuple[str, ...]]:
     """Topic id -> its training examples, read from the topic files."""
-    examples: Dict[str, list[str]] = {}
+    examples: Dict[str, tuple[str, ...]] = {}
     for topic, block in _faq_blocks(faq_dir):
-        lines = [
+        lines = tuple(
             line.strip()[2:].strip()
             for line in str(block.get("examples") or "").splitlines()
             if line.strip().startswith("- ")
-        ]
+        )
         if lines:
-            examples.setdefault(topic, []).extend(lines)
+            examples[topic] = examples.get(topic, ()) + lines
     return examples
 
 

@@ -1,6 +1,6 @@
 """`make report`: the coordinators' feedback report, from the line's own database.
 
-Codes new conversations first (line.feedback.ingest), then writes to one folder:
+Codes new conversations first (line/feedback/coding.py, `ingest`), then writes to one folder:
 feedback.csv (IFRC codebook columns, no phone numbers, names or sender ids),
 PNG charts, and index.html, which embeds the charts by relative path so the
 folder can be zipped and sent as it is. Unresolved texts appear only in the HTML,

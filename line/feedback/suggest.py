@@ -15,7 +15,7 @@ import argparse
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import yaml
@@ -66,12 +66,12 @@ def unresolved_texts() -> list[str]:
         )
 
 
-def topic_examples(faq_dir: Optional[Path] = None) -> dict[str, list[str]]:
+def topic_examples(faq_dir: Optional[Path] = None) -> dict[str, tuple[str, ...]]:
     """Each FAQ topic's training examples, read from its topic file."""
     return topics.faq_examples(faq_dir or config.settings.faq_dir)
 
 
-def group(texts: list[str], examples: dict[str, list[str]]) -> list[Group]:
+def group(texts: list[str], examples: Mapping[str, Sequence[str]]) -> list[Group]:
     """Groups of similar texts with their nearest topic, largest group first."""
     if not texts:
         return []

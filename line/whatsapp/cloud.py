@@ -425,7 +425,7 @@ class GraphClient:
 
 
 class WhatsAppOutbound:
-    """Sends to a person known only by pseudonym (line.outbound.Outbound).
+    """Sends to a person known only by pseudonym (line/handoff/outbound.py, `Outbound`).
 
     Refuses outside the 24-hour window instead of letting Graph fail later, stops
     at the first part that fails so nothing arrives out of order, and flags the

@@ -41,7 +41,7 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 class Gateway:
-    """Configured from line.settings, like the channel."""
+    """Configured from line/core/settings.py, like the channel."""
 
     def __init__(self) -> None:
         s = config.settings

@@ -70,7 +70,7 @@ class WhatsAppInbox(Base):
     __tablename__ = "whatsapp_inbox"
 
     id = Column(Integer, primary_key=True)  # arrival order
-    key = Column(String(64), nullable=False, unique=True)  # privacy.message_key
+    key = Column(String(64), nullable=False, unique=True)  # pseudonyms.message_key
     pseudonym = Column(String(64), nullable=False)
     # JSON of what handling needs (kind, type, text, coordinates, sent_at): never the
     # number or the message id. Cleared once handled.

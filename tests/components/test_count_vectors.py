@@ -13,7 +13,8 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.importers.importer import TrainingDataImporter
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.count_vectors import BatchCountVectorsFeaturizer
 
@@ -24,10 +25,10 @@ SAMPLE = 12
 @pytest.fixture(scope="module")
 def training_data():
     """The line's own NLU data with the FAQ answers, tokenized as a pipeline would."""
-    importer = TrainingDataImporter.load_from_config(
-        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")]
+    files = sorted((ROOT / "data" / "faq").glob("*.yml")) + sorted(
+        (ROOT / "data" / "nlu").glob("*.yml")
     )
-    data = importer.get_nlu_data()
+    data = TrainingData().merge(*(RasaYAMLReader().read(str(path)) for path in files))
     WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
     return data
 
@@ -43,9 +44,26 @@ def _featurizer(cls, config, tmp_path):
 
 
 def _features(message):
-    return [
-        (f.type, f.attribute, f.origin, f.features.toarray().tolist()) for f in message.features
-    ]
+    """Each feature matrix in a canonical sparse form (equal exactly when the dense arrays
+    are, without building them)."""
+    found = []
+    for f in message.features:
+        matrix = f.features.tocsr()
+        matrix.sum_duplicates()
+        matrix.sort_indices()
+        found.append(
+            (
+                f.type,
+                f.attribute,
+                f.origin,
+                matrix.shape,
+                matrix.dtype.str,
+                matrix.indptr.tolist(),
+                matrix.indices.tolist(),
+                matrix.data.tolist(),
+            )
+        )
+    return found
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import socket
 
 import aiohttp
 import pytest
@@ -13,6 +12,7 @@ from aiohttp import web
 
 from bench import floor, load
 from line.core import settings as config
+from tests.support.net import free_port
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -61,12 +61,6 @@ def test_the_message_mix_is_the_held_out_test_data():
     assert len(texts) > 100 and len(set(texts)) > 100
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_level_is_bounded_and_counts_errors():
     """A stand-in REST channel that fails every third message."""
     senders, seen = set(), []
@@ -84,7 +78,7 @@ def test_a_level_is_bounded_and_counts_errors():
         app.router.add_post("/webhooks/rest/webhook", webhook)
         runner = web.AppRunner(app)
         await runner.setup()
-        port = _free_port()
+        port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
             async with aiohttp.ClientSession() as session:
@@ -131,7 +125,7 @@ def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
         app.router.add_post(route, handler)
         runner = web.AppRunner(app)
         await runner.setup()
-        port = _free_port()
+        port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         return runner, f"http://127.0.0.1:{port}"
 

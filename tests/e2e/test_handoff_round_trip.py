@@ -1,6 +1,6 @@
 """A person reaches an operator and comes back to the bot, with the real Rasa server.
 
-The operator side runs the console's own logic (line.desk) against the same
+The operator side runs the console's own logic (line/handoff/desk.py) against the same
 database and Rasa HTTP API the running servers use.
 """
 

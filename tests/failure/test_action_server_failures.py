@@ -50,7 +50,7 @@ def line(trained_model, tmp_path_factory):
 
 @pytest.fixture
 def operator_side(line, monkeypatch):
-    """The console's own logic (line.desk) on the database and Rasa the servers use."""
+    """The console's own logic (line/handoff/desk.py) on the database and Rasa the servers use."""
     monkeypatch.setattr(
         config,
         "settings",

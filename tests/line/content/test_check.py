@@ -1,4 +1,4 @@
-"""`make validate` (line.content_check): every listed topic has its file."""
+"""`make validate` (line/content/check.py): every listed topic has its file."""
 
 from line.content import check
 from line.core import topics

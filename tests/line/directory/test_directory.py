@@ -18,6 +18,7 @@ from line.core.topics import category_ids, contract
 from line.directory import cli, search, store
 from line.directory.store import COLUMNS, Service
 from line.understanding import places
+from tests.support.requirements import fresh_sqlite, point_line_at
 
 TODAY = date(2026, 11, 25)
 ROOT = Path(__file__).resolve().parents[3]
@@ -434,10 +435,29 @@ FOCUS = (
 )
 
 
-@pytest.fixture
-def sample(migrated):
+def load_sample() -> None:
     assert store.ensure_sample_data() > 400
     assert store.ensure_sample_data() == 0  # only ever fills an empty directory
+
+
+@pytest.fixture(scope="session")
+def sample_sqlite(migrated_sqlite, tmp_path_factory):
+    """One SQLite file with the sample directory, copied for each test."""
+    path = tmp_path_factory.mktemp("sample") / "line.db"
+    with pytest.MonkeyPatch.context() as patch:
+        point_line_at(patch, fresh_sqlite(migrated_sqlite, path))
+        load_sample()
+    db.engine(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture
+def sample(db_url, request):
+    if db_url.startswith("sqlite"):
+        fresh_sqlite(request.getfixturevalue("sample_sqlite"), Path(db_url[len("sqlite:///") :]))
+    else:
+        db.migrate()
+        load_sample()
     return all_services()
 
 

@@ -12,19 +12,31 @@ from line.core import topics
 from line.feedback import erasure, ratings, report
 from line.handoff import tickets
 from tests.line.feedback.trackers import seed
+from tests.support.requirements import fresh_sqlite, point_line_at
 
 
-@pytest.fixture
-def built(database, tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    monkeypatch.setattr(
-        config, "settings", dataclasses.replace(config.settings, tracker_db_url=url)
-    )
+def seeded_report(patch, migrated_sqlite, folder):
+    """The report of a seeded tracker store and two tickets, one claimed."""
+    url = f"sqlite:///{folder / 'tracker.db'}"
+    point_line_at(patch, fresh_sqlite(migrated_sqlite, folder / "line.db"), tracker_db_url=url)
     seed(url)
     tickets.open_ticket("51987654321", "emergency", messages=[("user", "me estan pegando")])
     tickets.open_ticket("maria@rest", "unresolved")
     tickets.claim(2, "ana")
-    return report.build(tmp_path / "reports")
+    return report.build(folder / "reports")
+
+
+@pytest.fixture(scope="module")
+def built(migrated_sqlite, tmp_path_factory):
+    """One report for the tests that only read it (building one takes a while: charts)."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield seeded_report(patch, migrated_sqlite, tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture
+def fresh(migrated_sqlite, tmp_path, monkeypatch):
+    """A report of its own, for a test that changes the data behind it."""
+    return seeded_report(monkeypatch, migrated_sqlite, tmp_path)
 
 
 def test_the_csv_follows_the_codebook(built):
@@ -68,7 +80,7 @@ def test_the_html_embeds_the_charts_and_the_tables(built):
     assert "Valoraciones por tema" in html
 
 
-def test_ratings_per_topic_and_erasures_are_in_the_report(built, tmp_path):
+def test_ratings_per_topic_and_erasures_are_in_the_report(fresh, tmp_path):
     ratings.record("ana", "shelter", useful=False)
     ratings.record("luis", "shelter", useful=True)
     erasure.request("maria@rest")
