@@ -164,11 +164,18 @@ def db_url(request, tmp_path, monkeypatch):
     db.engine(url).dispose()
 
 
+def copied_if_sqlite(db_url: str, request, template_fixture: str) -> bool:
+    """On SQLite, the database at `db_url` becomes a copy of a session template (the file
+    the fixture `template_fixture` made); False on PostgreSQL, which makes its own."""
+    if not db_url.startswith("sqlite"):
+        return False
+    fresh_sqlite(request.getfixturevalue(template_fixture), Path(db_url[len("sqlite:///") :]))
+    return True
+
+
 @pytest.fixture
 def migrated(db_url, request):
     """`db_url`, migrated (on SQLite, a copy of the session's migrated file)."""
-    if db_url.startswith("sqlite"):
-        fresh_sqlite(request.getfixturevalue("migrated_sqlite"), Path(db_url[len("sqlite:///") :]))
-    else:
+    if not copied_if_sqlite(db_url, request, "migrated_sqlite"):
         db.migrate()
     return db_url

@@ -18,7 +18,7 @@ from line.core.topics import category_ids, contract
 from line.directory import cli, search, store
 from line.directory.store import COLUMNS, Service
 from line.understanding import places
-from tests.support.requirements import fresh_sqlite, point_line_at
+from tests.support.requirements import copied_if_sqlite, fresh_sqlite, point_line_at
 
 TODAY = date(2026, 11, 25)
 ROOT = Path(__file__).resolve().parents[3]
@@ -453,9 +453,7 @@ def sample_sqlite(migrated_sqlite, tmp_path_factory):
 
 @pytest.fixture
 def sample(db_url, request):
-    if db_url.startswith("sqlite"):
-        fresh_sqlite(request.getfixturevalue("sample_sqlite"), Path(db_url[len("sqlite:///") :]))
-    else:
+    if not copied_if_sqlite(db_url, request, "sample_sqlite"):
         db.migrate()
         load_sample()
     return all_services()
