@@ -20,32 +20,44 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup train run test validate eval crossval shell db console operator-add browser-deps \
-	directory-import directory-export directory-stale run-production nginx-deps bench \
-	report suggest new-topic markers train-content profile
+.PHONY: help setup train run test test-fast test-deps lint format validate eval crossval shell db \
+	console operator-add browser-deps directory-import directory-export directory-stale \
+	run-production nginx-deps bench report suggest new-topic markers train-content profile
 
 help:
-	@echo "make run        set up, train if needed, start the action server, Rasa (REST + API) and the WhatsApp gateway"
-	@echo "make test       set up, then rasa data validate, pytest and rasa test"
-	@echo "make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
-	@echo "make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
-	@echo "make profile    where a turn's time goes (pyinstrument; needs the action server); results/profile.html"
-	@echo "make setup      create .venv with the pinned packages"
-	@echo "make train      train the model if data, domain or config changed"
-	@echo "make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
-	@echo "make validate   check the training data and explain problems in plain words"
-	@echo "make eval       run ../shared/eval against a running server (make run first)"
-	@echo "make crossval   cross-validate the NLU model against the keyword baseline"
-	@echo "make shell      talk to the assistant in the terminal"
-	@echo "make console    start only the operator console (:$(CONSOLE_PORT))"
-	@echo "make operator-add USERNAME=ana [ROLE=operator|coordinator]  create a console account"
-	@echo "make browser-deps  install Debian's chromium and chromium-driver for the browser tests"
-	@echo "make nginx-deps    install Debian's nginx for make run-production"
-	@echo "make directory-import FILE=services.csv | directory-export [FILE=...] | directory-stale"
-	@echo "make report     code new conversations and write the feedback report to $(REPORT_DIR)/"
-	@echo "make suggest    group unresolved questions into proposed examples ($(REPORT_DIR)/suggestions.yml)"
-	@echo "make new-topic ID=school_meals TITLE=\"Comedor escolar\"  scaffold a new FAQ topic"
-	@echo "make markers    evaluate markers/markers.yml on the stored conversations (results/markers.csv)"
+	@echo "make help: this list"
+	@echo "Running the line"
+	@echo "  make run        set up, train if needed, start the action server, Rasa (REST + API), the console and the WhatsApp gateway"
+	@echo "  make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
+	@echo "  make shell      talk to the assistant in the terminal"
+	@echo "  make console    start only the operator console (:$(CONSOLE_PORT))"
+	@echo "  make operator-add USERNAME=ana [ROLE=operator|coordinator]  create a console account"
+	@echo "  make db         create the line's database with the sample directory if it is empty"
+	@echo "Building and checking"
+	@echo "  make setup      create .venv with the pinned packages"
+	@echo "  make train      train the model if data, domain or config changed"
+	@echo "  make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
+	@echo "  make validate   check the training data and explain problems in plain words"
+	@echo "  make lint       ruff check and ruff format --check on the whole tree"
+	@echo "  make format     ruff format and the fixable ruff checks (imports)"
+	@echo "  make test-fast  the unit tests alone (no model, services or browser; under a minute)"
+	@echo "  make test       lint, set up, train if needed, validate, then every test, rasa test and its reading"
+	@echo "  make test-deps  Debian's chromium and nginx for the browser and nginx tests (needs root)"
+	@echo "  make browser-deps  install Debian's chromium and chromium-driver for the browser tests"
+	@echo "  make nginx-deps    install Debian's nginx for make run-production"
+	@echo "Measuring"
+	@echo "  make eval       run ../shared/eval against a running server (make run first)"
+	@echo "  make crossval   cross-validate the NLU model against the keyword baseline"
+	@echo "  make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
+	@echo "  make profile    where a turn's time goes (pyinstrument; needs the action server); results/profile.html"
+	@echo "Content and data"
+	@echo "  make directory-import FILE=services.csv  check a directory CSV and apply it (all or nothing)"
+	@echo "  make directory-export [FILE=...]  write the directory as CSV"
+	@echo "  make directory-stale   list the directory entries to check again"
+	@echo "  make report     code new conversations and write the feedback report to $(REPORT_DIR)/"
+	@echo "  make suggest    group unresolved questions into proposed examples ($(REPORT_DIR)/suggestions.yml)"
+	@echo "  make new-topic ID=school_meals TITLE=\"Comedor escolar\"  scaffold a new FAQ topic"
+	@echo "  make markers    evaluate markers/markers.yml on the stored conversations (results/markers.csv)"
 
 setup: $(VENV)/.installed
 
@@ -63,14 +75,14 @@ train: $(MODEL)
 # a full training when an intent, answer name, slot or config.yml changed, saying why.
 # CHECK=1 only says which it would be. docs/bench.md "Training time".
 train-content: setup
-	$(BIN)/python -m scripts.train_content --model $(MODEL) $(if $(FULL),--full) $(if $(CHECK),--check)
+	$(BIN)/python -m line.content.train_content --model $(MODEL) $(if $(FULL),--full) $(if $(CHECK),--check)
 
 $(MODEL): $(MODEL_INPUTS) | setup
 	$(RASA) train --fixed-model-name line --out models
 	@touch $@
 
 db: setup
-	$(BIN)/python -m line.directory_cli load-sample
+	$(BIN)/python -m line.directory.cli load-sample
 
 # WHATSAPP_INBOX_TOKEN lets the gateway nudge Rasa's channel; unset, each run makes one.
 run: setup $(MODEL) db
@@ -79,19 +91,21 @@ run: setup $(MODEL) db
 	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
-	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m channels.whatsapp_gateway & \
+	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m line.whatsapp.gateway & \
 	$(RASA) run --enable-api --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
 validate: setup
-	$(BIN)/python -m line.content_check
+	$(BIN)/python -m line.content.check
 	$(RASA) data validate --fail-on-warnings
 
-test: browser-deps setup $(MODEL) db validate
+# Every test, after the lint. Each test is marked by what it needs (pyproject.toml):
+# the model, PostgreSQL/Redis/RabbitMQ, or chromium; .ci/run makes sure they are all there.
+test: lint test-deps setup $(MODEL) db validate
 	$(BIN)/python -m pytest -q tests
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out results
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results
-	$(BIN)/python -m line.rasa_results results
+	$(BIN)/python -m line.content.rasa_results results
 
 eval: setup
 	@test -d $(SHARED)/eval || { echo "No $(SHARED)/eval here: nothing to evaluate."; exit 1; }
@@ -109,13 +123,13 @@ shell: setup $(MODEL) db
 
 directory-import: setup
 	@test -n "$(FILE)" || { echo "Say which file: make directory-import FILE=services.csv"; exit 1; }
-	$(BIN)/python -m line.directory_cli import "$(FILE)"
+	$(BIN)/python -m line.directory.cli import "$(FILE)"
 
 directory-export: setup
-	$(BIN)/python -m line.directory_cli export $(FILE)
+	$(BIN)/python -m line.directory.cli export $(FILE)
 
 directory-stale: setup
-	$(BIN)/python -m line.directory_cli stale
+	$(BIN)/python -m line.directory.cli stale
 
 console: setup db
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console
@@ -124,16 +138,33 @@ console: setup db
 operator-add: setup
 	@test -n "$(USERNAME)" || { echo "Say who: make operator-add USERNAME=ana [ROLE=coordinator]"; exit 1; }
 	@if [ -n "$$OPERATOR_PASSWORD" ]; then \
-		printf '%s\n' "$$OPERATOR_PASSWORD" | $(BIN)/python -m line.operator_cli add "$(USERNAME)" $(or $(ROLE),operator); \
+		printf '%s\n' "$$OPERATOR_PASSWORD" | $(BIN)/python -m line.handoff.accounts_cli add "$(USERNAME)" $(or $(ROLE),operator); \
 	else \
-		$(BIN)/python -m line.operator_cli add "$(USERNAME)" $(or $(ROLE),operator); \
+		$(BIN)/python -m line.handoff.accounts_cli add "$(USERNAME)" $(or $(ROLE),operator); \
 	fi
+
+# The unit tests alone: no model, no services, no browser.
+test-fast: setup
+	$(BIN)/python -m pytest -q -m unit tests
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix --select I,F401 .
+	$(BIN)/ruff format .
+
+# What the browser and nginx tests run besides Python. Installed when make runs as root;
+# otherwise those tests skip, saying why (and fail under CI=true).
+test-deps: browser-deps
+	@bash scripts/apt-ensure.sh --optional nginx nginx
 
 browser-deps:
 	@bash scripts/apt-ensure.sh --optional /usr/bin/chromedriver chromium chromium-driver
 
 # Production on one host (README "Production"). Every value is an environment variable
-# read by line/settings.py or endpoints.production.yml; these defaults are the local
+# read by line/core/settings.py or endpoints.production.yml; these defaults are the local
 # services, and anything set in the environment or on the command line wins.
 PRODUCTION_DB ?= postgresql://postgres@127.0.0.1:5432/linea
 RASA_INSTANCE_PORTS ?= 5011 5012
@@ -161,7 +192,7 @@ run-production: export WHATSAPP_RASA_URLS ?= $(subst $(space),$(comma),$(strip $
 # to date but no sample data is loaded: a real directory is imported (directory-import).
 run-production: setup $(MODEL) nginx-deps
 	$(BIN)/python -m deploy.createdb "$$DIRECTORY_DB_URL" "$$TRACKER_DB_URL"
-	$(BIN)/python -c 'from line.db import migrate; migrate()'
+	$(BIN)/python -c 'from line.core.db import migrate; migrate()'
 	$(BIN)/python -m deploy.nginx var/nginx $(RASA_PORT) --gateway 127.0.0.1:$(GATEWAY_PORT) $(foreach p,$(RASA_INSTANCE_PORTS),127.0.0.1:$(p))
 	@echo "nginx on :$(RASA_PORT) -> Rasa on $(RASA_INSTANCE_PORTS), /webhooks/whatsapp/ -> gateway :$(GATEWAY_PORT); actions :$(ACTIONS_PORT); console :$(CONSOLE_PORT). Ctrl-C stops all."
 	@trap 'kill 0' INT TERM EXIT; \
@@ -169,7 +200,7 @@ run-production: setup $(MODEL) nginx-deps
 	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
-	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m channels.whatsapp_gateway & \
+	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m line.whatsapp.gateway & \
 	for port in $(RASA_INSTANCE_PORTS); do \
 		$(RASA) run --enable-api --auth-token "$$RASA_TOKEN" --port $$port --model $(MODEL) \
 			--credentials credentials.yml --endpoints endpoints.production.yml & \
@@ -195,14 +226,14 @@ profile: setup $(MODEL)
 
 # Feedback report for coordinators and content: reads the tracker store (TRACKER_DB_URL).
 report: setup
-	$(BIN)/python -m line.report --out $(REPORT_DIR)
+	$(BIN)/python -m line.feedback.report --out $(REPORT_DIR)
 
 suggest: setup
-	$(BIN)/python -m line.suggest --out $(REPORT_DIR)/suggestions.yml
+	$(BIN)/python -m line.feedback.suggest --out $(REPORT_DIR)/suggestions.yml
 
 new-topic: setup
 	@test -n "$(ID)" -a -n "$(TITLE)" || { echo 'Say which: make new-topic ID=school_meals TITLE="Comedor escolar"'; exit 1; }
-	$(BIN)/python -m line.new_topic "$(ID)" "$(TITLE)"
+	$(BIN)/python -m line.content.new_topic "$(ID)" "$(TITLE)"
 
 markers: setup
 	@mkdir -p results

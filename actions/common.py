@@ -1,9 +1,10 @@
 """Small helpers shared by the actions (no business logic here)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 
 
 def latest_intent(tracker: Tracker) -> Optional[Text]:
@@ -17,3 +18,12 @@ def latest_entity(tracker: Tracker, entity: Text) -> Optional[Any]:
 def domain_text(domain: Dict[Text, Any], response: Text) -> Text:
     """First text of a domain response: wording stays in the domain, not in code."""
     return domain["responses"][response][0]["text"]
+
+
+class LineAction(Action):
+    """A custom action of the line, named by its NAME (the domain's action name)."""
+
+    NAME: Text = ""
+
+    def name(self) -> Text:
+        return self.NAME

@@ -1,29 +1,34 @@
 """Service search: the form that collects category and place, and the results."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from typing import Any, Callable, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import domain_text, latest_intent
+from actions.common import LineAction, domain_text, latest_intent
 from actions.handoff import hand_over
-from line import categories, directory, places
-from line.settings import settings
+from line.core.db import DatabaseUnavailable
+from line.core.settings import settings
+from line.directory import search
+from line.directory.store import ServiceView
+from line.understanding import categories, names, places
 
 logger = logging.getLogger(__name__)
 
 # Intents with which a person answers the form's question; anything else is a
 # change of topic that the rules handle before the form resumes.
-ANSWER_INTENTS = {"inform", "find_service", "nlu_fallback", "out_of_scope"}
-# Intents that leave the form to the rules even when they name a place.
-PERSON_INTENTS = {"request_human", "personal_case", "emergency"}
-# Ticket reason when the line itself failed (docs/failures.md).
-TECHNICAL = "technical"
+ANSWER_INTENTS = {
+    names.INFORM_INTENT,
+    names.FIND_SERVICE_INTENT,
+    names.NLU_FALLBACK_INTENT,
+    names.OUT_OF_SCOPE_INTENT,
+}
 
 
 def shared_location(tracker: Tracker) -> tuple[Optional[float], Optional[float]]:
@@ -48,7 +53,7 @@ def read_category(text: Text) -> Dict[Text, Any]:
     return {"service_category": category} if category else {}
 
 
-def service_message(service: directory.ServiceView, domain: DomainDict) -> Dict[Text, Any]:
+def service_message(service: ServiceView, domain: DomainDict) -> Dict[Text, Any]:
     """Template values of utter_service_item; missing facts say so plainly."""
     missing = domain_text(domain, "utter_unknown_value")
     if service.cost_note:
@@ -58,13 +63,19 @@ def service_message(service: directory.ServiceView, domain: DomainDict) -> Dict[
     else:
         cost = domain_text(domain, "utter_cost_free" if service.cost_free else "utter_cost_paid")
     verified = service.last_verified.strftime("%d/%m/%Y") if service.last_verified else missing
-    return {"name": service.name, "address": service.address or missing,
-            "phone": service.phone or missing, "hours": service.hours or missing,
-            "cost": cost, "verified": verified}
+    return {
+        "name": service.name,
+        "address": service.address or missing,
+        "phone": service.phone or missing,
+        "hours": service.hours or missing,
+        "cost": cost,
+        "verified": verified,
+    }
 
 
-async def show_results(dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: DomainDict, offset: int) -> List[EventType]:
+async def show_results(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, offset: int
+) -> List[EventType]:
     """One page of results for the current slots, and "ver más" when there are more."""
     category = tracker.get_slot("service_category")
     region = tracker.get_slot("region")
@@ -73,13 +84,20 @@ async def show_results(dispatcher: CollectingDispatcher, tracker: Tracker,
     latitude, longitude = shared_location(tracker)
     try:
         result = await asyncio.to_thread(
-            directory.search, category, region, city=city, lat=latitude, lon=longitude,
-            offset=offset, limit=settings.directory_page_size)
-    except directory.DirectoryUnavailable as exc:
+            search.search,
+            category,
+            region,
+            city=city,
+            lat=latitude,
+            lon=longitude,
+            offset=offset,
+            limit=settings.directory_page_size,
+        )
+    except DatabaseUnavailable as exc:
         # The person asked for help we cannot give now: a person searches for them.
         logger.exception("directory search failed")
         dispatcher.utter_message(response="utter_directory_unavailable")
-        return await hand_over(dispatcher, tracker, TECHNICAL, note=f"[{TECHNICAL}] {exc}")
+        return await hand_over(dispatcher, tracker, failure=str(exc))
     if not result.services:
         if offset:
             dispatcher.utter_message(response="utter_services_no_more")
@@ -89,8 +107,9 @@ async def show_results(dispatcher: CollectingDispatcher, tracker: Tracker,
         return [SlotSet("results_shown", float(offset))]
     if offset == 0:
         if result.nearby:
-            dispatcher.utter_message(response="utter_services_found_nearby",
-                                     place=place, region=result.region_used)
+            dispatcher.utter_message(
+                response="utter_services_found_nearby", place=place, region=result.region_used
+            )
         else:
             dispatcher.utter_message(response="utter_services_found", place=place)
     for service in result.services:
@@ -102,21 +121,21 @@ async def show_results(dispatcher: CollectingDispatcher, tracker: Tracker,
     return [SlotSet("results_shown", float(shown))]
 
 
-class ActionFindServices(Action):
-    def name(self) -> Text:
-        return "action_find_services"
+class ActionFindServices(LineAction):
+    NAME = "action_find_services"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         return await show_results(dispatcher, tracker, domain, offset=0)
 
 
-class ActionShowMore(Action):
-    def name(self) -> Text:
-        return "action_show_more"
+class ActionShowMore(LineAction):
+    NAME = "action_show_more"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         if not (tracker.get_slot("service_category") and tracker.get_slot("region")):
             dispatcher.utter_message(response="utter_how_can_help")
             return []
@@ -130,9 +149,14 @@ class ValidateServiceSearchForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_service_search_form"
 
-    def _read_answer(self, slot: Text, read: Callable[[Text], Dict[Text, Any]],
-                     response: Text, dispatcher: CollectingDispatcher,
-                     tracker: Tracker) -> Dict[Text, Any]:
+    def _read_answer(
+        self,
+        slot: Text,
+        read: Callable[[Text], Dict[Text, Any]],
+        response: Text,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[Text, Any]:
         """Reads the answer to the form's question about `slot` from the raw text.
 
         The model may call a short answer ("por bellavista") anything, so the
@@ -140,8 +164,11 @@ class ValidateServiceSearchForm(FormValidationAction):
         (a FAQ mid-search); an answer that can't be read is said kindly.
         """
         intent = latest_intent(tracker)
-        if (tracker.get_slot("requested_slot") != slot or intent in PERSON_INTENTS
-                or next(tracker.get_latest_entity_values(slot), None) is not None):
+        if (
+            tracker.get_slot("requested_slot") != slot
+            or intent in names.PERSON_INTENTS
+            or next(tracker.get_latest_entity_values(slot), None) is not None
+        ):
             return {}
         found = read((tracker.latest_message or {}).get("text") or "")
         if found:
@@ -152,8 +179,9 @@ class ValidateServiceSearchForm(FormValidationAction):
         dispatcher.utter_message(response="utter_offer_human")
         return {slot: None}
 
-    async def extract_region(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_region(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         latitude, longitude = shared_location(tracker)
         if latitude is not None and not tracker.get_slot("region"):
             place = places.nearest(latitude, longitude)
@@ -161,7 +189,9 @@ class ValidateServiceSearchForm(FormValidationAction):
                 return {"region": place.region, "city": place.city}
         return self._read_answer("region", read_place, "utter_place_unknown", dispatcher, tracker)
 
-    async def extract_service_category(self, dispatcher: CollectingDispatcher,
-                                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return self._read_answer("service_category", read_category, "utter_category_unknown",
-                                 dispatcher, tracker)
+    async def extract_service_category(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return self._read_answer(
+            "service_category", read_category, "utter_category_unknown", dispatcher, tracker
+        )

@@ -1,14 +1,16 @@
 """FAQ actions: answer a chosen topic, and ask "¿Quisiste decir…?" when unsure."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import domain_text, latest_entity, latest_intent
-from line import topics
+from actions.common import LineAction, domain_text, latest_entity, latest_intent
+from line.core import topics
+from line.understanding import names
 
 CANDIDATES = 2
 MIN_CANDIDATE_CONFIDENCE = 0.1
@@ -16,42 +18,40 @@ MIN_CANDIDATE_CONFIDENCE = 0.1
 
 def faq_candidates(parse_data: Dict[Text, Any], limit: int = CANDIDATES) -> List[Text]:
     """The topic ids the ResponseSelector found most likely, best first."""
-    ranking = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
-    ids = []
-    for row in ranking:
-        key = str(row.get("intent_response_key", ""))
-        topic = key.split("/", 1)[-1]
-        if row.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE and topic in topics.faq_titles():
-            ids.append(topic)
-    return ids[:limit]
+    titles = topics.faq_titles()
+    return [
+        topic
+        for topic, confidence in names.faq_ranking(parse_data)
+        if confidence >= MIN_CANDIDATE_CONFIDENCE and topic in titles
+    ][:limit]
 
 
-class ActionAnswerFaq(Action):
+class ActionAnswerFaq(LineAction):
     """Answers the topic a person picked from the "¿Quisiste decir…?" buttons."""
 
-    def name(self) -> Text:
-        return "action_answer_faq"
+    NAME = "action_answer_faq"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         topic = latest_entity(tracker, "faq_topic")
         if topic in topics.faq_titles():
-            dispatcher.utter_message(response=f"utter_faq/{topic}")
+            dispatcher.utter_message(response=names.faq_response(topic))
         else:
             dispatcher.utter_message(response="utter_how_can_help")
         return []
 
 
-class ActionClarify(Action):
+class ActionClarify(LineAction):
     """One attempt to understand before a person takes over (the rules do the rest)."""
 
-    def name(self) -> Text:
-        return "action_clarify"
+    NAME = "action_clarify"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         human = {"title": domain_text(domain, "utter_button_human"), "payload": "/request_human"}
-        if latest_intent(tracker) == "out_of_scope":
+        if latest_intent(tracker) == names.OUT_OF_SCOPE_INTENT:
             dispatcher.utter_message(response="utter_out_of_scope")
             dispatcher.utter_message(response="utter_offer_human")
             return []
@@ -60,7 +60,9 @@ class ActionClarify(Action):
             dispatcher.utter_message(response="utter_clarify_no_guess", buttons=[human])
             return []
         titles = topics.faq_titles()
-        buttons = [{"title": titles[topic],
-                    "payload": f'/choose_faq{{"faq_topic": "{topic}"}}'} for topic in candidates]
+        buttons = [
+            {"title": titles[topic], "payload": f'/choose_faq{{"faq_topic": "{topic}"}}'}
+            for topic in candidates
+        ]
         dispatcher.utter_message(response="utter_clarify", buttons=buttons + [human])
         return []

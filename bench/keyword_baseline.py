@@ -4,6 +4,7 @@ Each label (a non-FAQ intent, or faq/<topic>) is represented by the folded words
 of its examples; a message goes to the label whose words it shares most,
 weighted by how rare each word is. Same folds as `rasa test nlu --folds`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ import yaml
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from line.text import fold
+from line.core.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +42,7 @@ class KeywordClassifier:
     def fit(self, texts: list[str], labels: list[str]) -> "KeywordClassifier":
         self.label_words: dict[str, Counter] = defaultdict(Counter)
         document_frequency: Counter = Counter()
-        for text, label in zip(texts, labels):
+        for text, label in zip(texts, labels, strict=True):
             tokens = words(text)
             self.label_words[label].update(tokens)
             document_frequency.update(tokens)
@@ -51,10 +52,12 @@ class KeywordClassifier:
 
     def predict_one(self, text: str) -> str:
         tokens = words(text)
+
         def score(label: str) -> float:
             seen = self.label_words[label]
             size = sum(seen.values()) or 1
             return sum(self.idf.get(w, 0.0) * seen[w] / size for w in tokens)
+
         return max(self.label_words, key=score)
 
 
@@ -67,9 +70,11 @@ def cross_validate(examples: list[tuple[str, str]], folds: int) -> dict:
         model = KeywordClassifier().fit([texts[i] for i in train], [labels[i] for i in train])
         truth += [labels[i] for i in test]
         predicted += [model.predict_one(texts[i]) for i in test]
-    return {"accuracy": accuracy_score(truth, predicted),
-            "macro_f1": f1_score(truth, predicted, average="macro"),
-            "weighted_f1": f1_score(truth, predicted, average="weighted")}
+    return {
+        "accuracy": accuracy_score(truth, predicted),
+        "macro_f1": f1_score(truth, predicted, average="macro"),
+        "weighted_f1": f1_score(truth, predicted, average="weighted"),
+    }
 
 
 def held_out(train: list[tuple[str, str]], test: list[tuple[str, str]]) -> float:
@@ -81,14 +86,18 @@ def held_out(train: list[tuple[str, str]], test: list[tuple[str, str]]) -> float
 def diet_figures(results: Path) -> dict:
     """DIET + ResponseSelector figures from `rasa test nlu --cross-validation`."""
     figures = {}
-    for name, path in (("intent", "intent_report.json"),
-                       ("faq_answer", "response_selection_report.json")):
+    for name, path in (
+        ("intent", "intent_report.json"),
+        ("faq_answer", "response_selection_report.json"),
+    ):
         try:
             report = json.loads((results / path).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        figures[name] = {"accuracy": report.get("accuracy"),
-                         "weighted_f1": (report.get("weighted avg") or {}).get("f1-score")}
+        figures[name] = {
+            "accuracy": report.get("accuracy"),
+            "weighted_f1": (report.get("weighted avg") or {}).get("f1-score"),
+        }
     return figures
 
 
@@ -99,13 +108,18 @@ def main() -> None:
     args = parser.parse_args()
     examples = load_examples(ROOT / "data")
     baseline = cross_validate(examples, args.folds)
-    print(f"keyword baseline ({args.folds} folds, intent incl. faq/<topic>): "
-          f"accuracy {baseline['accuracy']:.3f}  macro F1 {baseline['macro_f1']:.3f}  "
-          f"weighted F1 {baseline['weighted_f1']:.3f}")
-    print(f"keyword baseline on tests/nlu (held out): accuracy "
-          f"{held_out(examples, load_examples(ROOT / 'tests' / 'nlu')):.3f}")
+    print(
+        f"keyword baseline ({args.folds} folds, intent incl. faq/<topic>): "
+        f"accuracy {baseline['accuracy']:.3f}  macro F1 {baseline['macro_f1']:.3f}  "
+        f"weighted F1 {baseline['weighted_f1']:.3f}"
+    )
+    print(
+        f"keyword baseline on tests/nlu (held out): accuracy "
+        f"{held_out(examples, load_examples(ROOT / 'tests' / 'nlu')):.3f}"
+    )
     for name, row in diet_figures(args.results).items():
-        print(f"rasa {name:<11} accuracy {row['accuracy'] or 0:.3f}  weighted F1 {row['weighted_f1'] or 0:.3f}")
+        accuracy, f1 = row["accuracy"] or 0, row["weighted_f1"] or 0
+        print(f"rasa {name:<11} accuracy {accuracy:.3f}  weighted F1 {f1:.3f}")
 
 
 if __name__ == "__main__":

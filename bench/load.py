@@ -5,6 +5,7 @@ WHATSAPP_APP_SECRET is set) how fast the WhatsApp webhook acknowledges under loa
 Bounded on purpose — loopback only, each level stops at --requests or --seconds —
 so it can run beside other work (docs/bench.md). `make bench` runs it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,13 +19,13 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Awaitable, Callable, Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from bench.keyword_baseline import load_examples
-from line import settings as config
+from line.core import settings as config
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_PAYLOAD = ROOT / "tests" / "channels" / "payloads" / "text.json"
@@ -47,10 +48,14 @@ def percentile(values: Sequence[float], q: float) -> Optional[float]:
 def summarize(latencies: Sequence[float], errors: int, elapsed: float) -> Dict[str, float]:
     """Throughput counts answered turns only: a fast error is not served traffic."""
     ms = [1000 * s for s in latencies]
-    return {"requests": len(latencies) + errors, "errors": errors,
-            "throughput": len(latencies) / elapsed if elapsed > 0 else 0.0,
-            "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
-            "p99_ms": percentile(ms, 99)}
+    return {
+        "requests": len(latencies) + errors,
+        "errors": errors,
+        "throughput": len(latencies) / elapsed if elapsed > 0 else 0.0,
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+    }
 
 
 def message_mix(seed: int = 2026) -> List[str]:
@@ -75,13 +80,13 @@ def _argv(pid: str) -> List[str]:
         return []
 
 
-def _role(argv: Sequence[str]) -> Optional[str]:
+def role_of(argv: Sequence[str]) -> Optional[str]:
     """'rasa' for `rasa run`, 'actions' for `rasa run actions` or `-m rasa_sdk`."""
     if "rasa_sdk" in argv:
         return "actions"
     for i, arg in enumerate(argv[:-1]):
         if Path(arg).name == "rasa" and argv[i + 1] == "run":
-            return "actions" if argv[i + 2:i + 3] == ["actions"] else "rasa"
+            return "actions" if argv[i + 2 : i + 3] == ["actions"] else "rasa"
     return None
 
 
@@ -101,7 +106,7 @@ def process_rss(keep: Callable[[Sequence[str]], bool] = lambda argv: True) -> Di
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             argv = _argv(entry.name)
-            role = _role(argv)
+            role = role_of(argv)
             rss = rss_mb(entry.name) if role and keep(argv) else None
             if rss is not None:
                 found[role].append(round(rss, 1))
@@ -109,21 +114,48 @@ def process_rss(keep: Callable[[Sequence[str]], bool] = lambda argv: True) -> Di
 
 
 async def _turn(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> bool:
-    async with session.post(f"{url}/webhooks/rest/webhook",
-                            json={"sender": sender, "message": text}) as resp:
+    async with session.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+    ) as resp:
         return resp.status == 200 and isinstance(await resp.json(content_type=None), list)
 
 
-async def run_level(session: aiohttp.ClientSession, url: str, concurrency: int,
-                    texts: Sequence[str], max_requests: int, max_seconds: float) -> Dict:
+class Timings:
+    """Latencies of the requests that succeeded, and how many failed."""
+
+    def __init__(self) -> None:
+        self.latencies: List[float] = []
+        self.errors = 0
+
+    async def time(self, request: Awaitable[bool]) -> None:
+        start = time.perf_counter()
+        try:
+            ok = await request
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            ok = False
+        if ok:
+            self.latencies.append(time.perf_counter() - start)
+        else:
+            self.errors += 1
+
+    def summary(self, elapsed: float) -> Dict[str, float]:
+        return summarize(self.latencies, self.errors, elapsed)
+
+
+async def run_level(
+    session: aiohttp.ClientSession,
+    url: str,
+    concurrency: int,
+    texts: Sequence[str],
+    max_requests: int,
+    max_seconds: float,
+) -> Dict:
     """`concurrency` people writing at once until either bound is reached."""
-    latencies: List[float] = []
-    errors = 0
+    timings = Timings()
     counter = iter(range(max_requests))
     deadline = time.monotonic() + max_seconds
 
     async def person() -> None:
-        nonlocal errors
         turns, sender = 0, ""
         for n in counter:
             if time.monotonic() > deadline:
@@ -131,19 +163,11 @@ async def run_level(session: aiohttp.ClientSession, url: str, concurrency: int,
             if turns % TURNS_PER_SENDER == 0:
                 sender = f"bench-{uuid.uuid4().hex}"
             turns += 1
-            start = time.perf_counter()
-            try:
-                ok = await _turn(session, url, sender, texts[n % len(texts)])
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                ok = False
-            if ok:
-                latencies.append(time.perf_counter() - start)
-            else:
-                errors += 1
+            await timings.time(_turn(session, url, sender, texts[n % len(texts)]))
 
     start = time.monotonic()
     await asyncio.gather(*(person() for _ in range(concurrency)))
-    return {"concurrency": concurrency, **summarize(latencies, errors, time.monotonic() - start)}
+    return {"concurrency": concurrency, **timings.summary(time.monotonic() - start)}
 
 
 def signed_webhook(secret: str, phone_number_id: str, text: str) -> tuple[bytes, str]:
@@ -153,39 +177,48 @@ def signed_webhook(secret: str, phone_number_id: str, text: str) -> tuple[bytes,
     phone = f"519{random.randrange(10**8):08d}"
     value["metadata"]["phone_number_id"] = phone_number_id or value["metadata"]["phone_number_id"]
     value["contacts"][0]["wa_id"] = phone
-    value["messages"][0].update({"from": phone, "id": f"wamid.bench{uuid.uuid4().hex}",
-                                 "text": {"body": text}})
+    value["messages"][0].update(
+        {"from": phone, "id": f"wamid.bench{uuid.uuid4().hex}", "text": {"body": text}}
+    )
     raw = json.dumps(body).encode()
     return raw, "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
-async def webhook_acks(session: aiohttp.ClientSession, url: str, texts: Sequence[str],
-                       until: asyncio.Event, secret: str, phone_number_id: str) -> Dict:
+async def webhook_acks(
+    session: aiohttp.ClientSession,
+    url: str,
+    texts: Sequence[str],
+    until: asyncio.Event,
+    secret: str,
+    phone_number_id: str,
+) -> Dict:
     """Meta retries slow acknowledgements, so the time to the 200 matters, not the answer."""
-    latencies: List[float] = []
-    errors = 0
+    timings = Timings()
     n = 0
+
+    async def acknowledged(body: bytes, signature: str) -> bool:
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+        async with session.post(
+            f"{url}/webhooks/whatsapp/webhook", data=body, headers=headers
+        ) as resp:
+            return resp.status == 200
+
     while not until.is_set():
         body, signature = signed_webhook(secret, phone_number_id, texts[n % len(texts)])
         n += 1
-        start = time.perf_counter()
-        try:
-            async with session.post(f"{url}/webhooks/whatsapp/webhook", data=body, headers={
-                    "Content-Type": "application/json",
-                    "X-Hub-Signature-256": signature}) as resp:
-                ok = resp.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            ok = False
-        if ok:
-            latencies.append(time.perf_counter() - start)
-        else:
-            errors += 1
+        await timings.time(acknowledged(body, signature))
         await asyncio.sleep(0.1)
-    return summarize(latencies, errors, 1.0)
+    return timings.summary(1.0)
 
 
-async def run(url: str, levels: Sequence[int], max_requests: int, max_seconds: float,
-              webhook: bool = True, whatsapp_url: Optional[str] = None) -> Dict:
+async def run(
+    url: str,
+    levels: Sequence[int],
+    max_requests: int,
+    max_seconds: float,
+    webhook: bool = True,
+    whatsapp_url: Optional[str] = None,
+) -> Dict:
     """Every level in turn, then the busiest again with WhatsApp posts timed at
     `whatsapp_url` (the gateway) or else at `url`. Rasa answers those posts too, so that
     run is kept out of `levels`, which stay comparable with the floor's."""
@@ -193,20 +226,28 @@ async def run(url: str, levels: Sequence[int], max_requests: int, max_seconds: f
     secret = config.settings.whatsapp_app_secret if webhook else ""
     phone_id = config.settings.whatsapp_phone_number_id
     whatsapp_url = whatsapp_url or url
-    results: Dict = {"url": url, "bounds": {"requests": max_requests, "seconds": max_seconds},
-                     "levels": [], "webhook_ack": None, "whatsapp_url": whatsapp_url}
+    results: Dict = {
+        "url": url,
+        "bounds": {"requests": max_requests, "seconds": max_seconds},
+        "levels": [],
+        "webhook_ack": None,
+        "whatsapp_url": whatsapp_url,
+    }
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
-    async with aiohttp.ClientSession(timeout=timeout,
-                                     connector=aiohttp.TCPConnector(limit=0)) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
+    ) as session:
         await _turn(session, url, f"bench-warmup-{uuid.uuid4().hex}", texts[0])
         for level in levels:
             results["levels"].append(
-                await run_level(session, url, level, texts, max_requests, max_seconds))
+                await run_level(session, url, level, texts, max_requests, max_seconds)
+            )
         if secret and levels:
             level = max(levels)
             done = asyncio.Event()
             acks = asyncio.create_task(
-                webhook_acks(session, whatsapp_url, texts, done, secret, phone_id))
+                webhook_acks(session, whatsapp_url, texts, done, secret, phone_id)
+            )
             rest = await run_level(session, url, level, texts, max_requests, max_seconds)
             done.set()
             ack = await acks
@@ -221,19 +262,28 @@ def _ms(value: Optional[float]) -> str:
 
 
 def table(results: Dict) -> str:
-    lines = [f"{'conc':>4} {'requests':>8} {'errors':>6} {'msg/s':>7} "
-             f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"]
+    lines = [
+        f"{'conc':>4} {'requests':>8} {'errors':>6} {'msg/s':>7} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+    ]
     for r in results["levels"]:
-        lines.append(f"{r['concurrency']:>4} {r['requests']:>8} {r['errors']:>6} "
-                     f"{r['throughput']:>7.1f} {_ms(r['p50_ms']):>7} {_ms(r['p95_ms']):>7} "
-                     f"{_ms(r['p99_ms']):>7}")
+        lines.append(
+            f"{r['concurrency']:>4} {r['requests']:>8} {r['errors']:>6} "
+            f"{r['throughput']:>7.1f} {_ms(r['p50_ms']):>7} {_ms(r['p95_ms']):>7} "
+            f"{_ms(r['p99_ms']):>7}"
+        )
     ack = results.get("webhook_ack")
-    lines.append(f"webhook ack ({results.get('whatsapp_url')}): " + (
-        f"{ack['requests']} posts beside REST concurrency {ack['concurrency']}, "
-        f"{ack['errors']} errors, p50 {_ms(ack['p50_ms'])} ms, p95 {_ms(ack['p95_ms'])} ms; "
-        f"REST meanwhile {ack['rest']['throughput']:.1f} msg/s, "
-        f"p95 {_ms(ack['rest']['p95_ms'])} ms" if ack
-        else "not measured (WHATSAPP_APP_SECRET unset)"))
+    lines.append(
+        f"webhook ack ({results.get('whatsapp_url')}): "
+        + (
+            f"{ack['requests']} posts beside REST concurrency {ack['concurrency']}, "
+            f"{ack['errors']} errors, p50 {_ms(ack['p50_ms'])} ms, p95 {_ms(ack['p95_ms'])} ms; "
+            f"REST meanwhile {ack['rest']['throughput']:.1f} msg/s, "
+            f"p95 {_ms(ack['rest']['p95_ms'])} ms"
+            if ack
+            else "not measured (WHATSAPP_APP_SECRET unset)"
+        )
+    )
     for role, sizes in results.get("rss_mb", {}).items():
         lines.append(f"RSS {role}: " + (", ".join(f"{mb:.0f} MB" for mb in sizes) or "none"))
     return "\n".join(lines)
@@ -242,20 +292,25 @@ def table(results: Dict) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> Dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://localhost:5005")
-    parser.add_argument("--levels", default="1,4,8,16",
-                        type=lambda s: [int(n) for n in s.split(",")])
+    parser.add_argument(
+        "--levels", default="1,4,8,16", type=lambda s: [int(n) for n in s.split(",")]
+    )
     parser.add_argument("--requests", type=int, default=150, help="per level, at most")
     parser.add_argument("--seconds", type=float, default=8.0, help="per level, at most")
-    parser.add_argument("--whatsapp-url", help="where the WhatsApp acknowledgement is timed: "
-                        "the gateway (make bench passes :5007); default --url")
+    parser.add_argument(
+        "--whatsapp-url",
+        help="where the WhatsApp acknowledgement is timed: "
+        "the gateway (make bench passes :5007); default --url",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     url = args.url.rstrip("/")
     whatsapp_url = (args.whatsapp_url or url).rstrip("/")
     require_loopback(url)
     require_loopback(whatsapp_url)
-    results = asyncio.run(run(url, args.levels, args.requests, args.seconds,
-                              whatsapp_url=whatsapp_url))
+    results = asyncio.run(
+        run(url, args.levels, args.requests, args.seconds, whatsapp_url=whatsapp_url)
+    )
     print(table(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ policies, tracker store, action calls) rather than the load generator's. Actions
 to the action server in endpoints.yml, so start it first (`make run` does). Conversations go
 to a throwaway SQLite tracker store, never to the line's own. `make profile` runs it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,8 @@ async def _turns(agent, texts, turns: int) -> list:
             sender = f"profile-{uuid.uuid4().hex}"
         start = time.perf_counter()
         await agent.handle_message(
-            UserMessage(texts[n % len(texts)], CollectingOutputChannel(), sender))
+            UserMessage(texts[n % len(texts)], CollectingOutputChannel(), sender)
+        )
         seconds.append(time.perf_counter() - start)
     return seconds
 
@@ -70,11 +72,14 @@ async def main(model: Path, turns: int, warmup: int, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".html").write_text(profiler.output_html())
     out.with_suffix(".txt").write_text(
-        profiler.output_text(unicode=True, color=False, show_all=True))
+        profiler.output_text(unicode=True, color=False, show_all=True)
+    )
     ms = [1000 * s for s in seconds]
-    print(f"{turns} turns one after another: {sum(seconds) / turns * 1000:.1f} ms a turn, "
-          f"p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms "
-          f"(≈{turns / sum(seconds):.1f} turns/s on one core, profiler included)")
+    print(
+        f"{turns} turns one after another: {sum(seconds) / turns * 1000:.1f} ms a turn, "
+        f"p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms "
+        f"(≈{turns / sum(seconds):.1f} turns/s on one core, profiler included)"
+    )
     print(f"profile: {out.with_suffix('.txt')} and {out.with_suffix('.html')}")
 
 

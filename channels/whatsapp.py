@@ -2,16 +2,17 @@
 
 Meta retries a webhook that is not answered quickly, so a signed request is
 acknowledged at once and its messages are handled afterwards, one person at a
-time and in order. Each message is stored in the inbox (line/whatsapp_store.py)
+time and in order. Each message is stored in the inbox (line/whatsapp/store.py)
 before the 200 and marked done after its turn, so one whose Rasa instance dies
 mid-turn is handled again by any instance (docs/failures.md). In production the
-gateway (channels/whatsapp_gateway.py) receives the webhooks instead, so the 200
+gateway (line/whatsapp/gateway.py) receives the webhooks instead, so the 200
 never waits behind a prediction, and nudges POST /webhooks/whatsapp/inbox: the
 channel then takes the inbox rows nobody has taken. Rasa only ever
-sees a keyed pseudonym of the phone number (line/privacy.py); the number itself
+sees a keyed pseudonym of the phone number (line/core/pseudonyms.py); the number itself
 stays in `whatsapp_contacts`. The Cloud API itself (limits, retries, the 24-hour
-rule) lives in line/whatsapp_cloud.py.
+rule) lives in line/whatsapp/cloud.py.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,6 +20,7 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -29,12 +31,21 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from line import handoff, outbound, pending_tickets, privacy, whatsapp_store
-from line import settings as config
-from line import whatsapp_webhook as webhook_rules
-from line.whatsapp_cloud import (GraphClient, Inbound, WhatsAppOutbound, button_messages,
-                                 parse_webhook, text_messages)
-from line.whatsapp_webhook import SIGNATURE_HEADER, STORE_ERRORS
+from line.core import pseudonyms
+from line.core import settings as config
+from line.core.background import Background
+from line.handoff import outbound, request, spool, tickets
+from line.whatsapp import store
+from line.whatsapp import webhook as webhook_rules
+from line.whatsapp.cloud import (
+    GraphClient,
+    Inbound,
+    WhatsAppOutbound,
+    button_messages,
+    parse_webhook,
+    text_messages,
+)
+from line.whatsapp.webhook import SIGNATURE_HEADER, STORE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +75,9 @@ class WhatsAppOutput(OutputChannel):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await asyncio.to_thread(self.sender.send_messages, recipient_id, text_messages(text))
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         messages, payloads = button_messages(text, buttons, self.list_label)
         await asyncio.to_thread(self.sender.send_messages, recipient_id, messages, payloads)
 
@@ -91,8 +103,10 @@ class _SenderLocks:
                 del self._held[key]
 
 
+@lru_cache(maxsize=None)
 def _domain_texts(path: Path, names: tuple[str, ...]) -> Dict[str, str]:
-    """Wording stays in the domain: fail at start-up, not when a person writes."""
+    """Wording stays in the domain: fail at start-up, not when a person writes (read once
+    per process)."""
     responses = Domain.load(str(path)).responses
     missing = [name for name in names if not (responses.get(name) or [{}])[0].get("text")]
     if missing:
@@ -101,7 +115,7 @@ def _domain_texts(path: Path, names: tuple[str, ...]) -> Dict[str, str]:
 
 
 class WhatsAppInput(InputChannel):
-    """Configured from line.settings (WHATSAPP_*, PSEUDONYM_SECRET); credentials.yml
+    """Configured from line/core/settings.py (WHATSAPP_*, PSEUDONYM_SECRET); credentials.yml
     only names the channel, so no secret is ever written to a file."""
 
     @classmethod
@@ -115,14 +129,15 @@ class WhatsAppInput(InputChannel):
     def __init__(self) -> None:
         s = config.settings
         self.webhook = webhook_rules.WebhookSettings.read(
-            "channel", {"WHATSAPP_ACCESS_TOKEN": s.whatsapp_access_token})
+            "channel", {"WHATSAPP_ACCESS_TOKEN": s.whatsapp_access_token}
+        )
         self.client = GraphClient.from_settings()
         self.sender = WhatsAppOutbound(self.client)
         texts = _domain_texts(s.domain_file, (PLEASE_WRITE, LIST_BUTTON, TROUBLE))
         self.please_write, self.list_label = texts[PLEASE_WRITE], texts[LIST_BUTTON]
         self.trouble = texts[TROUBLE]
         self._locks = _SenderLocks()
-        self._tasks: set = set()
+        self.background = Background()  # turns after their 200, read receipts
         self._in_flight: set = set()  # inbox ids being handled by this process
         self._replayer: Optional[asyncio.Task] = None
         self._wanted: Optional[asyncio.Event] = None  # set by a nudge of the gateway
@@ -145,24 +160,31 @@ class WhatsAppInput(InputChannel):
         @webhook.post("/webhook", stream=True)
         async def receive(request: Request) -> HTTPResponse:
             payload, refusal = webhook_rules.signed_payload(
-                await self._read_body(request), request.headers.get(SIGNATURE_HEADER),
-                self.webhook.app_secret, self.webhook.max_body_bytes)
+                await self._read_body(request),
+                request.headers.get(SIGNATURE_HEADER),
+                self.webhook.app_secret,
+                self.webhook.max_body_bytes,
+            )
             if refusal:
                 return _answer(refusal)
             for message in parse_webhook(payload, self.webhook.phone_number_id):
-                sender_id = privacy.pseudonym(message.sender)
-                accepted, inbox_id = await asyncio.to_thread(webhook_rules.accept, message,
-                                                             sender_id)
+                sender_id = pseudonyms.pseudonym(message.sender)
+                accepted, inbox_id = await asyncio.to_thread(
+                    webhook_rules.accept, message, sender_id
+                )
                 if accepted:
-                    self._spawn(self._handle(sender_id, message, inbox_id, on_new_message))
+                    self.background.spawn(
+                        self._handle(sender_id, message, inbox_id, on_new_message)
+                    )
             return _answer(webhook_rules.OK)
 
         @webhook.post("/inbox")
         async def nudged(request: Request) -> HTTPResponse:
             """The gateway stored messages: take them now, not at the next replay."""
             token = config.settings.whatsapp_inbox_token
-            if not webhook_rules.same(request.headers.get("Authorization"), f"Bearer {token}"
-                                      if token else ""):
+            if not webhook_rules.same(
+                request.headers.get("Authorization"), f"Bearer {token}" if token else ""
+            ):
                 logger.warning("whatsapp inbox nudge refused: missing or wrong token")
                 return _answer(webhook_rules.UNAUTHORIZED)
             if self._wanted:
@@ -172,16 +194,14 @@ class WhatsAppInput(InputChannel):
         @webhook.listener("after_server_start")
         async def start_replaying(*_: Any) -> None:
             self._wanted = asyncio.Event()
-            self._replayer = asyncio.get_running_loop().create_task(
-                self._replay(on_new_message))
+            self._replayer = asyncio.get_running_loop().create_task(self._replay(on_new_message))
 
         @webhook.listener("before_server_stop")
         async def finish_pending(*_: Any) -> None:
             """Let turns in progress end; any cut short stay in the inbox."""
             if self._replayer:
                 self._replayer.cancel()
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE_SECONDS)
+            await self.background.finish(SHUTDOWN_GRACE_SECONDS)
 
         return webhook
 
@@ -196,14 +216,14 @@ class WhatsAppInput(InputChannel):
             return None
         return bytes(body)
 
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _handle(self, sender_id: str, message: Inbound, inbox_id: Optional[int],
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                      attempt: int = 1) -> None:
+    async def _handle(
+        self,
+        sender_id: str,
+        message: Inbound,
+        inbox_id: Optional[int],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        attempt: int = 1,
+    ) -> None:
         """After the 200: drop redeliveries, then answer, then mark the message done.
         A turn that raises stays in the inbox and is tried again (`_replay`). A message
         read back from the inbox has no id: the gateway or an earlier attempt already
@@ -216,16 +236,21 @@ class WhatsAppInput(InputChannel):
                     if not await self._first_delivery(message, sender_id):
                         await self._finish(inbox_id)
                         return
-                    self._spawn(asyncio.to_thread(self.client.mark_read, message.message_id))
+                    self.background.spawn(
+                        asyncio.to_thread(self.client.mark_read, message.message_id)
+                    )
                 if attempt > MAX_ATTEMPTS:
                     await self._give_up(sender_id, message)
                 else:
                     try:
                         await self._dispatch(message, sender_id, on_new_message)
                     except Exception:
-                        logger.exception("whatsapp message from %s could not be handled "
-                                         "(attempt %d)%s", sender_id, attempt,
-                                         "" if inbox_id is None else "; it will be tried again")
+                        logger.exception(
+                            "whatsapp message from %s could not be handled (attempt %d)%s",
+                            sender_id,
+                            attempt,
+                            "" if inbox_id is None else "; it will be tried again",
+                        )
                         return
                 await self._finish(inbox_id)
         finally:
@@ -234,7 +259,7 @@ class WhatsAppInput(InputChannel):
     @staticmethod
     async def _first_delivery(message: Inbound, sender_id: str) -> bool:
         try:
-            if await asyncio.to_thread(whatsapp_store.first_delivery, message.message_id):
+            if await asyncio.to_thread(store.first_delivery, message.message_id):
                 return True
             logger.info("whatsapp redelivery from %s dropped", sender_id)
             return False
@@ -248,10 +273,13 @@ class WhatsAppInput(InputChannel):
         if inbox_id is None:
             return
         try:
-            await asyncio.to_thread(whatsapp_store.finish, inbox_id)
+            await asyncio.to_thread(store.finish, inbox_id)
         except STORE_ERRORS as exc:
-            logger.error("whatsapp inbox message %d not marked done (it may be answered "
-                         "twice): %s", inbox_id, type(exc).__name__)
+            logger.error(
+                "whatsapp inbox message %d not marked done (it may be answered twice): %s",
+                inbox_id,
+                type(exc).__name__,
+            )
 
     async def _replay(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """At start, when the gateway nudges, and every WHATSAPP_REPLAY_SECONDS: the
@@ -263,8 +291,9 @@ class WhatsAppInput(InputChannel):
         while True:
             self._wanted.clear()
             try:
-                stale = await asyncio.to_thread(whatsapp_store.take_stale,
-                                                timedelta(seconds=every), set(self._in_flight))
+                stale = await asyncio.to_thread(
+                    store.take_stale, timedelta(seconds=every), set(self._in_flight)
+                )
             except STORE_ERRORS as exc:
                 logger.error("whatsapp inbox unavailable for replay: %s", type(exc).__name__)
                 stale = []
@@ -273,15 +302,24 @@ class WhatsAppInput(InputChannel):
                     message = webhook_rules.stored_message(pending)
                 except (KeyError, TypeError, ValueError) as exc:
                     # One unreadable row must not stop the loop that takes all the others.
-                    logger.error("whatsapp inbox message %d unreadable, dropped: %s",
-                                 pending.id, type(exc).__name__)
+                    logger.error(
+                        "whatsapp inbox message %d unreadable, dropped: %s",
+                        pending.id,
+                        type(exc).__name__,
+                    )
                     await self._finish(pending.id)
                     continue
                 if pending.attempts > 1:
-                    logger.warning("whatsapp message of %s handled again (attempt %d)",
-                                   pending.pseudonym, pending.attempts)
-                self._spawn(self._handle(pending.pseudonym, message, pending.id,
-                                         on_new_message, pending.attempts))
+                    logger.warning(
+                        "whatsapp message of %s handled again (attempt %d)",
+                        pending.pseudonym,
+                        pending.attempts,
+                    )
+                self.background.spawn(
+                    self._handle(
+                        pending.pseudonym, message, pending.id, on_new_message, pending.attempts
+                    )
+                )
             try:
                 await asyncio.wait_for(self._wanted.wait(), timeout=every)
             except asyncio.TimeoutError:
@@ -289,20 +327,29 @@ class WhatsAppInput(InputChannel):
 
     async def _give_up(self, sender_id: str, message: Inbound) -> None:
         """A turn that keeps failing: the person is told and a person takes over."""
-        logger.error("whatsapp message of %s failed %d times: a person takes over",
-                     sender_id, MAX_ATTEMPTS)
+        logger.error(
+            "whatsapp message of %s failed %d times: a person takes over", sender_id, MAX_ATTEMPTS
+        )
+        handoff = request.from_message(
+            sender_id,
+            self.name(),
+            message.text or f"[{message.type}]",
+            f"not handled after {MAX_ATTEMPTS} attempts",
+        )
         try:
-            await asyncio.to_thread(
-                pending_tickets.open_or_keep, sender_id, "technical", channel=self.name(),
-                messages=[("user", message.text or f"[{message.type}]"),
-                          ("note", f"[technical] not handled after {MAX_ATTEMPTS} attempts")])
+            await asyncio.to_thread(spool.open_or_keep, handoff)
         except OSError:
-            logger.exception("NO TICKET for %s: neither the database nor the spool took it",
-                             sender_id)
+            logger.exception(
+                "NO TICKET for %s: neither the database nor the spool took it", sender_id
+            )
         await self.get_output_channel().send_text_message(sender_id, self.trouble)
 
-    async def _dispatch(self, message: Inbound, sender_id: str,
-                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _dispatch(
+        self,
+        message: Inbound,
+        sender_id: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
         output = self.get_output_channel()
         if message.kind in ("media", "unsupported"):
             logger.info("whatsapp %s message from %s: asked to write", message.type, sender_id)
@@ -315,18 +362,18 @@ class WhatsAppInput(InputChannel):
             metadata = {"latitude": message.latitude, "longitude": message.longitude}
         elif message.kind == "text":
             text = await self._chosen_option(sender_id, text) or text
-        await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
-                                         metadata=metadata))
+        await on_new_message(
+            UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
+        )
 
     @staticmethod
     async def _chosen_option(sender_id: str, text: str) -> Optional[str]:
-        """"2" answers the list of options the person was last offered."""
+        """ "2" answers the list of options the person was last offered."""
         number = NUMBER_REPLY.fullmatch(text)
         if not number:
             return None
         try:
-            return await asyncio.to_thread(whatsapp_store.option, sender_id,
-                                           int(number.group(1)))
+            return await asyncio.to_thread(store.option, sender_id, int(number.group(1)))
         except STORE_ERRORS as exc:
             logger.error("whatsapp options unavailable: %s", type(exc).__name__)
             return None
@@ -335,10 +382,9 @@ class WhatsAppInput(InputChannel):
     async def _note_for_operator(sender_id: str, note: str) -> None:
         """An operator handling the person sees that something came they cannot read here."""
         try:
-            await asyncio.to_thread(handoff.add_messages, sender_id, [("note", note)])
+            await asyncio.to_thread(tickets.add_messages, sender_id, [("note", note)])
         except STORE_ERRORS as exc:
-            logger.error("note for the ticket of %s not stored: %s", sender_id,
-                         type(exc).__name__)
+            logger.error("note for the ticket of %s not stored: %s", sender_id, type(exc).__name__)
 
 
 def _answer(answer: webhook_rules.Answer) -> HTTPResponse:

@@ -1,14 +1,8 @@
-"""The line's Rasa components, and the changes they make to Rasa itself, in one place.
+"""What Rasa loads from config.yml: the line's NLU components (line_nlu), Rasa's own
+components made faster (spacy_nlp, count_vectors) or lighter to serve (inference_models),
+and how Rasa calls the action server (action_calls).
 
-Rasa imports this package when it reads config.yml or a model's graph, so every process
-that trains or serves the model installs these before any training step runs, any model
-is loaded or any message is handled: fast feature fingerprints, models loaded without their
-training machinery, action server answers checked without re-checking Rasa's schema, and
-failed custom actions that hand the person over kindly.
+Importing this package changes nothing in Rasa. The few functions of Rasa the line
+replaces are each installed or checked by the component that needs them, against the
+installed Rasa (rasa_compat; docs/model.md, "Changes to Rasa").
 """
-from components import action_result_schema, fingerprints, inference_load, resilience
-
-fingerprints.install()
-inference_load.install()
-action_result_schema.install()
-resilience.install()

@@ -6,7 +6,11 @@ With jsonschema 4.17 that costs ≈65 ms of CPU per custom action, more than the
 NLU pipeline of a turn (`make profile`). The schema never changes while a process runs,
 so it is checked once and its validator kept; answers are still checked in full, and a
 bad answer fails with the same error as before.
+
+A patch: Rasa has no extension point for how it checks an action server's answer.
+Installed by components/action_calls.py.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -17,10 +21,19 @@ from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+from components import rasa_compat
+
+VALIDATE = rasa_compat.Replaced(
+    "action answers checked with one validator (components/action_result_schema.py)",
+    RemoteAction,
+    "_validate_action_result",
+    "f8cdb4be68123961",
+)
+
 
 def install() -> None:
     """Idempotent: the same function is set each time."""
-    RemoteAction._validate_action_result = validate_action_result
+    rasa_compat.install(VALIDATE, validate_action_result)
 
 
 @lru_cache(maxsize=None)
@@ -39,5 +52,6 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
     error.message += (
         ". Failed to validate Action server response from API, make sure your response "
         "from the Action endpoint is valid. For more information about the format visit "
-        f"{DOCS_BASE_URL}/custom-actions")
+        f"{DOCS_BASE_URL}/custom-actions"
+    )
     raise error

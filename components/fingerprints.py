@@ -7,7 +7,12 @@ that is ≈9 s per featurizer, more than featurising itself (docs/bench.md "Trai
 Hashing the matrix's shape, indices and values identifies the same content; the only
 difference is that the keys are not those of an unpatched Rasa, so a cache filled
 without this patch is not reused (it retrains, nothing wrong is restored).
+
+A patch: Rasa has no extension point for how its training cache fingerprints features.
+Installed by the pipeline's first component (components/spacy_nlp.py), before any
+sparse feature exists.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,22 +22,31 @@ import numpy as np
 import rasa.shared.utils.io
 from rasa.shared.nlu.training_data.features import Features
 
-_rasas_fingerprint = Features.fingerprint
+from components import rasa_compat
+
+FINGERPRINT = rasa_compat.Replaced(
+    "fast sparse fingerprints (components/fingerprints.py)",
+    Features,
+    "fingerprint",
+    "d9feec4d68d43334",
+)
+REPLACED = (FINGERPRINT,)
 
 
 def install() -> None:
-    """Idempotent: the original is kept at import, the replacement set each time."""
-    Features.fingerprint = fingerprint
+    """Idempotent: Rasa's own fingerprint is kept, the replacement set each time."""
+    rasa_compat.install(FINGERPRINT, fingerprint)
 
 
 def fingerprint(self: Features) -> Text:
     if self.is_dense():
-        return _rasas_fingerprint(self)  # already bytes, already fast
+        return rasa_compat.original(FINGERPRINT)(self)  # already bytes, already fast
     if self._cached_fingerprint is None:
         matrix = self.features.tocoo()
         digest = hashlib.sha256(f"{matrix.shape} {matrix.dtype}".encode())
         for array in (matrix.row, matrix.col, matrix.data):
             digest.update(np.ascontiguousarray(array).tobytes())
         self._cached_fingerprint = rasa.shared.utils.io.deep_container_fingerprint(
-            [self.type, self.origin, self.attribute, digest.hexdigest()])
+            [self.type, self.origin, self.attribute, digest.hexdigest()]
+        )
     return self._cached_fingerprint

@@ -3,14 +3,12 @@
 They run after the model, so that what must never depend on a guess (danger,
 places, categories) is decided by rules a content team can read and test.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -22,32 +20,14 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from line import categories, intent_cues, places, safety, topics
-
-FAQ_INTENT = "faq"
-DANGER_KEY = "danger"
-# Message property: the person reports abuse or exploitation (read by a person).
-ABUSE_KEY = "abuse_report"
-EMERGENCY_INTENT = "emergency"
-# Intents a cue never overrides: they already lead to a person.
-PERSON_INTENTS = {EMERGENCY_INTENT, "request_human", "personal_case"}
+from components.stateless import StatelessComponent
+from line.core import topics
+from line.understanding import categories, cues, names, places, safety
+from line.understanding.names import FAQ_INTENT, PERSON_INTENTS
 
 
-class _StatelessComponent(GraphComponent):
-    """Shared plumbing for components that need no training."""
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self.config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GraphComponent:
-        return cls(config)
+class _TextComponent(StatelessComponent):
+    """Reads the text of each message a person typed (not a button's payload)."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -76,15 +56,12 @@ def _add_entity(message: Message, entity: str, value: Any, extractor: str) -> No
 
 def _best_ranked(message: Message, candidates: List[str]) -> str:
     """The candidate topic the ResponseSelector ranked highest (the first if none is ranked)."""
-    ranking = ((message.get("response_selector") or {}).get(FAQ_INTENT) or {}).get("ranking") or []
-    ranked = [str(row.get("intent_response_key", "")).split("/", 1)[-1] for row in ranking]
+    ranked = [topic for topic, _ in names.faq_ranking(message)]
     return min(candidates, key=lambda t: ranked.index(t) if t in ranked else len(ranked))
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class FaqConfidenceGate(_StatelessComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class FaqConfidenceGate(_TextComponent):
     """Falls back when the FAQ answer itself is uncertain, and keeps myth-busting
     answers for people who repeat a rumour.
 
@@ -100,25 +77,23 @@ class FaqConfidenceGate(_StatelessComponent):
         intent = message.get(INTENT) or {}
         if intent.get(INTENT_NAME_KEY) != FAQ_INTENT:
             return
-        selected = ((message.get("response_selector") or {}).get(FAQ_INTENT) or {}).get("response") or {}
+        selected = names.faq_selection(message).get("response") or {}
         confidence = selected.get("confidence") or 0.0
         if confidence < self.config["threshold"]:
             _set_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, confidence)
             return
-        topic = str(selected.get("intent_response_key") or "").split("/", 1)[-1]
+        topic = names.topic_of_key(selected.get("intent_response_key"))
         candidates = topics.plain_question_topics().get(topic)
-        if candidates and not intent_cues.is_hearsay(text):
+        if candidates and not cues.is_hearsay(text):
             plain = _best_ranked(message, candidates)
             # "¿Hay que pagar por la ayuda?" asked plainly gets the contract topic,
             # not "es un mito": the rumour answer is for "dicen que hay que pagar".
-            selected["intent_response_key"] = f"{FAQ_INTENT}/{plain}"
-            selected["utter_action"] = f"utter_{FAQ_INTENT}/{plain}"
+            selected["intent_response_key"] = names.faq_key(plain)
+            selected["utter_action"] = names.faq_response(plain)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class IntentCues(_StatelessComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class IntentCues(_TextComponent):
     """Asking for a person, a personal case or a report of abuse never depends on
     the model alone (the contract says so), another country's procedures never
     get a Peru FAQ, and a lone 👍 / 👎 rates the last answer."""
@@ -131,30 +106,35 @@ class IntentCues(_StatelessComponent):
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         if intent in PERSON_INTENTS:
             return
-        if intent_cues.reports_abuse(text):
+        if cues.reports_abuse(text):
             # A FAQ answer is still given (it may hold the number to call); the
             # handoff follows it (actions/feedback.py). Anything else goes to a person.
-            message.set(ABUSE_KEY, True, add_to_output=True)
+            message.set(names.ABUSE_KEY, True, add_to_output=True)
             if intent != FAQ_INTENT:
-                _set_intent(message, "personal_case", 1.0)
+                _set_intent(message, names.PERSONAL_CASE_INTENT, 1.0)
             return
-        rating = intent_cues.rating(text)
+        rating = cues.rating(text)
         if rating:
             _set_intent(message, rating, 1.0)
-        elif intent_cues.asks_for_person(text):
-            _set_intent(message, "request_human", 1.0)
-        elif intent_cues.is_personal_case(text):
-            _set_intent(message, "personal_case", 1.0)
-        elif intent in (FAQ_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME) and \
-                intent_cues.asks_about_another_country(text):
-            _set_intent(message, "out_of_scope", 1.0)
+        elif cues.asks_for_person(text):
+            _set_intent(message, names.REQUEST_HUMAN_INTENT, 1.0)
+        elif cues.is_personal_case(text):
+            _set_intent(message, names.PERSONAL_CASE_INTENT, 1.0)
+        elif intent in (
+            FAQ_INTENT,
+            DEFAULT_NLU_FALLBACK_INTENT_NAME,
+        ) and cues.asks_about_another_country(text):
+            _set_intent(message, names.OUT_OF_SCOPE_INTENT, 1.0)
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
-     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+    [
+        DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+        DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    ],
+    is_trainable=False,
 )
-class ServiceSearch(_StatelessComponent):
+class ServiceSearch(_TextComponent):
     """Finds the service category and place, and asking where one is makes a search.
 
     Entities are only added to searches and form answers, so a general question
@@ -163,7 +143,7 @@ class ServiceSearch(_StatelessComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"entity_intents": ["find_service", "inform"]}
+        return {"entity_intents": [names.FIND_SERVICE_INTENT, names.INFORM_INTENT]}
 
     def process_one(self, message: Message, text: str) -> None:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
@@ -171,15 +151,22 @@ class ServiceSearch(_StatelessComponent):
         place = places.find_in_text(text)
         # "I need / I'm looking for ... in <place>" overrides the model only when
         # the model did not recognise a FAQ question ("necesito prueba para ir a cusco?").
-        if (intent not in PERSON_INTENTS | {"find_service"} and category
-                and intent_cues.asks_for_a_place(
-                    text, names_a_place=place is not None and intent != FAQ_INTENT)):
-            _set_intent(message, "find_service", 1.0)
-            intent = "find_service"
-        if intent == "inform" and not (category or place):
+        if (
+            intent not in PERSON_INTENTS | {names.FIND_SERVICE_INTENT}
+            and category
+            and cues.asks_for_a_place(
+                text, names_a_place=place is not None and intent != FAQ_INTENT
+            )
+        ):
+            _set_intent(message, names.FIND_SERVICE_INTENT, 1.0)
+            intent = names.FIND_SERVICE_INTENT
+        if intent == names.INFORM_INTENT and not (category or place):
             # "Giving a place or category" with neither is a guess: ask instead.
-            _set_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME,
-                        (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0))
+            _set_intent(
+                message,
+                DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0),
+            )
             return
         if intent not in self.config["entity_intents"]:
             return
@@ -192,10 +179,8 @@ class ServiceSearch(_StatelessComponent):
                 _add_entity(message, "city", place.city, extractor)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class SafetyNet(_StatelessComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SafetyNet(_TextComponent):
     """Turns any message about danger happening now into `emergency`.
 
     It runs last, so neither the model nor the fallback can hide a person in danger.
@@ -208,6 +193,6 @@ class SafetyNet(_StatelessComponent):
     def process_one(self, message: Message, text: str) -> None:
         danger: Optional[safety.Danger] = safety.detect(text)
         if danger:
-            _set_intent(message, EMERGENCY_INTENT, 1.0)
+            _set_intent(message, names.EMERGENCY_INTENT, 1.0)
             # A property, not an entity: it names a situation, not words of the text.
-            message.set(DANGER_KEY, danger.kind, add_to_output=True)
+            message.set(names.DANGER_KEY, danger.kind, add_to_output=True)

@@ -8,21 +8,22 @@ DEFAULT_REQUEST_TIMEOUT (5 minutes). Rasa's plugin hooks only see successful
 responses. So `install()` wraps RemoteAction.run, once per process: each call
 gets ACTION_TIMEOUT_SECONDS, and any failure except a deliberate rejection
 (ActionExecutionRejection, which forms rely on) becomes what action_handoff
-does, from inside Rasa: the emergency number first if the person is in danger,
-`utter_line_trouble` from the domain, a ticket (reason "technical", written with
-line.pending_tickets so a database outage does not lose it), any form stopped,
-and ConversationPaused, so an operator takes the conversation.
+does, from inside Rasa, with the ticket built by line/handoff/request.py as
+action_handoff builds it: the emergency number first if the person is in danger,
+`utter_line_trouble` from the domain, a ticket (reason "technical" unless the person
+is in danger or reported abuse, written with line/handoff/spool.py so a database
+outage does not lose it), any form stopped, and ConversationPaused, so an operator
+takes the conversation.
 
 Two exceptions need no person: a failed action_session_start is replaced by Rasa's
 own session start (no greeting), so the person's message decides; and a failed
 extra that only adds to an answer already given (OPTIONAL) is skipped.
 
-Installed from components/__init__.py: every Rasa process that serves the model
-imports the package before its first message, whatever channel is configured.
-
+A patch, guarded against the installed Rasa; installed by components/action_calls.py.
 A slow action server's call is cancelled, so its late answer is never shown;
-if it still writes a ticket, line.handoff adds to the open one of the person.
+if it still writes a ticket, line/handoff/tickets.py adds to the open one of the person.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,39 +31,45 @@ import logging
 from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
-from rasa.core.actions.action import (ActionExecutionRejection, ActionSessionStart,
-                                      RemoteAction, create_bot_utterance)
+from rasa.core.actions.action import (
+    ActionExecutionRejection,
+    ActionSessionStart,
+    RemoteAction,
+    create_bot_utterance,
+)
 from rasa.core.nlg import NaturalLanguageGenerator, TemplatedNaturalLanguageGenerator
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME, REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActiveLoop, BotUttered, ConversationPaused, Event,
-                                     SlotSet, UserUttered)
+from rasa.shared.core.events import ActiveLoop, BotUttered, ConversationPaused, Event, SlotSet
 
-from components.line_nlu import DANGER_KEY, EMERGENCY_INTENT
-from line import pending_tickets
-from line import settings as config
+from components import rasa_compat
+from line.core import settings as config
+from line.handoff import request, spool
 
 logger = logging.getLogger(__name__)
 
 TROUBLE = "utter_line_trouble"
 NOT_KEPT = "utter_handoff_failed"
-REASON = "technical"
 # Asked after an FAQ answer: without it the person still has the answer.
 OPTIONAL = {"action_ask_rating"}
-_remote_run = RemoteAction.run
+RUN = rasa_compat.Replaced(
+    "failed actions hand over (components/resilience.py)", RemoteAction, "run", "ccabf6f1160d527a"
+)
 
 
 def install() -> None:
-    """Idempotent: the original run is kept at import, the wrapper set each time."""
-    RemoteAction.run = _run_or_hand_over
+    """Idempotent: Rasa's own run is kept, the wrapper set each time."""
+    rasa_compat.install(RUN, run_or_hand_over)
 
 
-async def _run_or_hand_over(self: RemoteAction, output_channel, nlg, tracker,
-                            domain: Domain) -> List[Event]:
+async def run_or_hand_over(
+    self: RemoteAction, output_channel, nlg, tracker, domain: Domain
+) -> List[Event]:
     timeout = config.settings.action_timeout_seconds
     try:
-        return await asyncio.wait_for(_remote_run(self, output_channel, nlg, tracker, domain),
-                                      timeout)
+        return await asyncio.wait_for(
+            rasa_compat.original(RUN)(self, output_channel, nlg, tracker, domain), timeout
+        )
     except ActionExecutionRejection:
         raise
     except asyncio.TimeoutError:
@@ -74,42 +81,44 @@ async def _run_or_hand_over(self: RemoteAction, output_channel, nlg, tracker,
         return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
     if self.name() in OPTIONAL:
         return []
-    return await _hand_over(output_channel, nlg, tracker, domain, failure)
+    return await _hand_over(output_channel, nlg, tracker, failure)
 
 
-async def _hand_over(output_channel, nlg, tracker, domain: Domain,
-                     failure: str) -> List[Event]:
+async def _hand_over(output_channel, nlg, tracker, failure: str) -> List[Event]:
     """What action_handoff would do, from inside Rasa, with the failure as a note."""
-    latest = tracker.latest_message
-    emergency = latest.intent.get("name") == EMERGENCY_INTENT
-    danger = latest.parse_data.get(DANGER_KEY) if emergency else None
-    responses = [TROUBLE]
-    if emergency:
-        kind = f"utter_emergency_{danger}"
-        responses.insert(0, kind if kind in domain.responses else "utter_emergency_general")
-    context = [("user" if isinstance(e, UserUttered) else "bot", e.text)
-               for e in tracker.events if isinstance(e, (UserUttered, BotUttered)) and e.text]
+    handoff = request.from_conversation(
+        tracker.sender_id,
+        [event.as_dict() for event in tracker.events],
+        tracker.latest_message.parse_data,
+        {
+            "service_category": tracker.get_slot("service_category"),
+            "region": tracker.get_slot("region"),
+        },
+        tracker.get_latest_input_channel(),
+        failure,
+    )
+    responses = [handoff.emergency_response] if handoff.emergency_response else []
     try:
-        await asyncio.to_thread(
-            pending_tickets.open_or_keep, tracker.sender_id,
-            "emergency" if emergency else REASON,
-            channel=tracker.get_latest_input_channel() or "rest", danger=danger,
-            topic=tracker.get_slot("service_category"), region=tracker.get_slot("region"),
-            messages=context[-config.settings.handoff_context_messages:]
-            + [("note", f"[{REASON}] {failure}")])
+        await asyncio.to_thread(spool.open_or_keep, handoff)
+        responses.append(TROUBLE)
         paused: List[Event] = [ConversationPaused()]
     except OSError:
-        logger.exception("NO TICKET for %s after %s: neither the database nor the spool "
-                         "took it; the person is asked to write again", tracker.sender_id,
-                         failure)
-        responses[-1], paused = NOT_KEPT, []
+        logger.exception(
+            "NO TICKET for %s after %s: neither the database nor the spool "
+            "took it; the person is asked to write again",
+            tracker.sender_id,
+            failure,
+        )
+        responses.append(NOT_KEPT)
+        paused = []
     said = [await _utterance(name, output_channel, nlg, tracker) for name in responses]
     stop_form = [SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
     return [message for message in said if message] + stop_form + paused
 
 
-async def _utterance(name: str, output_channel, nlg: NaturalLanguageGenerator,
-                     tracker) -> Optional[BotUttered]:
+async def _utterance(
+    name: str, output_channel, nlg: NaturalLanguageGenerator, tracker
+) -> Optional[BotUttered]:
     """The response from the model's domain, else from domain.yml, so a model trained
     before the response existed still says it."""
     for generator in (nlg, TemplatedNaturalLanguageGenerator(_file_responses())):

@@ -1,10 +1,11 @@
 """The console's routes: login, queue, ticket, coordination.
 
-Handlers stay thin: the work is in `line.handoff`, `line.desk` and
-`line.accounts`, which are blocking (SQLAlchemy, HTTP to Rasa) and so run in a
+Handlers stay thin: the work is in `line/handoff/` (`tickets`, `desk`,
+`accounts`), which are blocking (SQLAlchemy, HTTP to Rasa) and so run in a
 thread. Every POST carries a CSRF token; every reply and note form carries a
 one-time key, so a double click never sends twice. Wording lives in templates.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,9 +23,11 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from console import security
-from line import accounts, db, desk, handoff, hours, outbound, rasa_api, topics, whatsapp_cloud
-from line import settings as config
-from line.db import DirectoryUnavailable
+from line.core import db, rasa_api, topics
+from line.core import settings as config
+from line.core.db import DatabaseUnavailable
+from line.handoff import accounts, desk, hours, outbound, tickets
+from line.whatsapp import cloud
 
 HERE = Path(__file__).resolve().parent
 KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -42,8 +45,9 @@ def _local_path(path: str) -> str:
     return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
 
 
-def create_app(name: str = "console",
-               clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Sanic:
+def create_app(
+    name: str = "console", clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+) -> Sanic:
     """`clock` (aware UTC) decides waiting times and operator hours; tests fix it."""
     cfg = config.settings
     app = Sanic(name)
@@ -53,11 +57,16 @@ def create_app(name: str = "console",
     pre_cookie = f"{cookie}_pre"
     idle = timedelta(minutes=cfg.console_idle_minutes)
     lifetime = timedelta(hours=cfg.console_session_hours)
-    templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
-                            trim_blocks=True, lstrip_blocks=True)
+    templates = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     offset = timezone(timedelta(hours=cfg.utc_offset_hours))
     templates.filters["local"] = lambda moment, fmt="%d/%m %H:%M": (
-        moment.replace(tzinfo=timezone.utc).astimezone(offset).strftime(fmt) if moment else "")
+        moment.replace(tzinfo=timezone.utc).astimezone(offset).strftime(fmt) if moment else ""
+    )
     app.static("/static", str(HERE / "static"))
 
     def set_cookie(resp, key: str, value: str, max_age: Optional[int] = None) -> None:
@@ -73,9 +82,11 @@ def create_app(name: str = "console",
         flashes = await asyncio.to_thread(accounts.pop_flash, token) if token else []
         context.setdefault("pre_token", None)
         html = templates.get_template(template).render(
-            user=getattr(request.ctx, "user", None), flashes=flashes,
+            user=getattr(request.ctx, "user", None),
+            flashes=flashes,
             csrf=security.csrf_token(secret, token or context["pre_token"] or ""),
-            **context)
+            **context,
+        )
         return response.html(html, status=status)
 
     async def flash(request: Request, kind: str, code: str, **params) -> None:
@@ -97,32 +108,41 @@ def create_app(name: str = "console",
 
     def protected(role: Optional[str] = None):
         """Login first (an expired session says so), then CSRF on POST, then the role."""
+
         def decorate(handler):
             @wraps(handler)
             async def wrapper(request: Request, *args, **kwargs):
                 token = request.cookies.get(cookie)
-                user = await asyncio.to_thread(accounts.session_user, token, idle,
-                                               lifetime) if token else None
+                user = (
+                    await asyncio.to_thread(accounts.session_user, token, idle, lifetime)
+                    if token
+                    else None
+                )
                 if user is None:
                     return to_login(request, expired=bool(token))
                 request.ctx.user, request.ctx.token = user, token
                 if request.method == "POST" and not security.csrf_ok(
-                        secret, token, request.form.get("csrf", "")):
+                    secret, token, request.form.get("csrf", "")
+                ):
                     return await render(request, "error.html", 403, code="csrf")
                 if role and user["role"] != role:
                     return await render(request, "error.html", 403, code="forbidden")
                 return await handler(request, *args, **kwargs)
+
             return wrapper
+
         return decorate
 
-    @app.exception(DirectoryUnavailable)
+    @app.exception(DatabaseUnavailable)
     async def database_down(request: Request, exc: Exception):
         return await render(request, "error.html", 503, code="database")
 
     @app.on_response
     async def security_headers(request: Request, resp) -> None:
-        resp.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
@@ -135,13 +155,21 @@ def create_app(name: str = "console",
 
     # --- Login ---------------------------------------------------------------
 
-    async def login_page(request: Request, status: int = 200, error: Optional[str] = None,
-                         username: str = ""):
+    async def login_page(
+        request: Request, status: int = 200, error: Optional[str] = None, username: str = ""
+    ):
         pre = secrets.token_urlsafe(16)
         source = request.form if request.method == "POST" else request.args
-        resp = await render(request, "login.html", status, pre_token=pre, error=error,
-                            username=username, reason=request.args.get("motivo"),
-                            next_path=_local_path(source.get("siguiente") or "/"))
+        resp = await render(
+            request,
+            "login.html",
+            status,
+            pre_token=pre,
+            error=error,
+            username=username,
+            reason=request.args.get("motivo"),
+            next_path=_local_path(source.get("siguiente") or "/"),
+        )
         set_cookie(resp, pre_cookie, pre)
         return resp
 
@@ -151,12 +179,14 @@ def create_app(name: str = "console",
 
     @app.post("/login")
     async def login(request: Request):
-        if not security.csrf_ok(secret, request.cookies.get(pre_cookie, ""),
-                                request.form.get("csrf", "")):
+        if not security.csrf_ok(
+            secret, request.cookies.get(pre_cookie, ""), request.form.get("csrf", "")
+        ):
             return await login_page(request, 403, "csrf")
         username = request.form.get("usuario", "")
-        user = await asyncio.to_thread(accounts.authenticate, username,
-                                       request.form.get("clave", ""))
+        user = await asyncio.to_thread(
+            accounts.authenticate, username, request.form.get("clave", "")
+        )
         if user is None:
             return await login_page(request, 200, "credentials", username)
         if request.cookies.get(cookie):  # a new login replaces the old session
@@ -181,56 +211,99 @@ def create_app(name: str = "console",
     @protected()
     async def queue(request: Request):
         now = clock()
-        tickets = await asyncio.to_thread(handoff.queue)
-        for ticket in tickets:
+        waiting = await asyncio.to_thread(tickets.queue)
+        for ticket in waiting:
             ticket["wait_seconds"] = (_utc(now) - ticket["created_at"]).total_seconds()
         is_open = hours.is_open(now, cfg)
-        return await render(request, "queue.html", tickets=tickets, is_open=is_open,
-                            opens=None if is_open else hours.next_opening(now, cfg),
-                            titles=topics.faq_titles())
+        return await render(
+            request,
+            "queue.html",
+            tickets=waiting,
+            is_open=is_open,
+            opens=None if is_open else hours.next_opening(now, cfg),
+            titles=topics.faq_titles(),
+        )
+
+    async def conflict(request: Request, ticket_id: int, exc: tickets.TicketConflict, to: str):
+        """The ticket could not take the operator's action: say why, back to `to`."""
+        await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
+        return see_other(to)
+
+    async def move(
+        request: Request, ticket_id: int, change, done: str, then: str, on_conflict: str
+    ):
+        """Claim or release a ticket as the logged-in operator, and say it was done."""
+        try:
+            await asyncio.to_thread(change, ticket_id, request.ctx.user["username"])
+        except tickets.TicketConflict as exc:
+            return await conflict(request, ticket_id, exc, on_conflict)
+        await flash(request, "ok", done, ticket=ticket_id)
+        return see_other(then)
 
     @app.post("/casos/<ticket_id:int>/tomar")
     @protected()
     async def claim(request: Request, ticket_id: int):
-        try:
-            await asyncio.to_thread(handoff.claim, ticket_id, request.ctx.user["username"])
-        except handoff.TicketConflict as exc:
-            await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
-            return see_other("/")
-        await flash(request, "ok", "claimed", ticket=ticket_id)
-        return see_other(f"/casos/{ticket_id}")
+        return await move(request, ticket_id, tickets.claim, "claimed", f"/casos/{ticket_id}", "/")
 
     @app.post("/casos/<ticket_id:int>/devolver")
     @protected()
     async def release(request: Request, ticket_id: int):
-        try:
-            await asyncio.to_thread(handoff.release, ticket_id, request.ctx.user["username"])
-        except handoff.TicketConflict as exc:
-            await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
-            return see_other(f"/casos/{ticket_id}")
-        await flash(request, "ok", "released", ticket=ticket_id)
-        return see_other("/")
+        return await move(
+            request, ticket_id, tickets.release, "released", "/", f"/casos/{ticket_id}"
+        )
 
     # --- One ticket ----------------------------------------------------------
 
-    async def ticket_page(request: Request, ticket_id: int, status: int = 200,
-                          error: Optional[dict] = None, reply_text: str = "",
-                          note_text: str = "", outcome: str = ""):
-        ticket = await asyncio.to_thread(handoff.ticket, ticket_id)
+    async def ticket_page(
+        request: Request,
+        ticket_id: int,
+        status: int = 200,
+        error: Optional[dict] = None,
+        reply_text: str = "",
+        note_text: str = "",
+        outcome: str = "",
+    ):
+        ticket = await asyncio.to_thread(tickets.ticket, ticket_id)
         if ticket is None:
             return await render(request, "error.html", 404, code="missing")
         entries, rasa_error = await asyncio.to_thread(desk.history, ticket)
         now = _utc(clock())
         return await render(
-            request, "ticket.html", status, ticket=ticket, entries=entries,
-            rasa_error=rasa_error, error=error, reply_text=reply_text, note_text=note_text,
-            outcome=outcome, reply_key=uuid.uuid4().hex, note_key=uuid.uuid4().hex,
-            mine=(ticket["status"] == "claimed"
-                  and ticket["claimed_by"] == request.ctx.user["username"]),
-            wait_seconds=((ticket["claimed_at"] or ticket["closed_at"] or now)
-                          - ticket["created_at"]).total_seconds(),
-            quick_replies=topics.faq_answers(), titles=topics.faq_titles(),
-            outcomes=handoff.OUTCOMES, max_reply=MAX_REPLY_LENGTH)
+            request,
+            "ticket.html",
+            status,
+            ticket=ticket,
+            entries=entries,
+            rasa_error=rasa_error,
+            error=error,
+            reply_text=reply_text,
+            note_text=note_text,
+            outcome=outcome,
+            reply_key=uuid.uuid4().hex,
+            note_key=uuid.uuid4().hex,
+            mine=(
+                ticket["status"] == "claimed"
+                and ticket["claimed_by"] == request.ctx.user["username"]
+            ),
+            wait_seconds=(
+                (ticket["claimed_at"] or ticket["closed_at"] or now) - ticket["created_at"]
+            ).total_seconds(),
+            quick_replies=topics.faq_answers(),
+            titles=topics.faq_titles(),
+            outcomes=tickets.OUTCOMES,
+            max_reply=MAX_REPLY_LENGTH,
+        )
+
+    def posted_text(request: Request, limit: int, kind: str):
+        """The text and one-time key of a reply or note form, and what is wrong with them
+        (an HTTP status and the error the page shows), if anything."""
+        text = request.form.get("texto", "").strip()
+        key = request.form.get("clave_envio", "")
+        if not KEY.match(key):
+            return text, key, (400, {"code": "bad_form"})
+        if not text or len(text) > limit:
+            return text, key, (422, {"code": f"{kind}_empty" if not text else f"{kind}_long"})
+        return text, key, None
 
     @app.get("/casos/<ticket_id:int>")
     @protected()
@@ -240,23 +313,21 @@ def create_app(name: str = "console",
     @app.post("/casos/<ticket_id:int>/responder")
     @protected()
     async def reply(request: Request, ticket_id: int):
-        text = request.form.get("texto", "").strip()
-        key = request.form.get("clave_envio", "")
-        if not KEY.match(key):
-            return await ticket_page(request, ticket_id, 400, {"code": "bad_form"}, text)
-        if not text or len(text) > MAX_REPLY_LENGTH:
-            return await ticket_page(request, ticket_id, 422,
-                                     {"code": "reply_empty" if not text else "reply_long"},
-                                     text)
+        text, key, problem = posted_text(request, MAX_REPLY_LENGTH, "reply")
+        if problem:
+            return await ticket_page(request, ticket_id, *problem, text)
         try:
-            result = await asyncio.to_thread(desk.send_reply, ticket_id,
-                                             request.ctx.user["username"], text, key)
-        except handoff.TicketConflict as exc:
-            return await ticket_page(request, ticket_id, 409,
-                                     {"code": exc.code, "by": exc.claimed_by}, text)
+            result = await asyncio.to_thread(
+                desk.send_reply, ticket_id, request.ctx.user["username"], text, key
+            )
+        except tickets.TicketConflict as exc:
+            return await ticket_page(
+                request, ticket_id, 409, {"code": exc.code, "by": exc.claimed_by}, text
+            )
         if result.status == "refused":
-            return await ticket_page(request, ticket_id, 200,
-                                     {"code": "refused", "reason": result.reason}, text)
+            return await ticket_page(
+                request, ticket_id, 200, {"code": "refused", "reason": result.reason}, text
+            )
         if result.status == "untracked":
             await flash(request, "warning", "untracked", reason=result.reason)
         else:
@@ -267,11 +338,11 @@ def create_app(name: str = "console",
     @protected()
     async def retry(request: Request, ticket_id: int, message_id: int):
         try:
-            error = await asyncio.to_thread(desk.retry_tracking, ticket_id,
-                                            request.ctx.user["username"], message_id)
-        except handoff.TicketConflict as exc:
-            await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
-            return see_other(f"/casos/{ticket_id}")
+            error = await asyncio.to_thread(
+                desk.retry_tracking, ticket_id, request.ctx.user["username"], message_id
+            )
+        except tickets.TicketConflict as exc:
+            return await conflict(request, ticket_id, exc, f"/casos/{ticket_id}")
         if error:
             await flash(request, "error", "still_untracked", reason=error)
         else:
@@ -281,21 +352,17 @@ def create_app(name: str = "console",
     @app.post("/casos/<ticket_id:int>/nota")
     @protected()
     async def note(request: Request, ticket_id: int):
-        text = request.form.get("texto", "").strip()
-        key = request.form.get("clave_envio", "")
-        if not KEY.match(key):
-            return await ticket_page(request, ticket_id, 400, {"code": "bad_form"},
-                                     note_text=text)
-        if not text or len(text) > MAX_NOTE_LENGTH:
-            return await ticket_page(request, ticket_id, 422,
-                                     {"code": "note_empty" if not text else "note_long"},
-                                     note_text=text)
+        text, key, problem = posted_text(request, MAX_NOTE_LENGTH, "note")
+        if problem:
+            return await ticket_page(request, ticket_id, *problem, note_text=text)
         try:
-            await asyncio.to_thread(handoff.add_note, ticket_id,
-                                    request.ctx.user["username"], text, key)
-        except handoff.TicketConflict as exc:
-            return await ticket_page(request, ticket_id, 409,
-                                     {"code": exc.code, "by": exc.claimed_by}, note_text=text)
+            await asyncio.to_thread(
+                tickets.add_note, ticket_id, request.ctx.user["username"], text, key
+            )
+        except tickets.TicketConflict as exc:
+            return await ticket_page(
+                request, ticket_id, 409, {"code": exc.code, "by": exc.claimed_by}, note_text=text
+            )
         await flash(request, "ok", "noted")
         return see_other(f"/casos/{ticket_id}")
 
@@ -303,36 +370,49 @@ def create_app(name: str = "console",
     @protected()
     async def close(request: Request, ticket_id: int):
         outcome = request.form.get("resultado", "")
-        if outcome not in handoff.OUTCOMES:
+        if outcome not in tickets.OUTCOMES:
             return await ticket_page(request, ticket_id, 422, {"code": "no_outcome"})
         try:
-            result = await asyncio.to_thread(desk.close, ticket_id,
-                                             request.ctx.user["username"], outcome)
-        except handoff.TicketConflict as exc:
-            await flash(request, "error", exc.code, ticket=ticket_id, by=exc.claimed_by)
-            return see_other(f"/casos/{ticket_id}")
+            result = await asyncio.to_thread(
+                desk.close, ticket_id, request.ctx.user["username"], outcome
+            )
+        except tickets.TicketConflict as exc:
+            return await conflict(request, ticket_id, exc, f"/casos/{ticket_id}")
         except rasa_api.RasaUnavailable as exc:
-            return await ticket_page(request, ticket_id, 503,
-                                     {"code": "close_rasa", "reason": str(exc)},
-                                     outcome=outcome)
+            return await ticket_page(
+                request, ticket_id, 503, {"code": "close_rasa", "reason": str(exc)}, outcome=outcome
+            )
         if result.rasa_error:
-            await flash(request, "warning", "closed_no_back", ticket=ticket_id,
-                        reason=result.rasa_error)
+            await flash(
+                request, "warning", "closed_no_back", ticket=ticket_id, reason=result.rasa_error
+            )
         else:
             await flash(request, "ok", "ticket_closed", ticket=ticket_id)
         return see_other("/")
 
     # --- Coordination --------------------------------------------------------
 
-    async def coordination_page(request: Request, status: int = 200,
-                                error: Optional[str] = None, form: Optional[dict] = None):
+    async def coordination_page(
+        request: Request,
+        status: int = 200,
+        error: Optional[str] = None,
+        form: Optional[dict] = None,
+    ):
         now = clock()
         midnight = hours.local_now(cfg, now).replace(hour=0, minute=0, second=0, microsecond=0)
-        stats = await asyncio.to_thread(handoff.stats, _utc(midnight), _utc(now))
+        stats = await asyncio.to_thread(tickets.stats, _utc(midnight), _utc(now))
         people = await asyncio.to_thread(accounts.operators)
-        return await render(request, "coordination.html", status, stats=stats,
-                            people=people, error=error, form=form or {},
-                            roles=accounts.ROLES, min_length=accounts.MIN_PASSWORD_LENGTH)
+        return await render(
+            request,
+            "coordination.html",
+            status,
+            stats=stats,
+            people=people,
+            error=error,
+            form=form or {},
+            roles=accounts.ROLES,
+            min_length=accounts.MIN_PASSWORD_LENGTH,
+        )
 
     @app.get("/coordinacion")
     @protected("coordinator")
@@ -347,8 +427,9 @@ def create_app(name: str = "console",
         if password != request.form.get("clave2", ""):
             return await coordination_page(request, 422, "password_mismatch", form)
         try:
-            created = await asyncio.to_thread(accounts.create, form["usuario"], password,
-                                              form["rol"])
+            created = await asyncio.to_thread(
+                accounts.create, form["usuario"], password, form["rol"]
+            )
         except accounts.AccountError as exc:
             return await coordination_page(request, 422, exc.code, form)
         await flash(request, "ok", "operator_created", username=created["username"])
@@ -361,10 +442,16 @@ def create_app(name: str = "console",
         changed = await asyncio.to_thread(accounts.set_active, operator_id, active)
         if changed is None:
             return await render(request, "error.html", 404, code="missing_operator")
-        released = 0 if active else await asyncio.to_thread(handoff.release_all,
-                                                            changed["username"])
-        await flash(request, "ok", "operator_activated" if active else "operator_deactivated",
-                    username=changed["username"], released=released)
+        released = (
+            0 if active else await asyncio.to_thread(tickets.release_all, changed["username"])
+        )
+        await flash(
+            request,
+            "ok",
+            "operator_activated" if active else "operator_deactivated",
+            username=changed["username"],
+            released=released,
+        )
         return see_other("/coordinacion")
 
     @app.post("/coordinacion/operadores/<operator_id:int>/desactivar")
@@ -384,5 +471,5 @@ def main() -> None:
     cfg = config.settings
     db.migrate()
     # Rasa registers the WhatsApp sender in its own process; the console is another.
-    outbound.register("whatsapp", whatsapp_cloud.WhatsAppOutbound.from_settings())
+    outbound.register("whatsapp", cloud.WhatsAppOutbound.from_settings())
     create_app().run(host=cfg.console_host, port=cfg.console_port, access_log=False)

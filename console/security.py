@@ -4,6 +4,7 @@ A token is an HMAC of the session token (or, before login, of a random
 pre-session cookie): a page of another site can neither read nor forge it, and
 the server stores nothing per form.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ import hmac
 import os
 import secrets
 
-from line.settings import Settings
+from line.core.settings import Settings
 
 
 def load_secret(cfg: Settings) -> bytes:
@@ -37,4 +38,5 @@ def csrf_token(secret: bytes, session_token: str) -> str:
 
 def csrf_ok(secret: bytes, session_token: str, submitted: str) -> bool:
     return bool(session_token and submitted) and hmac.compare_digest(
-        csrf_token(secret, session_token), submitted)
+        csrf_token(secret, session_token), submitted
+    )

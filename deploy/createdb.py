@@ -5,6 +5,7 @@ creates its own (POSTGRES_DB), so only `make run-production` needs this.
 
     python -m deploy.createdb URL [URL ...]
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,12 +20,14 @@ def create_missing(url: str) -> bool:
     target = make_url(url)
     if target.get_backend_name() != "postgresql":
         return False
-    admin = create_engine(target.set(database="postgres"), future=True,
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        target.set(database="postgres"), future=True, isolation_level="AUTOCOMMIT"
+    )
     try:
         with admin.connect() as connection:
-            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                 {"name": target.database}):
+            if connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            ):
                 return False
             quoted = connection.dialect.identifier_preparer.quote(target.database)
             connection.exec_driver_sql(f"CREATE DATABASE {quoted}")

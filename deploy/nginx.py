@@ -5,6 +5,7 @@ ${NAME} placeholders are ours; nginx's own `$host` and the like are left alone.
 
     python -m deploy.nginx OUT_DIR LISTEN_PORT [--gateway HOST:PORT] HOST:PORT [HOST:PORT ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,20 +44,29 @@ def fill(template: str, values: Dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
-def site(listen_port: int, upstreams: Sequence[str], gateway: str = GATEWAY,
-         template: str = None) -> str:
+def site(
+    listen_port: int, upstreams: Sequence[str], gateway: str = GATEWAY, template: str = None
+) -> str:
     if not upstreams:
         raise ValueError("at least one Rasa instance is needed")
     servers = " ".join(f"server {address};" for address in upstreams)
-    return fill(template or TEMPLATE.read_text(),
-                {"NGINX_PORT": str(listen_port), "RASA_SERVERS": servers,
-                 "WHATSAPP_GATEWAY_SERVERS": f"server {gateway};"})
+    return fill(
+        template or TEMPLATE.read_text(),
+        {
+            "NGINX_PORT": str(listen_port),
+            "RASA_SERVERS": servers,
+            "WHATSAPP_GATEWAY_SERVERS": f"server {gateway};",
+        },
+    )
 
 
-def main_config(out_dir: Path, listen_port: int, upstreams: Sequence[str],
-                gateway: str = GATEWAY) -> str:
-    body = "\n".join("    " + line if line else line
-                     for line in site(listen_port, upstreams, gateway).splitlines())
+def main_config(
+    out_dir: Path, listen_port: int, upstreams: Sequence[str], gateway: str = GATEWAY
+) -> str:
+    body = "\n".join(
+        "    " + line if line else line
+        for line in site(listen_port, upstreams, gateway).splitlines()
+    )
     return MAIN.format(out=out_dir.resolve(), site=body)
 
 
@@ -69,7 +79,8 @@ def main(argv: Sequence[str] = None) -> None:
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "nginx.conf").write_text(
-        main_config(args.out_dir, args.port, args.upstreams, args.gateway))
+        main_config(args.out_dir, args.port, args.upstreams, args.gateway)
+    )
 
 
 if __name__ == "__main__":

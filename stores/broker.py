@@ -14,6 +14,7 @@ again. Delivery is at least once: an event whose confirmation was cut off is sen
 again. Events waiting in memory are lost if Rasa stops before RabbitMQ is back; the
 tracker store has them all (docs/failures.md).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,14 +24,24 @@ from typing import Any, Dict, Optional, Text
 
 from rasa.core.brokers.pika import PikaEventBroker
 
-from line import settings as config
+from components import rasa_compat
+from line.core import settings as config
 from stores.retry import reason
 
 logger = logging.getLogger(__name__)
 
+# Rasa's connecting and publishing, re-implemented here (checked against the installed Rasa).
+REPLACED = tuple(
+    rasa_compat.Replaced(
+        "broker that waits for RabbitMQ (stores/broker.py)", PikaEventBroker, name, digest
+    )
+    for name, digest in (("connect", "8a66ba6cd694cede"), ("_publish", "9f76ab9c1448db88"))
+)
+
 
 class BufferedPikaEventBroker(PikaEventBroker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        rasa_compat.check(*REPLACED)
         # One attempt per connect: the retrying is done here, in the background.
         kwargs.update(connection_attempts=1, retry_delay_in_seconds=0)
         super().__init__(*args, **kwargs)
@@ -41,8 +52,12 @@ class BufferedPikaEventBroker(PikaEventBroker):
         try:
             await super().connect()
         except Exception as exc:
-            logger.error("RabbitMQ unreachable at %s:%s (%s): Rasa starts without it, "
-                         "events wait in memory", self.host, self.port, reason(exc))
+            logger.error(
+                "RabbitMQ unreachable at %s:%s (%s): Rasa starts without it, events wait in memory",
+                self.host,
+                self.port,
+                reason(exc),
+            )
             self._connecting = self._loop.create_task(self._connect_until_up())
 
     async def _connect_until_up(self) -> None:
@@ -52,13 +67,16 @@ class BufferedPikaEventBroker(PikaEventBroker):
                 await super().connect()
             except Exception:
                 continue
-            logger.warning("RabbitMQ reachable: publishing %d events kept meanwhile",
-                           len(self._unpublished_events))
+            logger.warning(
+                "RabbitMQ reachable: publishing %d events kept meanwhile",
+                len(self._unpublished_events),
+            )
             self._publish_unpublished_messages()
             return
 
-    async def _publish(self, event: Dict[Text, Any],
-                       headers: Optional[Dict[Text, Text]] = None) -> None:
+    async def _publish(
+        self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None
+    ) -> None:
         if self._exchange is not None:
             try:
                 await self._exchange.publish(self._message(event, headers), "")
@@ -70,14 +88,35 @@ class BufferedPikaEventBroker(PikaEventBroker):
                 self._publish_unpublished_messages()
                 return
         if len(self._unpublished_events) == self._unpublished_events.maxlen:
-            logger.error("%d events wait for RabbitMQ: the oldest is dropped",
-                         len(self._unpublished_events))
+            logger.error(
+                "%d events wait for RabbitMQ: the oldest is dropped", len(self._unpublished_events)
+            )
         self._unpublished_events.append(event)
+
+    @property
+    def waiting(self) -> int:
+        """Events kept in memory until RabbitMQ takes them."""
+        return len(self._unpublished_events)
+
+    @property
+    def in_flight(self) -> int:
+        """Events being published right now."""
+        return len(self._background_tasks)
+
+    @property
+    def connected(self) -> bool:
+        return (
+            self._exchange is not None
+            and self._connection is not None
+            and not self._connection.is_closed
+        )
 
     async def close(self) -> None:
         if self._connecting:
             self._connecting.cancel()
         if self._unpublished_events:
-            logger.error("%d events never reached RabbitMQ (the tracker store has them)",
-                         len(self._unpublished_events))
+            logger.error(
+                "%d events never reached RabbitMQ (the tracker store has them)",
+                len(self._unpublished_events),
+            )
         await super().close()

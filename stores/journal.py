@@ -3,6 +3,7 @@
 A SQLite file, so the Rasa instances of one host share it (their order is the order of
 the rows) and it survives a Rasa restart. The tracker store writes it and empties it.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,11 @@ class Journal:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY "
-                       "AUTOINCREMENT, sender_id TEXT NOT NULL, events TEXT NOT NULL, "
-                       "appended INTEGER NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY "
+                "AUTOINCREMENT, sender_id TEXT NOT NULL, events TEXT NOT NULL, "
+                "appended INTEGER NOT NULL)"
+            )
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -48,22 +51,28 @@ class Journal:
 
     def append(self, sender_id: str, events: list, appended: bool) -> None:
         with self._db() as db:
-            db.execute("INSERT INTO journal (sender_id, events, appended) VALUES (?, ?, ?)",
-                       (sender_id, json.dumps(events), int(appended)))
+            db.execute(
+                "INSERT INTO journal (sender_id, events, appended) VALUES (?, ?, ?)",
+                (sender_id, json.dumps(events), int(appended)),
+            )
 
     def pending(self) -> list[Entry]:
         """Every entry, oldest first."""
         with self._db() as db:
-            rows = db.execute("SELECT id, sender_id, events, appended FROM journal "
-                              "ORDER BY id").fetchall()
-        return [Entry(id, sender, json.loads(events), bool(appended))
-                for id, sender, events, appended in rows]
+            rows = db.execute(
+                "SELECT id, sender_id, events, appended FROM journal ORDER BY id"
+            ).fetchall()
+        return [
+            Entry(id, sender, json.loads(events), bool(appended))
+            for id, sender, events, appended in rows
+        ]
 
     def events(self, sender_id: str) -> list:
         """One conversation's journaled events, in order."""
         with self._db() as db:
-            rows = db.execute("SELECT events FROM journal WHERE sender_id = ? ORDER BY id",
-                              (sender_id,)).fetchall()
+            rows = db.execute(
+                "SELECT events FROM journal WHERE sender_id = ? ORDER BY id", (sender_id,)
+            ).fetchall()
         return [event for (events,) in rows for event in json.loads(events)]
 
     def remove(self, entry_id: int) -> None:

@@ -21,6 +21,7 @@ delete a ticket issued meanwhile, whose message then fails with LockError. Here 
 change of a lock is one Redis transaction (WATCH/MULTI), retried when another instance
 changed the lock in between.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,36 +30,58 @@ from contextlib import asynccontextmanager
 from typing import AsyncGenerator, Callable, Optional
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import RedisError
 
-from line import settings as config
+from components import rasa_compat
+from line.core import settings as config
 from stores.retry import Retry, reason
 
 logger = logging.getLogger(__name__)
 
+# Rasa's locking, re-implemented here (checked against the installed Rasa).
+REPLACED = tuple(
+    rasa_compat.Replaced(
+        "lock store that survives Redis (stores/lock_store.py)", LockStore, name, digest
+    )
+    for name, digest in (
+        ("lock", "8b9b716c031a3444"),
+        ("issue_ticket", "4dfdfb5e62c1dda9"),
+        ("update_lock", "d56816a13451e7a5"),
+        ("cleanup", "f2ba1745c8153f92"),
+    )
+)
+
 
 class FallbackRedisLockStore(RedisLockStore):
     def __init__(self, endpoint_config: EndpointConfig) -> None:
+        rasa_compat.check(*REPLACED)
         settings = config.settings
-        super().__init__(host=endpoint_config.url, **{
-            "socket_timeout": settings.lock_store_timeout_seconds, **endpoint_config.kwargs})
+        super().__init__(
+            host=endpoint_config.url,
+            **{"socket_timeout": settings.lock_store_timeout_seconds, **endpoint_config.kwargs},
+        )
         self.redis = Retry("Redis (lock store)", (RedisError,), settings.lock_store_retry_seconds)
         self._local = InMemoryLockStore()
         self._unreleased: list[tuple[str, int]] = []
 
     @asynccontextmanager
-    async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncGenerator[TicketLock, None]:
         # A turn of this person already running on the local lock keeps the others
         # there, so Redis coming back does not let the next one overtake it.
         held = None
         if self._local.get_lock(conversation_id) is None:
             held = await self._redis_lock(conversation_id, lock_lifetime, wait_time_in_seconds)
         if held is None:
-            async with self._local.lock(conversation_id, lock_lifetime,
-                                        wait_time_in_seconds) as lock:
+            async with self._local.lock(
+                conversation_id, lock_lifetime, wait_time_in_seconds
+            ) as lock:
                 yield lock
             return
         lock, ticket = held
@@ -67,8 +90,9 @@ class FallbackRedisLockStore(RedisLockStore):
         finally:
             self._release(conversation_id, ticket)
 
-    async def _redis_lock(self, conversation_id: str, lifetime: float,
-                          wait: float) -> Optional[tuple[TicketLock, int]]:
+    async def _redis_lock(
+        self, conversation_id: str, lifetime: float, wait: float
+    ) -> Optional[tuple[TicketLock, int]]:
         """The Redis lock and its ticket, or None when Redis cannot be reached."""
         try:
             ticket = await self.redis.run(self._issue, conversation_id, lifetime)
@@ -85,8 +109,11 @@ class FallbackRedisLockStore(RedisLockStore):
 
     @staticmethod
     def _log_fallback(conversation_id: str, exc: RedisError) -> None:
-        logger.error("conversation %s locked in this instance only, Redis unavailable: %s",
-                     conversation_id, reason(exc))
+        logger.error(
+            "conversation %s locked in this instance only, Redis unavailable: %s",
+            conversation_id,
+            reason(exc),
+        )
 
     def _issue(self, conversation_id: str, lifetime: float) -> int:
         """Rasa's issue_ticket, atomic and without its wrapping of every error in
@@ -108,8 +135,11 @@ class FallbackRedisLockStore(RedisLockStore):
 
         def transaction(pipe):
             stored = pipe.get(key)
-            lock = (TicketLock.from_dict(json.loads(stored)) if stored
-                    else self.create_lock(conversation_id))
+            lock = (
+                TicketLock.from_dict(json.loads(stored))
+                if stored
+                else self.create_lock(conversation_id)
+            )
             result = change(lock)
             pipe.multi()
             if lock.tickets:
@@ -124,8 +154,11 @@ class FallbackRedisLockStore(RedisLockStore):
         try:
             self.cleanup(conversation_id, ticket)
         except RedisError as exc:
-            logger.error("lock of conversation %s released when Redis is back: %s",
-                         conversation_id, reason(exc))
+            logger.error(
+                "lock of conversation %s released when Redis is back: %s",
+                conversation_id,
+                reason(exc),
+            )
             self._unreleased.append((conversation_id, ticket))
 
     def _release_unreleased(self) -> None:

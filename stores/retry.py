@@ -1,4 +1,5 @@
 """One short retry window per service, shared by the stores of this package."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,9 @@ class Retry:
     a long outage costs a message one quick attempt, not the whole window. Calls run in
     a worker thread, so a service that hangs holds that thread, not Rasa's event loop."""
 
-    def __init__(self, service: str, errors: Tuple[Type[BaseException], ...],
-                 window: float) -> None:
+    def __init__(
+        self, service: str, errors: Tuple[Type[BaseException], ...], window: float
+    ) -> None:
         self.service = service
         self.errors = errors
         self.window = window

@@ -15,6 +15,7 @@ else is read or written once it answers again, or by a background retry every
 TRACKER_STORE_RETRY_SECONDS if no message comes. A save appends exactly the events added
 since the tracker was loaded, so concurrent turns keep all their events.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,11 +29,23 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, is_po
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from line import settings as config
+from components import rasa_compat
+from line.core import settings as config
 from stores.journal import Entry, Journal
 from stores.retry import Retry, reason
 
 logger = logging.getLogger(__name__)
+
+# Rasa's reading and saving, re-implemented here (checked against the installed Rasa).
+REPLACED = tuple(
+    rasa_compat.Replaced(
+        "tracker store that survives PostgreSQL (stores/tracker_store.py)",
+        SQLTrackerStore,
+        name,
+        digest,
+    )
+    for name, digest in (("_retrieve", "c8adbf6f4b61ddd1"), ("save", "57165e46eab3de08"))
+)
 
 DOWN = (OperationalError, InterfaceError)
 # On a tracker: how many of its events were stored (in PostgreSQL or the journal) when it
@@ -45,32 +58,40 @@ FLUSH_LOCK = 7_403_243
 
 class JournaledSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args, **kwargs) -> None:
+        rasa_compat.check(*REPLACED)
         super().__init__(*args, **kwargs)
         settings = config.settings
         url = self.engine.url
         self.engine.dispose()
         options = create_engine_kwargs(url)
         if is_postgresql_url(url):
-            options["connect_args"] = {**options.get("connect_args", {}),
-                                       "connect_timeout": math.ceil(settings.db_timeout_seconds)}
+            options["connect_args"] = {
+                **options.get("connect_args", {}),
+                "connect_timeout": math.ceil(settings.db_timeout_seconds),
+            }
         self.engine = sa.create_engine(url, pool_pre_ping=True, **options)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self.journal = Journal(settings.tracker_journal)
-        self.database = Retry("PostgreSQL (tracker store)", DOWN,
-                              settings.tracker_store_retry_seconds)
+        self.database = Retry(
+            "PostgreSQL (tracker store)", DOWN, settings.tracker_store_retry_seconds
+        )
         # Rasa creates the table at start and goes on if PostgreSQL is down then.
         self._tables_ready = False
         self._flusher: Optional[asyncio.Task] = None
 
-    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
-                        ) -> Optional[DialogueStateTracker]:
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
         try:
-            events = await self.database.run(self._read, sender_id,
-                                             fetch_events_from_all_sessions)
+            events = await self.database.run(self._read, sender_id, fetch_events_from_all_sessions)
         except DOWN as exc:
             events = self.journal.events(sender_id)
-            logger.error("conversation %s read from the journal (%d events), PostgreSQL "
-                         "unavailable: %s", sender_id, len(events), reason(exc))
+            logger.error(
+                "conversation %s read from the journal (%d events), PostgreSQL unavailable: %s",
+                sender_id,
+                len(events),
+                reason(exc),
+            )
             self._keep_flushing()
             if not events:
                 # Not None: Rasa would save the new tracker through its fail-safe
@@ -87,12 +108,17 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
         try:
             stored = await self.database.run(self._write, sender_id, events, stored)
         except DOWN as exc:
-            new = [event.as_dict() for event in events[stored or 0:]]
+            new = [event.as_dict() for event in events[stored or 0 :]]
             if new:
                 self.journal.append(sender_id, new, appended=stored is not None)
-                logger.error("conversation %s: %d events kept in the journal (%d turns "
-                             "waiting), PostgreSQL unavailable: %s", sender_id, len(new),
-                             len(self.journal), reason(exc))
+                logger.error(
+                    "conversation %s: %d events kept in the journal (%d turns "
+                    "waiting), PostgreSQL unavailable: %s",
+                    sender_id,
+                    len(new),
+                    len(self.journal),
+                    reason(exc),
+                )
                 self._keep_flushing()
             stored = stored or 0
         if self.event_broker:
@@ -115,8 +141,9 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
     def _read(self, sender_id: str, all_sessions: bool) -> list:
         self._flush()
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id,
-                                     fetch_events_from_all_sessions=all_sessions).all()
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=all_sessions
+            ).all()
             return [json.loads(row.data) for row in rows]
 
     def _write(self, sender_id: str, events: list, stored: Optional[int]) -> int:
@@ -139,39 +166,54 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
         for entry in self.journal.pending():
             with self.session_scope() as session:
                 if self.engine.dialect.name == "postgresql":
-                    session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                                    {"key": FLUSH_LOCK})
+                    session.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": FLUSH_LOCK}
+                    )
                 events = entry.events
                 if not entry.appended:
-                    events = events[self._latest_session_count(session, entry.sender_id):]
+                    events = events[self._latest_session_count(session, entry.sender_id) :]
                 elif self._written(session, entry):
                     events = []
                 self._add(session, entry.sender_id, events)
                 session.commit()
             self.journal.remove(entry.id)
-            logger.warning("conversation %s: %d journaled events written to PostgreSQL",
-                           entry.sender_id, len(events))
+            logger.warning(
+                "conversation %s: %d journaled events written to PostgreSQL",
+                entry.sender_id,
+                len(events),
+            )
 
     def _latest_session_count(self, session, sender_id: str) -> int:
-        return self._event_query(session, sender_id,
-                                 fetch_events_from_all_sessions=False).count()
+        return self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
 
     def _written(self, session, entry: Entry) -> bool:
         if not entry.events:
             return True
         first = entry.events[0]
-        return session.query(self.SQLEvent.id).filter(
-            self.SQLEvent.sender_id == entry.sender_id,
-            self.SQLEvent.type_name == first["event"],
-            self.SQLEvent.timestamp == first.get("timestamp")).first() is not None
+        return (
+            session.query(self.SQLEvent.id)
+            .filter(
+                self.SQLEvent.sender_id == entry.sender_id,
+                self.SQLEvent.type_name == first["event"],
+                self.SQLEvent.timestamp == first.get("timestamp"),
+            )
+            .first()
+            is not None
+        )
 
     def _add(self, session, sender_id: str, events: list) -> None:
         """The same rows Rasa's own save writes."""
         for data in events:
-            session.add(self.SQLEvent(
-                sender_id=sender_id, type_name=data["event"], timestamp=data.get("timestamp"),
-                intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
-                action_name=data.get("name"), data=json.dumps(data)))
+            session.add(
+                self.SQLEvent(
+                    sender_id=sender_id,
+                    type_name=data["event"],
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                )
+            )
 
 
 def _stored(tracker: DialogueStateTracker, count: int) -> DialogueStateTracker:

@@ -1,16 +1,9 @@
-"""Fixtures shared by every test folder."""
-import dataclasses
+"""Every test is marked by what it needs, from the fixtures it takes: `model`, `services`,
+`browser`, else `unit` (tests/support/ci.py). With CI=true a skipped model, services or
+browser test fails."""
 
-import pytest
+from tests.support.ci import pytest_collection_modifyitems, pytest_runtest_makereport
 
-from line import db
-from line import settings as config
+pytest_plugins = ["tests.support.requirements", "tests.support.whatsapp"]
 
-
-@pytest.fixture
-def database(tmp_path, monkeypatch):
-    """A fresh, migrated SQLite database that the line's settings point at."""
-    url = f"sqlite:///{tmp_path / 'line.db'}"
-    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings, database_url=url))
-    db.migrate(url)
-    return url
+__all__ = ["pytest_collection_modifyitems", "pytest_runtest_makereport"]

@@ -1,4 +1,5 @@
 """Trackers and a domain for testing actions without a Rasa server."""
+
 import asyncio
 from pathlib import Path
 
@@ -6,7 +7,6 @@ import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,13 +16,19 @@ def domain():
     return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
-def make_tracker(text="", intent=None, entities=(), slots=None, events=(), sender="tester",
-                 parse_extra=None):
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9},
-              "entities": [{"entity": k, "value": v} for k, v in entities], **(parse_extra or {})}
+def make_tracker(
+    text="", intent=None, entities=(), slots=None, events=(), sender="tester", parse_extra=None
+):
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": [{"entity": k, "value": v} for k, v in entities],
+        **(parse_extra or {}),
+    }
     user = {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}
-    return Tracker(sender, slots or {}, latest, list(events) + [user], False, None, None,
-                   "action_listen")
+    return Tracker(
+        sender, slots or {}, latest, list(events) + [user], False, None, None, "action_listen"
+    )
 
 
 def run(action, tracker, domain):

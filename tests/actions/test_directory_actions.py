@@ -1,17 +1,20 @@
 """Service search actions against a real (SQLite) directory with the sample data."""
+
 import asyncio
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import directory as directory_actions
-from line import directory, handoff, hours
+from line.core.db import DatabaseUnavailable
+from line.directory import search, store
+from line.handoff import hours, tickets
 from tests.actions.conftest import make_tracker, run
 
 
 @pytest.fixture
 def sample_directory(database):
-    directory.ensure_sample_data()
+    store.ensure_sample_data()
     return database
 
 
@@ -23,7 +26,7 @@ def items(messages):
     return [m for m in messages if m.get("response", "").startswith("utter_service_item")]
 
 
-def search(domain, category, region, city=None, metadata=None, action=None, shown=0):
+def run_search(domain, category, region, city=None, metadata=None, action=None, shown=0):
     slots = {"service_category": category, "region": region, "city": city, "results_shown": shown}
     tracker = make_tracker("", "find_service", slots=slots)
     if metadata:
@@ -32,100 +35,123 @@ def search(domain, category, region, city=None, metadata=None, action=None, show
 
 
 def test_results_come_three_at_a_time_with_every_fact(sample_directory, domain):
-    messages, events = search(domain, "health", "Lima", "San Juan de Lurigancho")
+    messages, events = run_search(domain, "health", "Lima", "San Juan de Lurigancho")
     assert responses(messages)[0] == "utter_services_found"
     shown = items(messages)
     assert 1 <= len(shown) <= 3
     for item in shown:
         assert {"name", "address", "phone", "hours", "cost", "verified"} <= set(item)
         assert all(item[key] for key in ("name", "address", "phone", "hours", "cost", "verified"))
-    assert events[-1] == {"event": "slot", "timestamp": None, "name": "results_shown",
-                          "value": float(len(shown))}
+    assert events[-1] == {
+        "event": "slot",
+        "timestamp": None,
+        "name": "results_shown",
+        "value": float(len(shown)),
+    }
 
 
 def test_sample_data_is_marked_as_still_to_verify(sample_directory, domain):
-    messages, _ = search(domain, "health", "Tumbes")
-    assert items(messages) and all(m["response"] == "utter_service_item_sample"
-                                   for m in items(messages))
+    messages, _ = run_search(domain, "health", "Tumbes")
+    assert items(messages) and all(
+        m["response"] == "utter_service_item_sample" for m in items(messages)
+    )
 
 
 def test_the_persons_district_comes_first(sample_directory, domain):
-    messages, _ = search(domain, "health", "Lima", "San Juan de Lurigancho")
+    messages, _ = run_search(domain, "health", "Lima", "San Juan de Lurigancho")
     first = items(messages)[0]
-    [view] = [s for s in directory.search("health", "Lima", city="San Juan de Lurigancho").services[:1]]
+    [view] = [
+        s for s in search.search("health", "Lima", city="San Juan de Lurigancho").services[:1]
+    ]
     assert first["name"] == view.name and view.district == "San Juan de Lurigancho"
 
 
 def test_ver_mas_shows_the_next_page(sample_directory, domain):
-    total = directory.search("food", "Lima").total
+    total = search.search("food", "Lima").total
     assert total > 3, "sample data needs more than one page of food services in Lima"
-    messages, events = search(domain, "food", "Lima", shown=3, action=directory_actions.ActionShowMore())
+    messages, events = run_search(
+        domain, "food", "Lima", shown=3, action=directory_actions.ActionShowMore()
+    )
     names = [m["name"] for m in items(messages)]
-    assert names == [s.name for s in directory.search("food", "Lima", offset=3).services]
+    assert names == [s.name for s in search.search("food", "Lima", offset=3).services]
     assert events[-1]["value"] == float(min(total, 6))
 
 
 def test_a_location_pin_orders_by_distance(sample_directory, domain):
     pin = {"latitude": -12.0464, "longitude": -77.0428}
-    messages, _ = search(domain, "health", "Lima", metadata=pin)
+    messages, _ = run_search(domain, "health", "Lima", metadata=pin)
     names = [m["name"] for m in items(messages)]
-    assert names == [s.name for s in directory.search("health", "Lima", lat=pin["latitude"],
-                                                      lon=pin["longitude"]).services]
+    assert names == [
+        s.name
+        for s in search.search("health", "Lima", lat=pin["latitude"], lon=pin["longitude"]).services
+    ]
 
 
 def test_nothing_found_offers_a_person(sample_directory, domain, monkeypatch):
-    monkeypatch.setattr(directory_actions.directory, "search",
-                        lambda *a, **k: directory.SearchResult([], 0, "Lima", False))
-    messages, _ = search(domain, "shelter", "Lima")
+    monkeypatch.setattr(
+        directory_actions.search,
+        "search",
+        lambda *a, **k: search.SearchResult([], 0, "Lima", False),
+    )
+    messages, _ = run_search(domain, "shelter", "Lima")
     assert responses(messages) == ["utter_services_none", "utter_offer_human"]
 
 
 def test_a_directory_that_cannot_be_reached_hands_the_person_over(database, domain, monkeypatch):
     def down(*args, **kwargs):
-        raise directory.DirectoryUnavailable("database unavailable: connection refused")
-    monkeypatch.setattr(directory_actions.directory, "search", down)
+        raise DatabaseUnavailable("database unavailable: connection refused")
+
+    monkeypatch.setattr(directory_actions.search, "search", down)
     monkeypatch.setattr(hours, "is_open", lambda *a, **k: True)
-    messages, events = search(domain, "shelter", "Lima")
+    messages, events = run_search(domain, "shelter", "Lima")
     assert responses(messages) == ["utter_directory_unavailable", "utter_handoff_queued"]
     assert [e["event"] for e in events] == ["pause"]
-    [ticket] = handoff.queue()
+    [ticket] = tickets.queue()
     assert ticket["reason"] == "technical" and ticket["topic"] == "shelter"
-    notes = [m["text"] for m in handoff.ticket(ticket["id"])["messages"] if m["author"] == "note"]
+    notes = [m["text"] for m in tickets.ticket(ticket["id"])["messages"] if m["author"] == "note"]
     assert notes == ["[technical] database unavailable: connection refused"]
 
 
 def test_an_unknown_place_is_said_kindly_and_asked_again(domain):
     extracted, messages = extract_region(
-        make_tracker("en narnia", "inform", slots={"requested_slot": "region"}), domain)
+        make_tracker("en narnia", "inform", slots={"requested_slot": "region"}), domain
+    )
     assert extracted == {"region": None}
     assert responses(messages) == ["utter_place_unknown", "utter_offer_human"]
 
 
 def extract_region(tracker, domain):
     dispatcher = CollectingDispatcher()
-    extracted = asyncio.run(directory_actions.ValidateServiceSearchForm().extract_region(
-        dispatcher, tracker, domain))
+    extracted = asyncio.run(
+        directory_actions.ValidateServiceSearchForm().extract_region(dispatcher, tracker, domain)
+    )
     return extracted, dispatcher.messages
 
 
 def test_a_short_answer_is_read_from_the_text_whatever_the_intent(domain):
     extracted, messages = extract_region(
-        make_tracker("por bellavista", "faq", slots={"requested_slot": "region"}), domain)
+        make_tracker("por bellavista", "faq", slots={"requested_slot": "region"}), domain
+    )
     assert extracted == {"region": "Callao", "city": "Bellavista"} and messages == []
 
 
 def test_a_category_answer_is_read_from_the_text(domain):
-    tracker = make_tracker("un comedor popular", "inform",
-                           slots={"requested_slot": "service_category"})
+    tracker = make_tracker(
+        "un comedor popular", "inform", slots={"requested_slot": "service_category"}
+    )
     dispatcher = CollectingDispatcher()
-    extracted = asyncio.run(directory_actions.ValidateServiceSearchForm().extract_service_category(
-        dispatcher, tracker, domain))
+    extracted = asyncio.run(
+        directory_actions.ValidateServiceSearchForm().extract_service_category(
+            dispatcher, tracker, domain
+        )
+    )
     assert extracted == {"service_category": "food"}
 
 
 def test_a_change_of_topic_mid_form_is_left_to_the_rules(domain):
     extracted, messages = extract_region(
-        make_tracker("el sis es gratis?", "faq", slots={"requested_slot": "region"}), domain)
+        make_tracker("el sis es gratis?", "faq", slots={"requested_slot": "region"}), domain
+    )
     assert extracted == {} and messages == []
 
 

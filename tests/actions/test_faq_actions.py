@@ -1,18 +1,27 @@
 """FAQ actions: the picked topic is answered; "¿Quisiste decir…?" offers the likeliest."""
+
 from actions import faq, session
-from line import topics
+from line.core import topics
 from tests.actions.conftest import make_tracker, run
 
 
 def selector(*ranked):
-    return {"response_selector": {"faq": {"ranking": [
-        {"intent_response_key": f"faq/{topic}", "confidence": confidence}
-        for topic, confidence in ranked]}}}
+    return {
+        "response_selector": {
+            "faq": {
+                "ranking": [
+                    {"intent_response_key": f"faq/{topic}", "confidence": confidence}
+                    for topic, confidence in ranked
+                ]
+            }
+        }
+    }
 
 
 def test_a_picked_topic_is_answered_with_its_response(domain):
-    tracker = make_tracker('/choose_faq{"faq_topic": "shelter"}', "choose_faq",
-                           entities=[("faq_topic", "shelter")])
+    tracker = make_tracker(
+        '/choose_faq{"faq_topic": "shelter"}', "choose_faq", entities=[("faq_topic", "shelter")]
+    )
     messages, _ = run(faq.ActionAnswerFaq(), tracker, domain)
     assert [m["response"] for m in messages] == ["utter_faq/shelter"]
 
@@ -24,16 +33,20 @@ def test_an_unknown_topic_payload_is_not_answered_with_a_guess(domain):
 
 
 def test_clarify_offers_the_two_likeliest_topics_and_a_person(domain):
-    tracker = make_tracker("albergue o multa", "nlu_fallback",
-                           parse_extra=selector(("shelter", 0.35), ("migration_fines", 0.3),
-                                                ("covid_testing", 0.2)))
+    tracker = make_tracker(
+        "albergue o multa",
+        "nlu_fallback",
+        parse_extra=selector(("shelter", 0.35), ("migration_fines", 0.3), ("covid_testing", 0.2)),
+    )
     messages, _ = run(faq.ActionClarify(), tracker, domain)
     [message] = messages
     assert message["response"] == "utter_clarify"
     titles = topics.faq_titles()
     assert [b["title"] for b in message["buttons"]] == [
-        titles["shelter"], titles["migration_fines"],
-        domain["responses"]["utter_button_human"][0]["text"]]
+        titles["shelter"],
+        titles["migration_fines"],
+        domain["responses"]["utter_button_human"][0]["text"],
+    ]
     assert message["buttons"][0]["payload"] == '/choose_faq{"faq_topic": "shelter"}'
     assert message["buttons"][-1]["payload"] == "/request_human"
 
@@ -46,8 +59,9 @@ def test_clarify_without_a_likely_topic_asks_to_rephrase(domain):
 
 
 def test_out_of_scope_says_so_and_offers_a_person(domain):
-    messages, _ = run(faq.ActionClarify(), make_tracker("cuanto esta el dolar", "out_of_scope"),
-                      domain)
+    messages, _ = run(
+        faq.ActionClarify(), make_tracker("cuanto esta el dolar", "out_of_scope"), domain
+    )
     assert [m["response"] for m in messages] == ["utter_out_of_scope", "utter_offer_human"]
 
 

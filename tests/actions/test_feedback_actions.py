@@ -1,14 +1,14 @@
 """Rating and erasure actions: asked once per session and topic, stored, kind on failure."""
+
 import asyncio
-import dataclasses
 
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import feedback as feedback_actions
-from line import ratings
-from line.db import DirectoryUnavailable, session_scope
-from line.erasure import Erasure
+from line.core.db import DatabaseUnavailable, session_scope
+from line.feedback import ratings
+from line.feedback.erasure import Erasure
 from tests.actions.conftest import make_tracker, run
 
 
@@ -21,19 +21,25 @@ def test_the_first_answer_on_a_topic_asks_whether_it_helped(domain):
     messages, events = run(feedback_actions.ActionAskRating(), tracker, domain)
     [message] = messages
     assert message["response"] == "utter_ask_rating" and message["faq_topic"] == "shelter"
-    assert events == [{"event": "slot", "timestamp": None, "name": "rating_asked",
-                       "value": ["shelter"]}]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "rating_asked", "value": ["shelter"]}
+    ]
 
 
 def test_the_same_topic_is_not_asked_twice_in_a_session(domain):
-    tracker = make_tracker("y los albergues?", "faq", events=[answered("shelter")],
-                           slots={"rating_asked": ["shelter"]})
+    tracker = make_tracker(
+        "y los albergues?", "faq", events=[answered("shelter")], slots={"rating_asked": ["shelter"]}
+    )
     assert run(feedback_actions.ActionAskRating(), tracker, domain) == ([], [])
 
 
 def test_another_topic_is_asked_too(domain):
-    tracker = make_tracker("y la prueba?", "faq", events=[answered("covid_testing")],
-                           slots={"rating_asked": ["shelter"]})
+    tracker = make_tracker(
+        "y la prueba?",
+        "faq",
+        events=[answered("covid_testing")],
+        slots={"rating_asked": ["shelter"]},
+    )
     _, events = run(feedback_actions.ActionAskRating(), tracker, domain)
     assert events[0]["value"] == ["shelter", "covid_testing"]
 
@@ -41,17 +47,21 @@ def test_another_topic_is_asked_too(domain):
 def test_the_rating_question_buttons_carry_the_topic(domain):
     buttons = domain["responses"]["utter_ask_rating"][0]["buttons"]
     assert [b["payload"].format(faq_topic="shelter") for b in buttons] == [
-        '/rate_useful{"faq_topic": "shelter"}', '/rate_not_useful{"faq_topic": "shelter"}']
+        '/rate_useful{"faq_topic": "shelter"}',
+        '/rate_not_useful{"faq_topic": "shelter"}',
+    ]
     assert all(len(b["title"]) <= 20 for b in buttons)  # WhatsApp reply button limit
 
 
 def test_a_thumbs_down_is_stored_for_the_topic_on_the_button(database, domain):
-    tracker = make_tracker('/rate_not_useful{"faq_topic": "shelter"}', "rate_not_useful",
-                           entities=[("faq_topic", "shelter")],
-                           events=[answered("covid_testing")])
+    tracker = make_tracker(
+        '/rate_not_useful{"faq_topic": "shelter"}',
+        "rate_not_useful",
+        entities=[("faq_topic", "shelter")],
+        events=[answered("covid_testing")],
+    )
     assert run(feedback_actions.ActionRateAnswer(), tracker, domain) == ([], [])
-    assert ratings.per_topic() == [{"topic": "shelter", "useful": 0, "not_useful": 1,
-                                    "total": 1}]
+    assert ratings.per_topic() == [{"topic": "shelter", "useful": 0, "not_useful": 1, "total": 1}]
 
 
 def test_a_typed_thumbs_up_rates_the_last_answer(database, domain):
@@ -62,27 +72,34 @@ def test_a_typed_thumbs_up_rates_the_last_answer(database, domain):
 
 def test_a_rating_that_cannot_be_stored_does_not_break_the_turn(domain, monkeypatch):
     def down(*args, **kwargs):
-        raise DirectoryUnavailable("database down")
+        raise DatabaseUnavailable("database down")
+
     monkeypatch.setattr(feedback_actions.ratings, "record", down)
     tracker = make_tracker("👎", "rate_not_useful", events=[answered("shelter")])
     assert run(feedback_actions.ActionRateAnswer(), tracker, domain) == ([], [])
 
 
 def test_erasing_confirms_and_schedules_the_sweep(database, domain, monkeypatch):
-    swept = []
+    swept, waited = [], []
     monkeypatch.setattr(feedback_actions.erasure, "sweep", lambda: swept.append(True))
-    monkeypatch.setattr(feedback_actions, "settings", dataclasses.replace(
-        feedback_actions.settings, erasure_grace_seconds=0))
 
-    async def erase_and_wait():
+    async def pause(seconds):
+        waited.append(seconds)
+
+    monkeypatch.setattr(feedback_actions, "pause", pause)
+
+    async def erase_and_sweep():
         dispatcher = CollectingDispatcher()
         await feedback_actions.ActionEraseData().run(
-            dispatcher, make_tracker("si", "affirm", sender="wa-erase-me"), domain)
-        await asyncio.sleep(1.5)  # the sweep runs grace + 1 s later
+            dispatcher, make_tracker("si", "affirm", sender="wa-erase-me"), domain
+        )
+        assert swept == []  # not before the grace time
+        await feedback_actions.SWEEPS.finish(5)
         return dispatcher.messages
 
-    messages = asyncio.run(erase_and_wait())
+    messages = asyncio.run(erase_and_sweep())
     assert [m["response"] for m in messages] == ["utter_erase_done"]
+    assert waited == [feedback_actions.settings.erasure_grace_seconds + 1]
     assert swept == [True]
     with session_scope() as session:
         assert session.execute(select(Erasure.sender_id)).scalars().all() == ["wa-erase-me"]
@@ -90,15 +107,20 @@ def test_erasing_confirms_and_schedules_the_sweep(database, domain, monkeypatch)
 
 def test_an_erasure_that_cannot_be_stored_says_so(domain, monkeypatch):
     def down(sender_id):
-        raise DirectoryUnavailable("database down")
+        raise DatabaseUnavailable("database down")
+
     monkeypatch.setattr(feedback_actions.erasure, "request", down)
     messages, _ = run(feedback_actions.ActionEraseData(), make_tracker("si", "affirm"), domain)
     assert [m["response"] for m in messages] == ["utter_erase_failed"]
 
 
 def test_a_reported_abuse_is_handed_off_after_the_answer_not_rated(domain):
-    tracker = make_tracker("el encargado me pide favores a cambio de la canasta", "faq",
-                           events=[answered("shelter")], parse_extra={"abuse_report": True})
+    tracker = make_tracker(
+        "el encargado me pide favores a cambio de la canasta",
+        "faq",
+        events=[answered("shelter")],
+        parse_extra={"abuse_report": True},
+    )
     messages, events = run(feedback_actions.ActionAskRating(), tracker, domain)
     assert messages == []
     assert events == [{"event": "followup", "timestamp": None, "name": "action_handoff"}]

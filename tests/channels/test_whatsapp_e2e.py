@@ -2,35 +2,38 @@
 channel and the action server, in-process; Meta and Graph are local fakes.
 
 Skipped when models/line.tar.gz is absent (`make test` trains it first)."""
+
 import dataclasses
 import json
-import uuid
 from functools import partial
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
 from rasa.core.run import configure_app, load_agent_on_start
 from rasa.core.utils import AvailableEndpoints
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.endpoint import create_app as create_action_app
 
 from channels.whatsapp import WhatsAppInput
-from line import db, privacy
-from line import settings as config
-from tests.channels.conftest import (PSEUDONYM_SECRET, FakeGraph, GatewayThread, SanicThread,
-                                     configured, payload, post, wait_until)
-
-ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "line.tar.gz"
+from line.core import db, pseudonyms
+from line.core import settings as config
+from tests.support.net import wait_until
+from tests.support.whatsapp import (
+    PSEUDONYM_SECRET,
+    FakeGraph,
+    GatewayThread,
+    SanicThread,
+    configured,
+    faq,
+    payload,
+    post,
+    say,
+)
 
 
 @pytest.fixture(scope="module")
-def rasa(tmp_path_factory):
+def rasa(tmp_path_factory, trained_model):
     """Graph fake, action server and Rasa with the channel, shared by this module's tests."""
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL}: run `make train` (make test trains first)")
     graph = FakeGraph()
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'line.db'}"
     with pytest.MonkeyPatch.context() as patch:
@@ -40,32 +43,20 @@ def rasa(tmp_path_factory):
         endpoints = AvailableEndpoints(action=EndpointConfig(url=f"{actions.base}/webhook"))
         channel = WhatsAppInput()
         app = configure_app(input_channels=[channel], enable_api=True, route="/webhooks/")
-        app.register_listener(partial(load_agent_on_start, str(MODEL), endpoints, None),
-                              "before_server_start")
+        app.register_listener(
+            partial(load_agent_on_start, str(trained_model), endpoints, None), "before_server_start"
+        )
         server = SanicThread(app, start_timeout=300)
         try:
             assert app.ctx.agent and app.ctx.agent.is_ready(), (
-                f"{MODEL} did not load: see the rasa.core.agent error above (`make train`?)")
+                f"{trained_model} did not load: see the rasa.core.agent error above (`make train`?)"
+            )
             yield graph, server
         finally:
             server.stop()
             actions.stop()
             graph.close()
             db.engine(url).dispose()
-
-
-def say(server, text, phone, url=None):
-    """A text message from `phone` as Meta would deliver it."""
-    body = payload("text.json").replace(b"hola, la prueba de covid es gratis?", text.encode())
-    body = body.replace(b"51987654321", phone.encode())
-    body = body.replace(b"MDAwMDAxAA==", uuid.uuid4().hex.encode())
-    assert post(url or f"{server.base}/webhooks/whatsapp/webhook", body).status_code == 200
-
-
-def faq(topic):
-    data = yaml.safe_load((ROOT / "data" / "faq" / f"{topic}.yml").read_text(encoding="utf-8"))
-    question = data["nlu"][0]["examples"].splitlines()[1].lstrip("- ").strip()
-    return question, data["responses"][f"utter_faq/{topic}"][0]["text"]
 
 
 def test_a_faq_asked_on_whatsapp_is_answered_at_the_graph_api(rasa):
@@ -75,7 +66,7 @@ def test_a_faq_asked_on_whatsapp_is_answered_at_the_graph_api(rasa):
     say(server, question, phone)
     assert wait_until(lambda: answer in graph.texts(), 60), graph.texts()
     assert all(message["to"] == phone for message in graph.sent)
-    person = privacy.pseudonym(phone, PSEUDONYM_SECRET)
+    person = pseudonyms.pseudonym(phone, PSEUDONYM_SECRET)
     tracker = saved_tracker(server, person, lambda t: t["latest_input_channel"] == "whatsapp")
     assert tracker["sender_id"] == person and phone not in json.dumps(tracker)
 
@@ -85,7 +76,7 @@ def test_a_location_pin_starts_the_service_search_and_a_number_answers_it(rasa):
     phone = "51911000002"
     body = payload("location.json").replace(b"51987654321", phone.encode())
     assert post(f"{server.base}/webhooks/whatsapp/webhook", body).status_code == 200
-    person = privacy.pseudonym(phone, PSEUDONYM_SECRET)
+    person = pseudonyms.pseudonym(phone, PSEUDONYM_SECRET)
     tracker = saved_tracker(server, person, lambda t: t["active_loop"].get("name"))
     pin = [e for e in tracker["events"] if e["event"] == "user"][-1]
     assert pin["parse_data"]["intent"]["name"] == "share_location"
@@ -102,8 +93,9 @@ def test_a_faq_posted_to_the_gateway_is_answered_at_the_graph_api(rasa, monkeypa
     """The gateway stores and acknowledges; its nudge makes Rasa answer long before the
     channel's next replay (60 s)."""
     graph, server = rasa
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, whatsapp_rasa_urls=(server.base,)))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, whatsapp_rasa_urls=(server.base,))
+    )
     assert config.settings.whatsapp_replay_seconds == 60
     gateway = GatewayThread()
     try:
@@ -113,11 +105,13 @@ def test_a_faq_posted_to_the_gateway_is_answered_at_the_graph_api(rasa, monkeypa
 
         def answered():
             mine = [m for m in list(graph.sent) if m["to"] == phone]
-            return answer in [m["text"]["body"] if m["type"] == "text"
-                              else m["interactive"]["body"]["text"] for m in mine]
+            return answer in [
+                m["text"]["body"] if m["type"] == "text" else m["interactive"]["body"]["text"]
+                for m in mine
+            ]
 
         assert wait_until(answered, 50), graph.texts()
-        person = privacy.pseudonym(phone, PSEUDONYM_SECRET)
+        person = pseudonyms.pseudonym(phone, PSEUDONYM_SECRET)
         tracker = saved_tracker(server, person, lambda t: t["latest_input_channel"] == "whatsapp")
         assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == [question]
     finally:
@@ -129,8 +123,9 @@ def saved_tracker(server, person, ready):
     found = {}
 
     def check():
-        found["tracker"] = requests.get(f"{server.base}/conversations/{person}/tracker",
-                                        timeout=10).json()
+        found["tracker"] = requests.get(
+            f"{server.base}/conversations/{person}/tracker", timeout=10
+        ).json()
         return ready(found["tracker"])
 
     assert wait_until(check, 60), found.get("tracker")

@@ -1,4 +1,5 @@
 """The custom NLU components decide what must not depend on the model alone."""
+
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
@@ -6,11 +7,20 @@ from components.line_nlu import FaqConfidenceGate, IntentCues, SafetyNet, Servic
 
 
 def message(text, intent="faq", confidence=0.95, selector_confidence=0.9, entities=()):
-    data = {"text": text, "intent": {"name": intent, "confidence": confidence},
-            "intent_ranking": [{"name": intent, "confidence": confidence}],
-            "entities": list(entities),
-            "response_selector": {"faq": {"response": {"confidence": selector_confidence,
-                                                       "intent_response_key": "faq/shelter"}}}}
+    data = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": list(entities),
+        "response_selector": {
+            "faq": {
+                "response": {
+                    "confidence": selector_confidence,
+                    "intent_response_key": "faq/shelter",
+                }
+            }
+        },
+    }
     return Message(data=data)
 
 
@@ -31,7 +41,7 @@ def entity(msg, name):
 def test_an_uncertain_faq_answer_falls_back_even_with_a_confident_intent():
     out = run(FaqConfidenceGate, message("albergue multa", selector_confidence=0.2), threshold=0.4)
     assert intent(out) == "nlu_fallback"
-    assert out.get("intent_ranking")[1]["name"] == "faq"   # the model's view is kept
+    assert out.get("intent_ranking")[1]["name"] == "faq"  # the model's view is kept
 
 
 def test_a_confident_faq_answer_is_kept():
@@ -74,25 +84,53 @@ def test_a_reported_abuse_goes_to_a_person_and_a_faq_answer_is_flagged():
 def test_a_plain_question_gets_the_contract_topic_a_rumour_keeps_the_myth_answer():
     def asked(text):
         parsed = message(text)
-        parsed.set("response_selector", {"faq": {"response": {
-            "intent_response_key": "faq/rumour_paying_for_help",
-            "utter_action": "utter_faq/rumour_paying_for_help", "confidence": 0.8}}})
+        parsed.set(
+            "response_selector",
+            {
+                "faq": {
+                    "response": {
+                        "intent_response_key": "faq/rumour_paying_for_help",
+                        "utter_action": "utter_faq/rumour_paying_for_help",
+                        "confidence": 0.8,
+                    }
+                }
+            },
+        )
         return run(FaqConfidenceGate, parsed).get("response_selector")["faq"]["response"]
+
     plain = asked("hay que pagar para recibir la ayuda de la cruz roja?")
     assert (plain["intent_response_key"], plain["utter_action"]) == (
-        "faq/help_is_free", "utter_faq/help_is_free")
-    assert asked("dicen que la cruz roja cobra por la ayuda")["utter_action"] == \
-        "utter_faq/rumour_paying_for_help"
+        "faq/help_is_free",
+        "utter_faq/help_is_free",
+    )
+    assert (
+        asked("dicen que la cruz roja cobra por la ayuda")["utter_action"]
+        == "utter_faq/rumour_paying_for_help"
+    )
 
 
 def test_a_plain_question_gets_the_best_ranked_of_the_rumours_contract_topics():
     parsed = message("ustedes le pasan mis datos a migraciones?")
-    parsed.set("response_selector", {"faq": {
-        "response": {"intent_response_key": "faq/rumour_deportation_fear",
-                     "utter_action": "utter_faq/rumour_deportation_fear", "confidence": 0.6},
-        "ranking": [{"intent_response_key": key, "confidence": c} for key, c in (
-            ("faq/rumour_deportation_fear", 0.6), ("faq/data_privacy", 0.3),
-            ("faq/covid_vaccine", 0.05))]}})
+    parsed.set(
+        "response_selector",
+        {
+            "faq": {
+                "response": {
+                    "intent_response_key": "faq/rumour_deportation_fear",
+                    "utter_action": "utter_faq/rumour_deportation_fear",
+                    "confidence": 0.6,
+                },
+                "ranking": [
+                    {"intent_response_key": key, "confidence": c}
+                    for key, c in (
+                        ("faq/rumour_deportation_fear", 0.6),
+                        ("faq/data_privacy", 0.3),
+                        ("faq/covid_vaccine", 0.05),
+                    )
+                ],
+            }
+        },
+    )
     selected = run(FaqConfidenceGate, parsed).get("response_selector")["faq"]["response"]
     assert selected["utter_action"] == "utter_faq/data_privacy"
 
@@ -100,20 +138,26 @@ def test_a_plain_question_gets_the_best_ranked_of_the_rumours_contract_topics():
 def test_asking_where_a_service_is_becomes_a_search():
     out = run(ServiceSearch, message("la cruz roja tiene local en chiclayo?"))
     assert intent(out) == "find_service"
-    assert (entity(out, "service_category"), entity(out, "region")) == ("red_cross_office", "Lambayeque")
+    assert (entity(out, "service_category"), entity(out, "region")) == (
+        "red_cross_office",
+        "Lambayeque",
+    )
 
 
 def test_a_general_question_about_a_service_stays_a_faq():
     out = run(ServiceSearch, message("en lima los albergues cobran?"))
     assert intent(out) == "faq"
-    assert out.get("entities") == []    # a question never fills the search slots
+    assert out.get("entities") == []  # a question never fills the search slots
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("mi pareja me acaba de golpear", "violence"),
-    ("mi abuela se desmayo y no reacciona", "medical"),
-    ("no aguanto mas quiero morirme", "suicide"),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("mi pareja me acaba de golpear", "violence"),
+        ("mi abuela se desmayo y no reacciona", "medical"),
+        ("no aguanto mas quiero morirme", "suicide"),
+    ],
+)
 def test_danger_overrides_every_other_intent(text, kind):
     out = run(SafetyNet, message(text, intent="request_human"))
     assert intent(out) == "emergency" and out.get("danger") == kind

@@ -1,4 +1,5 @@
 """Switching spaCy's NER off changes no feature the pipeline reads, and saves time."""
+
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ def test_ner_is_off_and_the_rest_runs():
 def test_tokens_lemmas_and_vectors_are_rasas(held_out_texts):
     rasas = spacy_utils.SpacyNLP.load_model(MODEL).model
     lean = SpacyNLP.load_model(MODEL).model
-    for full, fast in zip(rasas.pipe(held_out_texts), lean.pipe(held_out_texts)):
-        assert [(t.text, t.idx, t.lemma_, t.pos_) for t in full] == \
-            [(t.text, t.idx, t.lemma_, t.pos_) for t in fast]
+    for full, fast in zip(rasas.pipe(held_out_texts), lean.pipe(held_out_texts), strict=True):
+        assert [(t.text, t.idx, t.lemma_, t.pos_) for t in full] == [
+            (t.text, t.idx, t.lemma_, t.pos_) for t in fast
+        ]
         np.testing.assert_array_equal(full.vector, fast.vector)
         np.testing.assert_array_equal(full.tensor, fast.tensor)

@@ -1,17 +1,17 @@
 """A console on a free port, a fake Rasa HTTP API that records events, and a
 logged-in `requests` session per operator, all against a fresh SQLite database."""
+
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import json
 import re
-import socket
 import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -20,19 +20,15 @@ import requests
 import yaml
 from argon2 import PasswordHasher
 
-from line import accounts, db, handoff
-from line import settings as config
+from line.core import settings as config
+from line.handoff import accounts, tickets
+from tests.support.net import free_port, serve_http, stop_http
+from tests.support.requirements import fresh_sqlite, point_line_at
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "clave-segura-123"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 KEY = re.compile(r'name="clave_envio" value="([0-9a-f]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FakeRasa:
@@ -64,8 +60,9 @@ class FakeRasa:
 
             def _route(self):
                 parts = urlsplit(self.path)
-                match = re.match(r"^/conversations/(.+)/(tracker/events|tracker|execute)$",
-                                 parts.path)
+                match = re.match(
+                    r"^/conversations/(.+)/(tracker/events|tracker|execute)$", parts.path
+                )
                 return (unquote(match.group(1)), match.group(2)) if match else (None, None)
 
             def do_GET(self):
@@ -88,13 +85,24 @@ class FakeRasa:
                 fake.executed.append((sender, body["name"]))
                 texts = [r["text"] for r in fake.responses[body["name"]]][:1]
                 for text in texts:
-                    fake.add(sender, {"event": "bot", "text": text, "timestamp": time.time(),
-                                      "metadata": {"utter_action": body["name"]}})
-                self._reply(200, {"tracker": {}, "messages": [
-                    {"recipient_id": sender, "text": text} for text in texts]})
+                    fake.add(
+                        sender,
+                        {
+                            "event": "bot",
+                            "text": text,
+                            "timestamp": time.time(),
+                            "metadata": {"utter_action": body["name"]},
+                        },
+                    )
+                self._reply(
+                    200,
+                    {
+                        "tracker": {},
+                        "messages": [{"recipient_id": sender, "text": text} for text in texts],
+                    },
+                )
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.handler = Handler
 
     def add(self, sender: str, event: dict) -> None:
         with self.lock:
@@ -105,12 +113,11 @@ class FakeRasa:
             return [e for e in self.trackers.get(sender, []) if e["event"] == kind]
 
     def __enter__(self):
-        self.thread.start()
+        self.server = serve_http(self.handler, self.port)
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        stop_http(self.server)
 
 
 class ConsoleServer:
@@ -132,8 +139,11 @@ class ConsoleServer:
 
     def _run(self):
         asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(self.app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False))
+        server = self.loop.run_until_complete(
+            self.app.create_server(
+                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+            )
+        )
         self.loop.run_until_complete(server.startup())
         self.ready.set()
         self.loop.run_forever()
@@ -150,23 +160,29 @@ class ConsoleServer:
 
 
 @pytest.fixture
-def database(tmp_path, monkeypatch):
+def database(tmp_path, monkeypatch, migrated_sqlite):
+    """A fresh database, and the console's settings for tests."""
     # Still Argon2id, with the cost turned down: hashing speed is not under test.
-    monkeypatch.setattr(accounts, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    url = f"sqlite:///{tmp_path / 'line.db'}"
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, database_url=url, console_secret="test-secret",
-        rasa_url="http://127.0.0.1:9", rasa_timeout_seconds=3.0))
-    db.migrate(url)
+    monkeypatch.setattr(
+        accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    url = fresh_sqlite(migrated_sqlite, tmp_path / "line.db")
+    point_line_at(
+        monkeypatch,
+        url,
+        console_secret="test-secret",
+        rasa_url="http://127.0.0.1:9",
+        rasa_timeout_seconds=3.0,
+    )
     return url
 
 
 @pytest.fixture
 def rasa(database, monkeypatch):
     with FakeRasa() as fake:
-        monkeypatch.setattr(config, "settings",
-                            dataclasses.replace(config.settings, rasa_url=fake.url))
+        monkeypatch.setattr(
+            config, "settings", dataclasses.replace(config.settings, rasa_url=fake.url)
+        )
         yield fake
 
 
@@ -217,18 +233,25 @@ def login(console, accounts_made):
         browser = Browser(console.url)
         assert "Fila de atención" in browser.login(username).text
         return browser
+
     return make
 
 
-def waiting_ticket(sender="persona1", reason="requested", text="quiero hablar con alguien",
-                   rasa: FakeRasa | None = None, **kwargs) -> int:
+def waiting_ticket(
+    sender="persona1",
+    reason="requested",
+    text="quiero hablar con alguien",
+    rasa: FakeRasa | None = None,
+    **kwargs,
+) -> int:
     """A ticket as action_handoff leaves it, and the paused tracker Rasa would hold."""
-    receipt = handoff.open_ticket(sender, reason, messages=[("user", text)], **kwargs)
+    receipt = tickets.open_ticket(sender, reason, messages=[("user", text)], **kwargs)
     if rasa is not None:
         now = time.time()
         rasa.add(sender, {"event": "user", "text": text, "timestamp": now - 60})
-        rasa.add(sender, {"event": "bot", "text": "Te paso con una persona.",
-                          "timestamp": now - 59})
+        rasa.add(
+            sender, {"event": "bot", "text": "Te paso con una persona.", "timestamp": now - 59}
+        )
         rasa.add(sender, {"event": "pause", "timestamp": now - 59})
     return receipt.ticket_id
 

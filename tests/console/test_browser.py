@@ -1,38 +1,35 @@
 """The console in a real browser (headless Chromium): log in, take a ticket,
 answer with a quick reply, close. Needs Debian's chromium and chromium-driver
 (`make browser-deps`)."""
-from __future__ import annotations
 
-from pathlib import Path
+from __future__ import annotations
 
 import pytest
 
-from line import handoff
-from line.outbound import RestOutbox
+from line.handoff import tickets
+from line.handoff.outbound import RestOutbox
 from tests.console.conftest import PASSWORD, waiting_ticket
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="/usr/bin/chromium is absent: run `make browser-deps` (Debian's chromium and "
-           "chromium-driver) to run the browser tests")
 
 
 @pytest.fixture
-def driver(tmp_path):
+def driver(tmp_path, chromium):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--window-size=1280,1000",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
+    options.binary_location = str(chromium.binary)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    browser = webdriver.Chrome(service=Service(str(chromium.driver)), options=options)
     browser.implicitly_wait(5)
     yield browser
     browser.quit()
@@ -44,14 +41,16 @@ def wait_for_text(driver, text, timeout=10):
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: text in d.find_element("tag name", "body").text)
+        lambda d: text in d.find_element("tag name", "body").text
+    )
 
 
 def test_log_in_claim_reply_and_close(console, accounts_made, rasa, driver, tmp_path):
     from selenium.webdriver.support.ui import Select
 
-    ticket_id = waiting_ticket("lucia", "emergency", text="me estan amenazando",
-                               danger="violence", rasa=rasa)
+    ticket_id = waiting_ticket(
+        "lucia", "emergency", text="me estan amenazando", danger="violence", rasa=rasa
+    )
     waiting_ticket("pedro", "requested", text="hola")
 
     driver.get(console.url + "/")
@@ -77,14 +76,15 @@ def test_log_in_claim_reply_and_close(console, accounts_made, rasa, driver, tmp_
     driver.find_element("id", "enviar").click()
     wait_for_text(driver, "Respuesta enviada")
     assert RestOutbox.received("lucia") == [
-        "Hola Lucía, soy Ana. Llama al 105 si estás en peligro ahora."]
+        "Hola Lucía, soy Ana. Llama al 105 si estás en peligro ahora."
+    ]
     driver.save_screenshot(str(tmp_path / "ticket.png"))
 
     driver.find_element("id", "resultado-referred").click()
     driver.find_element("id", "cerrar").click()
-    driver.switch_to.alert.accept()                       # "¿Cerrar el caso?"
+    driver.switch_to.alert.accept()  # "¿Cerrar el caso?"
     wait_for_text(driver, f"Caso #{ticket_id} cerrado")
-    assert handoff.ticket(ticket_id)["outcome"] == "referred"
+    assert tickets.ticket(ticket_id)["outcome"] == "referred"
     assert rasa.events("lucia", "resume")
     assert f"caso-{ticket_id}" not in driver.page_source
 

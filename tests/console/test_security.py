@@ -1,5 +1,6 @@
 """Security of the console: login everywhere, CSRF on every POST, ownership of
 tickets, roles, escaping of what people write, and sessions that end."""
+
 from __future__ import annotations
 
 import threading
@@ -8,14 +9,23 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from line import accounts, db, handoff
-from line.outbound import RestOutbox
+from line.core import db
+from line.handoff import accounts, tickets
+from line.handoff.outbound import RestOutbox
 from tests.console.conftest import CSRF, PASSWORD, Browser, waiting_ticket
 
 PAGES = ["/", "/casos/1", "/coordinacion"]
-POSTS = ["/casos/1/tomar", "/casos/1/devolver", "/casos/1/responder", "/casos/1/nota",
-         "/casos/1/cerrar", "/casos/1/respuestas/1/reintentar", "/coordinacion/operadores",
-         "/coordinacion/operadores/1/desactivar", "/logout"]
+POSTS = [
+    "/casos/1/tomar",
+    "/casos/1/devolver",
+    "/casos/1/responder",
+    "/casos/1/nota",
+    "/casos/1/cerrar",
+    "/casos/1/respuestas/1/reintentar",
+    "/coordinacion/operadores",
+    "/coordinacion/operadores/1/desactivar",
+    "/logout",
+]
 
 
 def test_no_page_without_login(console, accounts_made):
@@ -28,12 +38,11 @@ def test_no_page_without_login(console, accounts_made):
     for path in POSTS:
         response = anonymous.post(path, data={"texto": "x"}, allow_redirects=False)
         assert response.status_code == 303 and "/login" in response.headers["Location"], path
-    assert handoff.queue()[0]["status"] == "waiting"
+    assert tickets.queue()[0]["status"] == "waiting"
     assert anonymous.get("/salud").json() == {"ok": True}
 
 
-def test_login_with_a_wrong_password_or_an_unknown_user_fails_the_same_way(console,
-                                                                           accounts_made):
+def test_login_with_a_wrong_password_or_an_unknown_user_fails_the_same_way(console, accounts_made):
     browser = Browser(console.url)
     wrong = browser.login("ana", "otra-clave-123").text
     unknown = browser.login("nadie", PASSWORD).text
@@ -48,14 +57,23 @@ def test_login_returns_to_the_page_asked_for(login, console):
     page = browser.get(f"/casos/{ticket_id}")
     assert page.url.endswith(f"/login?siguiente=%2Fcasos%2F{ticket_id}")
     token = CSRF.search(page.text).group(1)
-    response = browser.post("/login", data={"csrf": token, "usuario": "ana", "clave": PASSWORD,
-                                            "siguiente": f"/casos/{ticket_id}"})
+    response = browser.post(
+        "/login",
+        data={
+            "csrf": token,
+            "usuario": "ana",
+            "clave": PASSWORD,
+            "siguiente": f"/casos/{ticket_id}",
+        },
+    )
     assert response.url.endswith(f"/casos/{ticket_id}")
     evil = browser.post("/logout", data={"csrf": browser.csrf("/")})
     token = CSRF.search(evil.text).group(1)
-    response = browser.post("/login", data={"csrf": token, "usuario": "ana", "clave": PASSWORD,
-                                            "siguiente": "//evil.example/"},
-                            allow_redirects=False)
+    response = browser.post(
+        "/login",
+        data={"csrf": token, "usuario": "ana", "clave": PASSWORD, "siguiente": "//evil.example/"},
+        allow_redirects=False,
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -67,7 +85,7 @@ def test_csrf_is_required_on_every_post(login, console):
         response = ana.post(f"/casos/{ticket_id}/tomar", data=data)
         assert response.status_code == 403
         assert "No se aceptó el formulario" in response.text
-    assert handoff.ticket(ticket_id)["status"] == "waiting"
+    assert tickets.ticket(ticket_id)["status"] == "waiting"
     # Another operator's token is no good either: it is bound to the session.
     beto_token = login("beto").csrf("/")
     assert ana.post(f"/casos/{ticket_id}/tomar", data={"csrf": beto_token}).status_code == 403
@@ -106,7 +124,7 @@ def test_an_operator_cannot_act_on_another_operators_ticket(login, rasa):
     assert "Solo quien tomó el caso puede actuar" in releasing.text
     taking = beto.post(f"/casos/{ticket_id}/tomar", data={"csrf": token})
     assert "lo atiende ana" in taking.text
-    ticket = handoff.ticket(ticket_id)
+    ticket = tickets.ticket(ticket_id)
     assert ticket["status"] == "claimed" and ticket["claimed_by"] == "ana"
     assert [m["author"] for m in ticket["messages"]] == ["user"]
     assert RestOutbox.received("persona1") == []
@@ -122,15 +140,16 @@ def test_two_operators_clicking_take_at_once_one_gets_it(login):
 
     def click(name):
         barrier.wait()
-        pages[name] = browsers[name].post(f"/casos/{ticket_id}/tomar",
-                                          data={"csrf": tokens[name]}).text
+        pages[name] = (
+            browsers[name].post(f"/casos/{ticket_id}/tomar", data={"csrf": tokens[name]}).text
+        )
 
     threads = [threading.Thread(target=click, args=(name,)) for name in browsers]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
-    winner = handoff.ticket(ticket_id)["claimed_by"]
+    winner = tickets.ticket(ticket_id)["claimed_by"]
     loser = "beto" if winner == "ana" else "ana"
     assert f"Tomaste el caso #{ticket_id}" in pages[winner]
     assert f"lo atiende {winner}" in pages[loser]
@@ -162,16 +181,20 @@ def test_pages_forbid_framing_and_foreign_scripts(login):
 def test_session_cookie_is_http_only_and_same_site(console, accounts_made):
     browser = Browser(console.url)
     token = browser.csrf("/login")
-    response = browser.post("/login", data={"csrf": token, "usuario": "ana", "clave": PASSWORD},
-                            allow_redirects=False)
+    response = browser.post(
+        "/login", data={"csrf": token, "usuario": "ana", "clave": PASSWORD}, allow_redirects=False
+    )
     cookie = response.headers["Set-Cookie"].lower()
     assert "consola=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
 
 
 def expire_sessions(minutes: int) -> None:
     with db.session_scope() as session:
-        session.execute(update(accounts.ConsoleSession).values(
-            last_seen_at=datetime.utcnow() - timedelta(minutes=minutes)))
+        session.execute(
+            update(accounts.ConsoleSession).values(
+                last_seen_at=datetime.utcnow() - timedelta(minutes=minutes)
+            )
+        )
 
 
 def test_an_expired_session_goes_to_login_with_a_message(login):
@@ -179,26 +202,33 @@ def test_an_expired_session_goes_to_login_with_a_message(login):
     ana = login("ana")
     token = ana.csrf("/")
     expire_sessions(60 * 24)
-    response = ana.post(f"/casos/{ticket_id}/tomar", data={"csrf": token},
-                        allow_redirects=False)
+    response = ana.post(f"/casos/{ticket_id}/tomar", data={"csrf": token}, allow_redirects=False)
     assert response.status_code == 303
     assert response.headers["Location"] == (
-        f"/login?siguiente=%2Fcasos%2F{ticket_id}&motivo=expirada")
-    assert handoff.ticket(ticket_id)["status"] == "waiting"
+        f"/login?siguiente=%2Fcasos%2F{ticket_id}&motivo=expirada"
+    )
+    assert tickets.ticket(ticket_id)["status"] == "waiting"
     page = ana.get(response.headers["Location"])
     assert "Tu sesión expiró" in page.text and "el borrador sigue guardado" in page.text
     # Back in, the operator lands where they were.
-    relogin = ana.post("/login", data={"csrf": CSRF.search(page.text).group(1),
-                                       "usuario": "ana", "clave": PASSWORD,
-                                       "siguiente": f"/casos/{ticket_id}"})
+    relogin = ana.post(
+        "/login",
+        data={
+            "csrf": CSRF.search(page.text).group(1),
+            "usuario": "ana",
+            "clave": PASSWORD,
+            "siguiente": f"/casos/{ticket_id}",
+        },
+    )
     assert relogin.url.endswith(f"/casos/{ticket_id}")
 
 
 def test_a_session_ends_after_its_maximum_lifetime(login):
     ana = login("ana")
     with db.session_scope() as session:
-        session.execute(update(accounts.ConsoleSession).values(
-            created_at=datetime.utcnow() - timedelta(days=2)))
+        session.execute(
+            update(accounts.ConsoleSession).values(created_at=datetime.utcnow() - timedelta(days=2))
+        )
     assert "motivo=expirada" in ana.get("/").url
 
 
@@ -212,38 +242,53 @@ def test_logout_ends_the_session(login):
 def test_only_coordination_manages_accounts(login):
     ana = login("ana")
     assert ana.get("/coordinacion").status_code == 403
-    response = ana.post("/coordinacion/operadores", data={
-        "csrf": ana.csrf("/"), "usuario": "intruso", "rol": "coordinator",
-        "clave": PASSWORD, "clave2": PASSWORD})
+    response = ana.post(
+        "/coordinacion/operadores",
+        data={
+            "csrf": ana.csrf("/"),
+            "usuario": "intruso",
+            "rol": "coordinator",
+            "clave": PASSWORD,
+            "clave2": PASSWORD,
+        },
+    )
     assert response.status_code == 403
     assert "intruso" not in [o["username"] for o in accounts.operators()]
 
 
+def new_account(coordinator, username, password):
+    return coordinator.submit(
+        "/coordinacion",
+        "/coordinacion/operadores",
+        usuario=username,
+        rol="operator",
+        clave=password,
+        clave2=password,
+    )
+
+
 def test_coordination_creates_and_deactivates_operators(login):
     coco = login("coco")
-    created = coco.submit("/coordinacion", "/coordinacion/operadores", usuario="Dani",
-                          rol="operator", clave=PASSWORD, clave2=PASSWORD)
+    created = new_account(coco, "Dani", PASSWORD)
     assert "Cuenta «dani» creada" in created.text
-    short = coco.submit("/coordinacion", "/coordinacion/operadores", usuario="eva",
-                        rol="operator", clave="corta", clave2="corta")
+    short = new_account(coco, "eva", "corta")
     assert "al menos 10 caracteres" in short.text and 'value="eva"' in short.text
-    taken = coco.submit("/coordinacion", "/coordinacion/operadores", usuario="ana",
-                        rol="operator", clave=PASSWORD, clave2=PASSWORD)
+    taken = new_account(coco, "ana", PASSWORD)
     assert "Ya existe una cuenta con ese usuario" in taken.text
 
     ticket_id = waiting_ticket()
     ana = login("ana")
     ana.submit("/", f"/casos/{ticket_id}/tomar")
     [ana_account] = [o for o in accounts.operators() if o["username"] == "ana"]
-    page = coco.submit("/coordinacion",
-                       f"/coordinacion/operadores/{ana_account['id']}/desactivar")
+    page = coco.submit("/coordinacion", f"/coordinacion/operadores/{ana_account['id']}/desactivar")
     assert "Cuenta «ana» desactivada" in page.text and "1 caso(s)" in page.text
-    assert handoff.ticket(ticket_id)["status"] == "waiting"
+    assert tickets.ticket(ticket_id)["status"] == "waiting"
     assert "motivo=expirada" in ana.get("/").url
     assert "Usuario o contraseña incorrectos" in Browser(coco.base).login("ana").text
     [coco_account] = [o for o in accounts.operators() if o["username"] == "coco"]
-    itself = coco.submit("/coordinacion",
-                         f"/coordinacion/operadores/{coco_account['id']}/desactivar")
+    itself = coco.submit(
+        "/coordinacion", f"/coordinacion/operadores/{coco_account['id']}/desactivar"
+    )
     assert "No puedes desactivar tu propia cuenta" in itself.text
 
 
@@ -256,12 +301,15 @@ def test_passwords_are_stored_hashed(database):
     assert accounts.authenticate("zoe", "no-es-la-clave") is None
 
 
-@pytest.mark.parametrize("username, password, role, code", [
-    ("a", PASSWORD, "operator", "bad_username"),
-    ("con espacio", PASSWORD, "operator", "bad_username"),
-    ("ok", "corta", "operator", "short_password"),
-    ("ok", PASSWORD, "admin", "bad_role"),
-])
+@pytest.mark.parametrize(
+    "username, password, role, code",
+    [
+        ("a", PASSWORD, "operator", "bad_username"),
+        ("con espacio", PASSWORD, "operator", "bad_username"),
+        ("ok", "corta", "operator", "short_password"),
+        ("ok", PASSWORD, "admin", "bad_role"),
+    ],
+)
 def test_account_rules(database, username, password, role, code):
     with pytest.raises(accounts.AccountError) as error:
         accounts.create(username, password, role)

@@ -1,17 +1,18 @@
 """The statistics and plumbing of bench/load.py and bench/floor.py, without a server."""
+
 import asyncio
 import dataclasses
 import hashlib
 import hmac
 import json
-import socket
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from bench import floor, load
-from line import settings as config
+from line.core import settings as config
+from tests.support.net import free_port
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -31,10 +32,10 @@ def test_summary_counts_only_answered_turns_in_throughput():
 
 
 def test_processes_are_told_apart_by_command_line():
-    assert load._role(["/v/bin/python", ".venv/bin/rasa", "run", "--enable-api"]) == "rasa"
-    assert load._role(["/v/bin/python", ".venv/bin/rasa", "run", "actions"]) == "actions"
-    assert load._role(["python", "-m", "rasa_sdk", "--actions", "actions"]) == "actions"
-    assert load._role(["/v/bin/python", ".venv/bin/rasa", "train"]) is None
+    assert load.role_of(["/v/bin/python", ".venv/bin/rasa", "run", "--enable-api"]) == "rasa"
+    assert load.role_of(["/v/bin/python", ".venv/bin/rasa", "run", "actions"]) == "actions"
+    assert load.role_of(["python", "-m", "rasa_sdk", "--actions", "actions"]) == "actions"
+    assert load.role_of(["/v/bin/python", ".venv/bin/rasa", "train"]) is None
 
 
 def test_own_memory_is_read_from_proc():
@@ -60,12 +61,6 @@ def test_the_message_mix_is_the_held_out_test_data():
     assert len(texts) > 100 and len(set(texts)) > 100
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_level_is_bounded_and_counts_errors():
     """A stand-in REST channel that fails every third message."""
     senders, seen = set(), []
@@ -83,12 +78,18 @@ def test_a_level_is_bounded_and_counts_errors():
         app.router.add_post("/webhooks/rest/webhook", webhook)
         runner = web.AppRunner(app)
         await runner.setup()
-        port = _free_port()
+        port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
             async with aiohttp.ClientSession() as session:
-                return await load.run_level(session, f"http://127.0.0.1:{port}", 4,
-                                            ["a", "b"], max_requests=30, max_seconds=10)
+                return await load.run_level(
+                    session,
+                    f"http://127.0.0.1:{port}",
+                    4,
+                    ["a", "b"],
+                    max_requests=30,
+                    max_seconds=10,
+                )
         finally:
             await runner.cleanup()
 
@@ -101,8 +102,13 @@ def test_a_level_is_bounded_and_counts_errors():
 
 def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
     """make bench times the gateway while the REST turns load Rasa."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, whatsapp_app_secret="s", whatsapp_phone_number_id="109"))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(
+            config.settings, whatsapp_app_secret="s", whatsapp_phone_number_id="109"
+        ),
+    )
     hits = {"rest": 0, "gateway": 0}
 
     async def rest(request):
@@ -119,7 +125,7 @@ def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
         app.router.add_post(route, handler)
         runner = web.AppRunner(app)
         await runner.setup()
-        port = _free_port()
+        port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         return runner, f"http://127.0.0.1:{port}"
 
@@ -127,8 +133,9 @@ def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
         rasa, rasa_url = await serve("/webhooks/rest/webhook", rest)
         gate, gate_url = await serve("/webhooks/whatsapp/webhook", gateway)
         try:
-            return await load.run(rasa_url, [2], max_requests=20, max_seconds=2,
-                                  whatsapp_url=gate_url), gate_url
+            return await load.run(
+                rasa_url, [2], max_requests=20, max_seconds=2, whatsapp_url=gate_url
+            ), gate_url
         finally:
             await rasa.cleanup()
             await gate.cleanup()
@@ -140,8 +147,12 @@ def test_the_whatsapp_acknowledgement_is_timed_at_its_own_url(monkeypatch):
 
 
 def test_floor_ratios_per_level_and_memory():
-    ours = {"levels": [{"concurrency": 1, "p95_ms": 130.0}, {"concurrency": 4, "p95_ms": None}],
-            "rss_mb": {"rasa": [900.0, 880.0]}}
-    base = {"levels": [{"concurrency": 1, "p95_ms": 100.0}, {"concurrency": 4, "p95_ms": 50}],
-            "rss_mb": {"rasa": [600.0]}}
+    ours = {
+        "levels": [{"concurrency": 1, "p95_ms": 130.0}, {"concurrency": 4, "p95_ms": None}],
+        "rss_mb": {"rasa": [900.0, 880.0]},
+    }
+    base = {
+        "levels": [{"concurrency": 1, "p95_ms": 100.0}, {"concurrency": 4, "p95_ms": 50}],
+        "rss_mb": {"rasa": [600.0]},
+    }
     assert floor.ratios(ours, base) == {"p95": {"1": 1.3}, "rss": 1.5}

@@ -1,7 +1,9 @@
 """deploy/ cannot be run here (no Docker), so its consistency with the code is checked:
 every variable our services get is read by something, ports agree, and each health
 check asks a route that really exists."""
+
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 OURS = ("rasa1", "rasa2", "actions", "console", "whatsapp-gateway")
-# Several Sanic apps in one process (see tests/channels/conftest.py).
+# Several Sanic apps in one process (see tests/support/whatsapp.py).
 Sanic.test_mode = True
 
 
@@ -23,7 +25,7 @@ def endpoint_variables() -> set:
 
 
 def read_variables() -> set:
-    settings = (ROOT / "line" / "settings.py").read_text()
+    settings = (ROOT / "line" / "core" / "settings.py").read_text()
     return set(re.findall(r'_(?:env|int|bool|float)\(\s*"(\w+)"', settings)) | endpoint_variables()
 
 
@@ -50,16 +52,20 @@ def routes():
     """The paths each of our servers really serves, from the apps themselves."""
     import rasa.server
     import rasa_sdk.endpoint
-    from channels.whatsapp_gateway import Gateway
+
     from console.app import create_app
+    from line.whatsapp.gateway import Gateway
 
     def paths(app):
         return {"/" + route.path for route in app.router.routes}
 
     gateway = {route.resource.canonical for route in Gateway().app().router.routes()}
-    return {"rasa": paths(rasa.server.create_app(auth_token="x")),
-            "actions": paths(rasa_sdk.endpoint.create_app("actions")),
-            "console": paths(create_app()), "gateway": gateway}
+    return {
+        "rasa": paths(rasa.server.create_app(auth_token="x")),
+        "actions": paths(rasa_sdk.endpoint.create_app("actions")),
+        "console": paths(create_app()),
+        "gateway": gateway,
+    }
 
 
 @pytest.mark.parametrize("service", OURS)
@@ -77,15 +83,23 @@ def test_every_service_has_a_health_check(service):
     assert SERVICES[service]["healthcheck"]["test"]
 
 
-@pytest.mark.parametrize("service, kind", [
-    ("rasa1", "rasa"), ("rasa2", "rasa"), ("actions", "actions"), ("console", "console"),
-    ("whatsapp-gateway", "gateway")])
+@pytest.mark.parametrize(
+    "service, kind",
+    [
+        ("rasa1", "rasa"),
+        ("rasa2", "rasa"),
+        ("actions", "actions"),
+        ("console", "console"),
+        ("whatsapp-gateway", "gateway"),
+    ],
+)
 def test_health_checks_ask_real_routes_on_the_served_port(service, kind, routes):
     url = urlsplit(health_url(service))
     assert url.path in routes[kind]
-    port = {"console": SERVICES[service]["environment"].get("CONSOLE_PORT"),
-            "gateway": SERVICES[service]["environment"].get("WHATSAPP_GATEWAY_PORT")
-            }.get(kind) or option(service, "--port")
+    port = {
+        "console": SERVICES[service]["environment"].get("CONSOLE_PORT"),
+        "gateway": SERVICES[service]["environment"].get("WHATSAPP_GATEWAY_PORT"),
+    }.get(kind) or option(service, "--port")
     assert str(url.port) == port
 
 
@@ -103,7 +117,10 @@ def test_nginx_balances_over_both_rasa_instances():
     assert urlsplit(health_url("nginx")).port == int(listen)
     template = (ROOT / "deploy" / "nginx.conf.template").read_text()
     assert set(re.findall(r"\$\{(\w+)\}", template)) == {
-        "NGINX_PORT", "RASA_SERVERS", "WHATSAPP_GATEWAY_SERVERS"}
+        "NGINX_PORT",
+        "RASA_SERVERS",
+        "WHATSAPP_GATEWAY_SERVERS",
+    }
 
 
 def test_whatsapp_webhooks_reach_the_gateway_which_nudges_the_instances_directly():
@@ -113,7 +130,9 @@ def test_whatsapp_webhooks_reach_the_gateway_which_nudges_the_instances_directly
     assert servers == f"server whatsapp-gateway:{gateway['WHATSAPP_GATEWAY_PORT']};"
     nudged = [urlsplit(url) for url in gateway["WHATSAPP_RASA_URLS"].split(",")]
     assert [(url.hostname, str(url.port)) for url in nudged] == [
-        ("rasa1", option("rasa1", "--port")), ("rasa2", option("rasa2", "--port"))]
+        ("rasa1", option("rasa1", "--port")),
+        ("rasa2", option("rasa2", "--port")),
+    ]
     assert gateway["WHATSAPP_GATEWAY_HOST"] == "0.0.0.0"
     assert "WHATSAPP_INBOX_TOKEN" in SERVICES["rasa1"]["environment"]
 
@@ -128,7 +147,10 @@ def test_urls_between_services_name_real_services_and_ports():
     for name in ("DIRECTORY_DB_URL", "TRACKER_DB_URL"):
         db = url_of(env[name])
         assert (db.hostname, db.port, db.path) == (
-            "postgres", 5432, "/" + SERVICES["postgres"]["environment"]["POSTGRES_DB"])
+            "postgres",
+            5432,
+            "/" + SERVICES["postgres"]["environment"]["POSTGRES_DB"],
+        )
     assert env["REDIS_HOST"] in SERVICES and env["RABBITMQ_HOST"] in SERVICES
     assert env["RABBITMQ_USER"] == SERVICES["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_USER"]
 
@@ -151,20 +173,37 @@ def test_make_run_production_has_a_default_for_every_endpoint_variable():
 def test_both_rasa_instances_share_the_tracker_journal():
     """Turns journaled while PostgreSQL was down go back in the order they happened only
     if both instances write one file (stores/journal.py): a named volume at its path."""
-    from line.settings import PROJECT_ROOT, Settings
+    from line.core.settings import PROJECT_ROOT, Settings
+
     journal = "/app/" + str(Settings().tracker_journal.relative_to(PROJECT_ROOT))
     for service in ("rasa1", "rasa2"):
-        assert any(journal.startswith(target + "/") and source in COMPOSE["volumes"]
-                   for source, target, *_ in (v.split(":") for v in SERVICES[service]["volumes"]))
+        assert any(
+            journal.startswith(target + "/") and source in COMPOSE["volumes"]
+            for source, target, *_ in (v.split(":") for v in SERVICES[service]["volumes"])
+        )
 
 
 def test_every_line_process_shares_one_ticket_spool_that_survives_restarts():
     """A ticket kept while PostgreSQL is down must outlive the container that kept it, and
-    be written back once by whichever process retries first (line/pending_tickets.py)."""
-    line_services = [name for name, service in SERVICES.items()
-                     if service.get("image") == "linea-migrantes"]
+    be written back once by whichever process retries first (line/handoff/spool.py)."""
+    line_services = [
+        name for name, service in SERVICES.items() if service.get("image") == "linea-migrantes"
+    ]
     assert {"rasa1", "rasa2", "actions", "console", "whatsapp-gateway"} <= set(line_services)
     for name in line_services:
         spool = SERVICES[name]["environment"]["LINE_TICKET_SPOOL"]
-        assert any(spool.startswith(target + "/") and source in COMPOSE["volumes"]
-                   for source, target, *_ in (v.split(":") for v in SERVICES[name]["volumes"]))
+        assert any(
+            spool.startswith(target + "/") and source in COMPOSE["volumes"]
+            for source, target, *_ in (v.split(":") for v in SERVICES[name]["volumes"])
+        )
+
+
+def test_make_help_lists_every_target():
+    makefile = (ROOT / "Makefile").read_text()
+    phony = re.search(r"^\.PHONY:((?:.*\\\n)*.*)$", makefile, re.M).group(1)
+    targets = phony.replace("\\\n", " ").split()
+    shown = subprocess.run(
+        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert {"db", "lint", "test-fast", "browser-deps"} <= set(targets)
+    assert [t for t in targets if not re.search(rf"\bmake {re.escape(t)}\b", shown)] == []

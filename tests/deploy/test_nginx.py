@@ -1,5 +1,5 @@
 """The nginx configuration of make run-production, rendered from deploy/'s template."""
-import shutil
+
 import subprocess
 
 import pytest
@@ -31,11 +31,11 @@ def test_no_instances_is_an_error():
         nginx.site(5005, [])
 
 
-def test_nginx_accepts_the_rendered_file(tmp_path):
-    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-    if not binary:
-        pytest.skip("nginx is not installed (make nginx-deps)")
+def test_nginx_accepts_the_rendered_file(tmp_path, nginx_program):
     (tmp_path / "nginx.conf").write_text(nginx.main_config(tmp_path, 5005, ["127.0.0.1:5011"]))
-    result = subprocess.run([binary, "-t", "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [nginx_program, "-t", "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr

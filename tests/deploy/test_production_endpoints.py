@@ -2,17 +2,16 @@
 its own loader and builds the stores and the broker with its own factories, so a
 wrong key or an unexpanded ${VAR} fails here and not at the first message. Each
 test skips, saying why, when its service is not reachable on this machine."""
+
 import asyncio
 import dataclasses
 import json
-import socket
 import uuid
 from pathlib import Path
 
 import aio_pika
 import pytest
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.brokers.pika import PikaEventBroker
 from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.core.utils import read_endpoints_from_path
@@ -20,19 +19,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from line import settings as config
-from tests.line.conftest import postgres_url  # noqa: F401 (fixture)
+from line.core import settings as config
+from stores.broker import BufferedPikaEventBroker
+from tests.support.requirements import RABBITMQ, REDIS
 
 ENDPOINTS = Path(__file__).resolve().parents[2] / "endpoints.production.yml"
-REDIS = ("127.0.0.1", 6379)
-RABBITMQ = ("127.0.0.1", 5672)
-
-
-def require(service: str, address: tuple) -> None:
-    try:
-        socket.create_connection(address, timeout=2).close()
-    except OSError as exc:
-        pytest.skip(f"{service} unreachable at {address[0]}:{address[1]} ({exc})")
 
 
 @pytest.fixture
@@ -40,15 +31,25 @@ def environment(monkeypatch, tmp_path):
     """What make run-production exports, pointed at this test's own names; the tracker
     store URL is added by the PostgreSQL test, which alone needs a database. The tracker
     store's journal (stores/journal.py) is the test's own, not the project's var/."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, tracker_journal=tmp_path / "journal" / "tracker.db"))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_journal=tmp_path / "journal" / "tracker.db"),
+    )
     queue = f"line_test_{uuid.uuid4().hex[:8]}"
-    values = {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
-              "TRACKER_DB_URL": "postgresql://unused@127.0.0.1:5432/unused",
-              "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]), "REDIS_LOCK_DB": "1",
-              "REDIS_PASSWORD": "", "RABBITMQ_HOST": RABBITMQ[0],
-              "RABBITMQ_PORT": str(RABBITMQ[1]), "RABBITMQ_USER": "guest",
-              "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue}
+    values = {
+        "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+        "TRACKER_DB_URL": "postgresql://unused@127.0.0.1:5432/unused",
+        "REDIS_HOST": REDIS[0],
+        "REDIS_PORT": str(REDIS[1]),
+        "REDIS_LOCK_DB": "1",
+        "REDIS_PASSWORD": "",
+        "RABBITMQ_HOST": RABBITMQ[0],
+        "RABBITMQ_PORT": str(RABBITMQ[1]),
+        "RABBITMQ_USER": "guest",
+        "RABBITMQ_PASSWORD": "guest",
+        "RABBITMQ_QUEUE": queue,
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
@@ -75,10 +76,13 @@ def test_conversations_are_kept_in_postgresql(environment, monkeypatch, postgres
     # The factory falls back to memory on a bad configuration; that must not pass.
     assert isinstance(store, SQLTrackerStore)
     sender = f"deploy-{uuid.uuid4().hex}"
-    events = [ActionExecuted("action_session_start"), SessionStarted(),
-              ActionExecuted("action_listen"),
-              UserUttered("donde me vacuno en trujillo", {"name": "find_service"}),
-              BotUttered("Te busco un lugar 🙂")]
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("donde me vacuno en trujillo", {"name": "find_service"}),
+        BotUttered("Te busco un lugar 🙂"),
+    ]
 
     async def save_and_read():
         await store.save(DialogueStateTracker.from_events(sender, events))
@@ -93,8 +97,7 @@ def test_conversations_are_kept_in_postgresql(environment, monkeypatch, postgres
     store.engine.dispose()
 
 
-def test_a_conversation_lock_is_shared_through_redis(environment):
-    require("Redis", REDIS)
+def test_a_conversation_lock_is_shared_through_redis(environment, redis_service):
     endpoints = read_endpoints_from_path(ENDPOINTS)
     first, second = (LockStore.create(endpoints.lock_store) for _ in range(2))
     assert isinstance(first, RedisLockStore)
@@ -113,21 +116,24 @@ def test_a_conversation_lock_is_shared_through_redis(environment):
     assert not second.get_lock(conversation)
 
 
-def test_events_reach_rabbitmq(environment):
-    require("RabbitMQ", RABBITMQ)
+def test_events_reach_rabbitmq(environment, rabbitmq_service):
     endpoints = read_endpoints_from_path(ENDPOINTS)
     queue_name = environment["RABBITMQ_QUEUE"]
     event = {"event": "user", "sender_id": f"deploy-{uuid.uuid4().hex}", "text": "hola"}
 
     async def publish_and_consume():
         broker = await EventBroker.create(endpoints.event_broker)
-        assert isinstance(broker, PikaEventBroker)
+        assert isinstance(broker, BufferedPikaEventBroker)
         broker.publish(event)
-        await asyncio.gather(*broker._background_tasks)
+        for _ in range(100):  # published within 10 s
+            if not broker.in_flight:
+                break
+            await asyncio.sleep(0.1)
         await broker.close()
         # Consumed with aio-pika, the AMQP client Rasa's "pika" broker is built on.
         connection = await aio_pika.connect_robust(
-            f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/")
+            f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/"
+        )
         async with connection:
             channel = await connection.channel()
             queue = await channel.declare_queue(queue_name, durable=True)

@@ -1,4 +1,5 @@
 """Whole conversations over the REST channel, with the trained model and real actions."""
+
 import pytest
 
 
@@ -31,19 +32,22 @@ def test_asking_for_a_person_hands_off_and_pauses(person):
     assert any(e["event"] == "pause" for e in person.tracker()["events"])
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "   ",
-    "👍👍👍",
-    "🙏",
-    "x" * 5000,
-    "hola " * 1000,
-    "hello, I need help with my visa please",
-    "asdkjh qwpoeiru zxmcnb",
-    "?????",
-    "1234567890",
-    "<script>alert(1)</script>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "👍👍👍",
+        "🙏",
+        "x" * 5000,
+        "hola " * 1000,
+        "hello, I need help with my visa please",
+        "asdkjh qwpoeiru zxmcnb",
+        "?????",
+        "1234567890",
+        "<script>alert(1)</script>",
+    ],
+)
 def test_bad_input_gets_a_reply_or_a_person_never_silence(person, text):
     replies = person.say(text)
     assert replies or "action_handoff" in person.actions()

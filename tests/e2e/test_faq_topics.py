@@ -5,21 +5,25 @@ messages of tests/test_stories.yml.
 picked (Rasa compares only the base intent `faq`), so this test sends each story's
 message over the REST channel and reads the answer's `utter_action`.
 """
+
 from pathlib import Path
 
 import pytest
 import yaml
 
-from line import topics
+from line.core import topics
 
 STORIES = Path(__file__).resolve().parents[1] / "test_stories.yml"
 
 
 def faq_messages():
     stories = yaml.safe_load(STORIES.read_text(encoding="utf-8"))["stories"]
-    return [(step["intent"].split("/", 1)[1], step["user"].strip())
-            for story in stories for step in story["steps"]
-            if str(step.get("intent", "")).startswith("faq/") and step.get("user")]
+    return [
+        (step["intent"].split("/", 1)[1], step["user"].strip())
+        for story in stories
+        for step in story["steps"]
+        if str(step.get("intent", "")).startswith("faq/") and step.get("user")
+    ]
 
 
 def test_the_stories_cover_every_topic_the_line_answers():

@@ -1,20 +1,29 @@
 """A person reaches an operator and comes back to the bot, with the real Rasa server.
 
-The operator side runs the console's own logic (line.desk) against the same
+The operator side runs the console's own logic (line/handoff/desk.py) against the same
 database and Rasa HTTP API the running servers use.
 """
+
 import dataclasses
 
 import pytest
 
-from line import desk, handoff, outbound
-from line import settings as config
+from line.core import settings as config
+from line.handoff import desk, outbound, tickets
 
 
 @pytest.fixture
 def operator_side(rasa_server, monkeypatch):
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, database_url=rasa_server.db_url, rasa_url=rasa_server.url, rasa_token=""))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(
+            config.settings,
+            database_url=rasa_server.db_url,
+            rasa_url=rasa_server.url,
+            rasa_token="",
+        ),
+    )
 
 
 def bot_events(person):
@@ -24,24 +33,28 @@ def bot_events(person):
 def test_ask_for_a_person_reply_close_and_the_bot_answers_again(person, operator_side):
     person.say("quiero hablar con una persona")
     assert person.tracker()["paused"]
-    [ticket] = [t for t in handoff.queue() if t["sender_id"] == person.sender]
+    [ticket] = [t for t in tickets.queue() if t["sender_id"] == person.sender]
     assert ticket["reason"] == "requested"
 
-    person.say("sigo aqui, es por mi cuarto")            # written while waiting: kept, not answered
-    assert any(e["event"] == "user" and e["text"] == "sigo aqui, es por mi cuarto"
-               for e in person.tracker()["events"])
+    person.say("sigo aqui, es por mi cuarto")  # written while waiting: kept, not answered
+    assert any(
+        e["event"] == "user" and e["text"] == "sigo aqui, es por mi cuarto"
+        for e in person.tracker()["events"]
+    )
 
-    handoff.claim(ticket["id"], "ana")
+    tickets.claim(ticket["id"], "ana")
     result = desk.send_reply(ticket["id"], "ana", "Hola, soy Ana. ¿En qué distrito vives?", "k1")
     assert result.status == "sent"
     assert outbound.RestOutbox.received(person.sender) == ["Hola, soy Ana. ¿En qué distrito vives?"]
     assert any((e.get("metadata") or {}).get("operator") == "ana" for e in bot_events(person))
-    assert desk.send_reply(ticket["id"], "ana", "Hola, soy Ana. ¿En qué distrito vives?",
-                           "k1").status == "duplicate"
+    assert (
+        desk.send_reply(ticket["id"], "ana", "Hola, soy Ana. ¿En qué distrito vives?", "k1").status
+        == "duplicate"
+    )
 
     assert desk.close(ticket["id"], "ana", "resolved").rasa_error is None
     assert not person.tracker()["paused"]
-    assert handoff.ticket(ticket["id"])["status"] == "closed"
+    assert tickets.ticket(ticket["id"])["status"] == "closed"
     assert "utter_back_from_human" in person.utters()
 
     person.say("el seguro sis atiende a los venezolanos?")

@@ -1,29 +1,12 @@
-"""Helpers for the failure tests: the real servers from tests/e2e, plus small real
-network pieces to break them with (docs/failures.md)."""
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+"""Small real network pieces to break the real servers with (docs/failures.md)."""
 
-import pytest
+import json
+import time
+from http.server import BaseHTTPRequestHandler
+
 import requests
 
-from tests.e2e.conftest import MODEL
-
-
-@pytest.fixture(scope="module")
-def model():
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL}: run `make train` first")
-    return MODEL
-
-
-def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
-    """Like endpoints.yml: actions on a local port, conversations in a SQLite file."""
-    path.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-                    f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tracker_db}"\n')
-    return path
+from tests.support.net import serve_http, stop_http
 
 
 class ActionGate:
@@ -39,8 +22,7 @@ class ActionGate:
 
     def down(self) -> None:
         if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+            stop_http(self.server)
             self.server = None
 
     def slow(self, delay: float) -> None:
@@ -64,8 +46,12 @@ class ActionGate:
                 while time.monotonic() - began < gate.delay:  # up() ends the wait
                     time.sleep(0.05)
                 try:
-                    answer = requests.post(gate.target, data=body, timeout=60,
-                                           headers={"Content-Type": "application/json"})
+                    answer = requests.post(
+                        gate.target,
+                        data=body,
+                        timeout=60,
+                        headers={"Content-Type": "application/json"},
+                    )
                     status, content = answer.status_code, answer.content
                     gate.forwarded.append(name)
                 except requests.RequestException:
@@ -82,9 +68,7 @@ class ActionGate:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_http(Handler, self.port)
 
 
 def bot_texts(reply: list) -> list:

@@ -5,48 +5,55 @@ restarted Rasa and is in its tracker.
 The real Rasa server with the WhatsApp channel and the trained model, the real action
 server behind an ActionGate (slow, so the turn is still in progress when Rasa gets
 SIGKILL), and the fake Graph API of tests/channels."""
-import os
-import subprocess
-import sys
-import time
+
 from types import SimpleNamespace
 
 import pytest
 import requests
 import yaml
+from sqlalchemy import create_engine, text
 
-from line import privacy
-from tests.channels.conftest import (APP_SECRET, PHONE_NUMBER_ID, PSEUDONYM_SECRET, VERIFY_TOKEN,
-                                     FakeGraph, wait_until)
-from tests.channels.test_whatsapp_e2e import say
-from tests.e2e.conftest import ROOT, actions_args, free_port, rasa_args, start, stop
-from tests.failure.conftest import ActionGate, write_endpoints
+from line.core import pseudonyms
+from tests.failure.conftest import ActionGate
+from tests.support.net import free_port, wait_until
+from tests.support.requirements import ROOT
+from tests.support.servers import prepare, start_actions, start_rasa, stop
+from tests.support.whatsapp import (
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    PSEUDONYM_SECRET,
+    VERIFY_TOKEN,
+    FakeGraph,
+    say,
+)
 
-REPLAY = 5           # WHATSAPP_REPLAY_SECONDS of the Rasa servers
+REPLAY = 5  # WHATSAPP_REPLAY_SECONDS of the Rasa servers
 PHONE = "51911000099"
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 
 
 @pytest.fixture(scope="module")
-def line(model, tmp_path_factory):
+def line(trained_model, tmp_path_factory):
     work = tmp_path_factory.mktemp("killed_mid_turn")
     graph = FakeGraph()
     gate_port, actions_port = free_port(), free_port()
     gate = ActionGate(gate_port, f"http://127.0.0.1:{actions_port}/webhook")
     db_url = f"sqlite:///{work / 'line.db'}"
-    env = {**os.environ, "DIRECTORY_DB_URL": db_url, "WHATSAPP_API_URL": graph.url,
-           "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET,
-           "WHATSAPP_ACCESS_TOKEN": "access-token", "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-           "PSEUDONYM_SECRET": PSEUDONYM_SECRET, "WHATSAPP_REPLAY_SECONDS": str(REPLAY),
-           "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
-    subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
-    actions = start("actions", actions_args(actions_port),
-                    f"http://127.0.0.1:{actions_port}/health", env, work)
+    env, endpoints = prepare(
+        work,
+        db_url,
+        gate_port,
+        WHATSAPP_API_URL=graph.url,
+        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
+        WHATSAPP_APP_SECRET=APP_SECRET,
+        WHATSAPP_ACCESS_TOKEN="access-token",
+        WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
+        PSEUDONYM_SECRET=PSEUDONYM_SECRET,
+        WHATSAPP_REPLAY_SECONDS=str(REPLAY),
+    )
+    actions = start_actions(actions_port, env, work)
     try:
-        yield SimpleNamespace(work=work, env=env, graph=graph, gate=gate,
-                              endpoints=write_endpoints(work / "endpoints.yml", gate_port,
-                                                        work / "tracker.db"))
+        yield SimpleNamespace(work=work, env=env, graph=graph, gate=gate, endpoints=endpoints)
     finally:
         gate.down()
         stop(actions)
@@ -55,25 +62,29 @@ def line(model, tmp_path_factory):
 
 def rasa(line, name):
     port = free_port()
-    process = start(name, rasa_args(port, line.endpoints), f"http://127.0.0.1:{port}/status",
-                    line.env, line.work)
+    process = start_rasa(port, line.endpoints, line.env, line.work, name)
     return process, SimpleNamespace(base=f"http://127.0.0.1:{port}")
 
 
+def all_done(line) -> bool:
+    with create_engine(line.env["DIRECTORY_DB_URL"]).connect() as connection:
+        return not connection.execute(
+            text("SELECT COUNT(*) FROM whatsapp_inbox WHERE done_at IS NULL")
+        ).scalar()
+
+
 def texts_to(graph, phone):
-    with graph.lock:
-        sent = list(graph.sent)
-    return [text for text, message in zip(graph.texts(), sent) if message["to"] == phone]
+    return [text for text, message in graph.received() if message["to"] == phone]
 
 
 def test_a_message_cut_short_by_kill_9_is_answered_once_after_the_restart(line):
-    line.gate.slow(120)                           # the turn waits at the action server
+    line.gate.slow(120)  # the turn waits at the action server
     first, server = rasa(line, "rasa1")
     try:
-        say(server, "quiero hablar con una persona", PHONE)   # acknowledged: 200
+        say(server, "quiero hablar con una persona", PHONE)  # acknowledged: 200
         assert wait_until(lambda: line.gate.received, 60), "the turn never reached an action"
     finally:
-        first.kill()                              # SIGKILL: no shutdown, nothing saved
+        first.kill()  # SIGKILL: no shutdown, nothing saved
         first.wait()
     assert texts_to(line.graph, PHONE) == []
 
@@ -81,14 +92,16 @@ def test_a_message_cut_short_by_kill_9_is_answered_once_after_the_restart(line):
     second, server = rasa(line, "rasa2")
     try:
         queued = RESPONSES["utter_handoff_queued"][0]["text"].splitlines()[0]
-        assert wait_until(lambda: any(t.startswith(queued) for t in texts_to(line.graph, PHONE)),
-                          90), texts_to(line.graph, PHONE)
-        time.sleep(2 * REPLAY + 1)                # more replay rounds: nothing is sent again
+        assert wait_until(
+            lambda: any(t.startswith(queued) for t in texts_to(line.graph, PHONE)), 90
+        ), texts_to(line.graph, PHONE)
+        # Once the message is marked done no replay takes it again: nothing is sent twice.
+        assert wait_until(lambda: all_done(line), 60), "the message stayed in the inbox"
         sent = texts_to(line.graph, PHONE)
         assert sent[0] == RESPONSES["utter_session_intro"][0]["text"]
         assert len(sent) == 2 and sent[1].startswith(queued), sent
 
-        person = privacy.pseudonym(PHONE, PSEUDONYM_SECRET)
+        person = pseudonyms.pseudonym(PHONE, PSEUDONYM_SECRET)
         tracker = requests.get(f"{server.base}/conversations/{person}/tracker", timeout=10).json()
         said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
         assert said == ["quiero hablar con una persona"] and tracker["paused"]

@@ -1,5 +1,5 @@
 """The production stores against the real PostgreSQL, Redis and RabbitMQ of this machine,
-each behind a Proxy (tests/production/proxy.py) that a test takes down to simulate an
+each behind a Proxy (tests/support/proxy.py) that a test takes down to simulate an
 outage. The services themselves are never stopped.
 
 `line` starts the action server and Rasa with the trained model and the real
@@ -8,13 +8,10 @@ PostgreSQL database, a queue of its own and a journal in a temporary folder. Ras
 started while RabbitMQ is unreachable (a case of its own), and one conversation is
 held then; RabbitMQ comes back once that is done.
 """
+
 import asyncio
 import dataclasses
 import json
-import os
-import socket
-import subprocess
-import sys
 import uuid
 from types import SimpleNamespace
 
@@ -23,29 +20,27 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from line import settings as config
-from tests.e2e.conftest import MODEL, RASA, ROOT, Conversation, free_port, wait_for
-from tests.line.conftest import postgres_url  # noqa: F401 (fixture)
-from tests.production.proxy import Proxy
-
-REDIS = ("127.0.0.1", 6379)
-RABBITMQ = ("127.0.0.1", 5672)
-RABBITMQ_URL = f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/"
-
-
-def require(service: str, address: tuple) -> None:
-    try:
-        socket.create_connection(address, timeout=2).close()
-    except OSError as exc:
-        pytest.skip(f"{service} unreachable at {address[0]}:{address[1]} ({exc})")
+from line.core import settings as config
+from tests.support.net import free_port
+from tests.support.proxy import Proxy
+from tests.support.requirements import RABBITMQ, RABBITMQ_URL, REDIS, ROOT
+from tests.support.servers import (
+    Conversation,
+    environment,
+    load_sample,
+    start_actions,
+    start_rasa,
+    stop,
+)
 
 
 @pytest.fixture(scope="session")
-def proxies():
-    require("Redis", REDIS)
-    require("RabbitMQ", RABBITMQ)
-    found = SimpleNamespace(postgres=Proxy(("127.0.0.1", 5432)).up(),
-                            redis=Proxy(REDIS).up(), rabbitmq=Proxy(RABBITMQ).up())
+def proxies(postgres_url, redis_service, rabbitmq_service):
+    found = SimpleNamespace(
+        postgres=Proxy(("127.0.0.1", 5432)).up(),
+        redis=Proxy(REDIS).up(),
+        rabbitmq=Proxy(RABBITMQ).up(),
+    )
     yield found
     for proxy in vars(found).values():
         proxy.down()
@@ -61,18 +56,22 @@ def services_come_back(request):
 
 
 @pytest.fixture(scope="session")
-def tracker_db(postgres_url, proxies):  # noqa: F811
+def tracker_db(postgres_url, proxies):
     """The throwaway database: `direct` for checking, `proxied` for the code under test."""
     url = make_url(postgres_url)
-    return SimpleNamespace(direct=postgres_url,
-                           proxied=url.set(port=proxies.postgres.port).render_as_string(False))
+    return SimpleNamespace(
+        direct=postgres_url, proxied=url.set(port=proxies.postgres.port).render_as_string(False)
+    )
 
 
 @pytest.fixture
 def journal(tmp_path, monkeypatch):
     path = tmp_path / "journal" / "tracker.db"
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, tracker_journal=path, tracker_store_retry_seconds=3.0))
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_journal=path, tracker_store_retry_seconds=3.0),
+    )
     return path
 
 
@@ -81,6 +80,11 @@ def stored_events(db_url: str, sender_id: str) -> list[dict]:
     with psycopg2.connect(db_url) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender_id,))
         return [json.loads(data) for (data,) in cursor.fetchall()]
+
+
+def stored_texts(db_url: str, sender_id: str) -> list[str]:
+    """What the person wrote, as PostgreSQL holds it."""
+    return user_texts(stored_events(db_url, sender_id))
 
 
 def user_texts(events: list[dict]) -> list[str]:
@@ -96,6 +100,7 @@ class Queue:
 
     def events(self, sender_id: str, wait_for: int = 0, timeout: float = 30) -> list[dict]:
         """This conversation's events so far, waiting until at least `wait_for` arrived."""
+
         async def drain():
             connection = await aio_pika.connect_robust(RABBITMQ_URL)
             async with connection:
@@ -124,62 +129,56 @@ class Queue:
 
 
 @pytest.fixture(scope="session")
-def line(tmp_path_factory, proxies, tracker_db):
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL}: run `make train` first")
+def line(tmp_path_factory, trained_model, proxies, tracker_db):
     work = tmp_path_factory.mktemp("production")
     actions_port, rasa_port = free_port(), free_port()
     queue = Queue(f"line_test_{uuid.uuid4().hex[:8]}")
-    env = {**os.environ,
-           "DIRECTORY_DB_URL": tracker_db.proxied, "TRACKER_DB_URL": tracker_db.proxied,
-           "REDIS_HOST": REDIS[0], "REDIS_PORT": str(proxies.redis.port),
-           "REDIS_LOCK_DB": "1", "REDIS_PASSWORD": "",
-           "RABBITMQ_HOST": RABBITMQ[0], "RABBITMQ_PORT": str(proxies.rabbitmq.port),
-           "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue.name,
-           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-           "TRACKER_JOURNAL": str(work / "journal" / "tracker.db"),
-           "BROKER_RETRY_SECONDS": "1",
-           "LINE_TICKET_SPOOL": str(work / "pending_tickets.jsonl"), "LINE_TICKET_RETRY": "1",
-           "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
-    subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
+    env = environment(
+        DIRECTORY_DB_URL=tracker_db.proxied,
+        TRACKER_DB_URL=tracker_db.proxied,
+        REDIS_HOST=REDIS[0],
+        REDIS_PORT=str(proxies.redis.port),
+        REDIS_LOCK_DB="1",
+        REDIS_PASSWORD="",
+        RABBITMQ_HOST=RABBITMQ[0],
+        RABBITMQ_PORT=str(proxies.rabbitmq.port),
+        RABBITMQ_USER="guest",
+        RABBITMQ_PASSWORD="guest",
+        RABBITMQ_QUEUE=queue.name,
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        TRACKER_JOURNAL=str(work / "journal" / "tracker.db"),
+        BROKER_RETRY_SECONDS="1",
+        LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"),
+        LINE_TICKET_RETRY="1",
+    )
+    load_sample(env)
     proxies.rabbitmq.down()
     processes = []
     try:
-        for name, args, health in (
-            ("actions", ["run", "actions", "--actions", "actions", "--port", str(actions_port)],
-             f"http://127.0.0.1:{actions_port}/health"),
-            ("rasa", ["run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
-                      "--endpoints", str(ROOT / "endpoints.production.yml"),
-                      "--credentials", str(ROOT / "credentials.yml")],
-             f"http://127.0.0.1:{rasa_port}/status"),
-        ):
-            log = work / f"{name}.log"
-            process = subprocess.Popen([str(RASA), *args], cwd=ROOT, env=env,
-                                       stdout=log.open("w"), stderr=subprocess.STDOUT)
-            processes.append(process)
-            wait_for(health, process, log)
+        processes.append(start_actions(actions_port, env, work))
+        processes.append(start_rasa(rasa_port, ROOT / "endpoints.production.yml", env, work))
         url = f"http://127.0.0.1:{rasa_port}"
         started_without_rabbitmq = Conversation(url)
         replies = started_without_rabbitmq.say("el seguro sis atiende a los venezolanos?")
         proxies.rabbitmq.up()
-        yield SimpleNamespace(url=url, db=tracker_db, queue=queue, log=work / "rasa.log",
-                              started_without_rabbitmq=started_without_rabbitmq,
-                              first_replies=replies)
+        yield SimpleNamespace(
+            url=url,
+            db=tracker_db,
+            queue=queue,
+            log=work / "rasa.log",
+            started_without_rabbitmq=started_without_rabbitmq,
+            first_replies=replies,
+        )
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
         queue.delete()
 
 
 @pytest.fixture
 def person(line, monkeypatch):
     """Someone writing to the line; the line's own code (tickets) reads the same database."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, database_url=line.db.direct))
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, database_url=line.db.direct)
+    )
     return Conversation(line.url)

@@ -1,5 +1,6 @@
 """Redis, the lock store, is down (issue #7, docs/failures.md). The store alone first,
 then the whole line with the trained model."""
+
 import asyncio
 import dataclasses
 import time
@@ -9,19 +10,31 @@ import pytest
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from line import handoff
-from line import settings as config
+from line.core import settings as config
+from line.handoff import tickets
 from stores.lock_store import FallbackRedisLockStore
-from tests.production.conftest import REDIS, stored_events, user_texts
+from tests.production.conftest import stored_texts
+from tests.support.requirements import REDIS
 
 
 @pytest.fixture
 def new_store(proxies, monkeypatch):
     """Built as Rasa builds it from endpoints.production.yml; one per Rasa instance."""
-    monkeypatch.setattr(config, "settings", dataclasses.replace(
-        config.settings, lock_store_retry_seconds=1.0, lock_store_timeout_seconds=1.0))
-    endpoint = EndpointConfig(url=REDIS[0], type="stores.lock_store.FallbackRedisLockStore",
-                              port=proxies.redis.port, db=1, password="", key_prefix="line")
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(
+            config.settings, lock_store_retry_seconds=1.0, lock_store_timeout_seconds=1.0
+        ),
+    )
+    endpoint = EndpointConfig(
+        url=REDIS[0],
+        type="stores.lock_store.FallbackRedisLockStore",
+        port=proxies.redis.port,
+        db=1,
+        password="",
+        key_prefix="line",
+    )
     return lambda: FallbackRedisLockStore(endpoint_config=endpoint)
 
 
@@ -54,8 +67,7 @@ def test_with_redis_down_a_turn_runs_after_a_short_retry(new_store, proxies):
     assert 0.5 < asyncio.run(turn()) < 3
 
 
-def test_with_redis_down_one_persons_messages_still_go_one_at_a_time_in_order(
-        new_store, proxies):
+def test_with_redis_down_one_persons_messages_still_go_one_at_a_time_in_order(new_store, proxies):
     store = new_store()
     proxies.redis.down()
     person, handled = conversation(), []
@@ -98,10 +110,10 @@ def test_redis_failing_mid_turn_does_not_hold_the_next_message(new_store, proxie
 
     async def turns():
         async with store.lock(person):
-            proxies.redis.down()          # the lock cannot be released in Redis now
+            proxies.redis.down()  # the lock cannot be released in Redis now
         proxies.redis.up()
         started = time.monotonic()
-        async with store.lock(person):   # without releasing it first: 60 s of waiting
+        async with store.lock(person):  # without releasing it first: 60 s of waiting
             waited = time.monotonic() - started
         return waited
 
@@ -129,10 +141,12 @@ def test_the_line_answers_and_hands_off_with_redis_down(person, proxies, line):
     assert "utter_faq/health_insurance_sis" in person.utters() and replies
     replies = person.say("quiero hablar con una persona")
     assert any("fila" in r.get("text", "") for r in replies)
-    [ticket] = [t for t in handoff.queue() if t["sender_id"] == person.sender]
+    [ticket] = [t for t in tickets.queue() if t["sender_id"] == person.sender]
     proxies.redis.up()
     person.say("sigo esperando")
-    assert user_texts(stored_events(line.db.direct, person.sender)) == [
-        "el seguro sis atiende a los venezolanos?", "quiero hablar con una persona",
-        "sigo esperando"]
-    assert handoff.ticket(ticket["id"])["status"] == "waiting"
+    assert stored_texts(line.db.direct, person.sender) == [
+        "el seguro sis atiende a los venezolanos?",
+        "quiero hablar con una persona",
+        "sigo esperando",
+    ]
+    assert tickets.ticket(ticket["id"])["status"] == "waiting"

@@ -1,22 +1,23 @@
 """PostgreSQL, the tracker store, restarts mid-conversation or stays down (issue #7,
 docs/failures.md). The store alone first, then the whole line with the trained model."""
+
 import asyncio
 import threading
 import time
 import uuid
 
 import pytest
-import requests
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from line import handoff
+from line.handoff import tickets
 from stores.journal import Journal
 from stores.tracker_store import JournaledSQLTrackerStore
-from tests.e2e.conftest import ROOT
-from tests.production.conftest import stored_events, user_texts
+from tests.production.conftest import stored_events, stored_texts, user_texts
+from tests.support.net import wait_until
+from tests.support.requirements import ROOT
 
 
 @pytest.fixture
@@ -34,16 +35,21 @@ def new_store(tracker_db, journal):
 
 
 def turn(tracker: DialogueStateTracker, text: str) -> DialogueStateTracker:
-    for event in (UserUttered(text), BotUttered(f"respuesta a {text}"),
-                  ActionExecuted("action_listen")):
+    for event in (
+        UserUttered(text),
+        BotUttered(f"respuesta a {text}"),
+        ActionExecuted("action_listen"),
+    ):
         tracker.update(event)
     return tracker
 
 
 async def first_turn(store, text: str) -> str:
     sender = f"pg-{uuid.uuid4().hex[:10]}"
-    tracker = DialogueStateTracker.from_events(sender, [
-        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")])
+    tracker = DialogueStateTracker.from_events(
+        sender,
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+    )
     await store.save(turn(tracker, text))
     return sender
 
@@ -69,8 +75,7 @@ def test_a_restart_between_turns_goes_unnoticed(new_store, proxies, tracker_db, 
         return sender
 
     sender = asyncio.run(conversation())
-    assert user_texts(stored_events(tracker_db.direct, sender)) == [
-        "necesito un albergue", "en trujillo"]
+    assert stored_texts(tracker_db.direct, sender) == ["necesito un albergue", "en trujillo"]
     assert len(Journal(journal)) == 0
 
 
@@ -88,13 +93,14 @@ def test_a_restart_during_a_save_is_waited_for(new_store, proxies, tracker_db, j
 
     sender, waited = asyncio.run(conversation())
     assert waited >= 1.4
-    assert user_texts(stored_events(tracker_db.direct, sender)) == ["hola", "sigo aqui"]
+    assert stored_texts(tracker_db.direct, sender) == ["hola", "sigo aqui"]
     assert len(Journal(journal)) == 0
 
 
 def test_turns_while_postgresql_is_down_are_journaled_then_stored_in_order(
-        new_store, proxies, tracker_db, journal):
-    first, second = new_store(), new_store()   # two Rasa instances sharing the journal
+    new_store, proxies, tracker_db, journal
+):
+    first, second = new_store(), new_store()  # two Rasa instances sharing the journal
 
     async def conversation():
         sender = await first_turn(first, "uno")
@@ -106,7 +112,7 @@ def test_turns_while_postgresql_is_down_are_journaled_then_stored_in_order(
         tracker = await second.retrieve(sender)
         assert user_texts([e.as_dict() for e in tracker.events]) == ["dos"]
         await second.save(turn(tracker, "tres"))
-        assert user_texts(stored_events(tracker_db.direct, sender)) == ["uno"]
+        assert stored_texts(tracker_db.direct, sender) == ["uno"]
         proxies.postgres.up()
         tracker = await second.retrieve(sender)
         return sender, [e.as_dict() for e in tracker.events]
@@ -120,7 +126,8 @@ def test_turns_while_postgresql_is_down_are_journaled_then_stored_in_order(
 
 
 def test_a_new_conversation_while_postgresql_is_down_is_stored_later(
-        new_store, proxies, tracker_db):
+    new_store, proxies, tracker_db
+):
     store = new_store()
     sender = f"pg-{uuid.uuid4().hex[:10]}"
 
@@ -136,12 +143,12 @@ def test_a_new_conversation_while_postgresql_is_down_is_stored_later(
 
     tracker = asyncio.run(conversation())
     assert tracker.latest_message.text == "hola, soy nueva"
-    assert user_texts(stored_events(tracker_db.direct, sender)) == ["hola, soy nueva"]
+    assert stored_texts(tracker_db.direct, sender) == ["hola, soy nueva"]
 
 
 def test_rasa_starts_while_postgresql_is_down(new_store, proxies, tracker_db):
     proxies.postgres.down()
-    store = new_store()                  # Rasa's constructor logs and goes on
+    store = new_store()  # Rasa's constructor logs and goes on
     sender = f"pg-{uuid.uuid4().hex[:10]}"
 
     async def conversation():
@@ -151,7 +158,7 @@ def test_rasa_starts_while_postgresql_is_down(new_store, proxies, tracker_db):
         return await store.retrieve(sender)
 
     assert asyncio.run(conversation()).latest_message.text == "hola"
-    assert user_texts(stored_events(tracker_db.direct, sender)) == ["hola"]
+    assert stored_texts(tracker_db.direct, sender) == ["hola"]
 
 
 def test_a_journal_entry_already_written_is_not_written_twice(new_store, tracker_db):
@@ -168,7 +175,7 @@ def test_a_journal_entry_already_written_is_not_written_twice(new_store, tracker
         return sender
 
     sender = asyncio.run(conversation())
-    assert user_texts(stored_events(tracker_db.direct, sender)) == ["hola", "otra vez"]
+    assert stored_texts(tracker_db.direct, sender) == ["hola", "otra vez"]
     assert len(store.journal) == 0
 
 
@@ -184,53 +191,47 @@ def test_two_turns_from_the_same_state_both_keep_their_events(new_store, tracker
         return sender
 
     sender = asyncio.run(conversation())
-    assert user_texts(stored_events(tracker_db.direct, sender)) == [
-        "hola", "busco trabajo", "y un albergue"]
+    assert stored_texts(tracker_db.direct, sender) == ["hola", "busco trabajo", "y un albergue"]
 
 
-def test_the_line_waits_for_postgresql_restarting_and_keeps_the_conversation(
-        person, proxies, line):
+def test_the_line_waits_for_postgresql_restarting_and_keeps_the_conversation(person, proxies, line):
     assert person.say("necesito un albergue")
-    proxies.postgres.down()                       # restarting as the answer arrives
+    proxies.postgres.down()  # restarting as the answer arrives
     threading.Timer(1.5, proxies.postgres.up).start()
     assert person.say("en trujillo")
     tracker = person.tracker()
     assert "action_find_services" in person.actions()
     assert (tracker["slots"]["service_category"], tracker["slots"]["region"]) == (
-        "shelter", "La Libertad")
-    assert user_texts(stored_events(line.db.direct, person.sender)) == [
-        "necesito un albergue", "en trujillo"]
+        "shelter",
+        "La Libertad",
+    )
+    assert stored_texts(line.db.direct, person.sender) == ["necesito un albergue", "en trujillo"]
 
 
-def test_with_postgresql_down_the_line_answers_kindly_and_loses_nothing(
-        person, proxies, line):
+def test_with_postgresql_down_the_line_answers_kindly_and_loses_nothing(person, proxies, line):
     assert person.say("hola")
     proxies.postgres.down()
     assert person.say("el seguro sis atiende a los venezolanos?")
-    assert "utter_faq/health_insurance_sis" in person.utters()   # read from the journal
-    replies = person.say("quiero hablar con una persona")        # the tickets are down too
+    assert "utter_faq/health_insurance_sis" in person.utters()  # read from the journal
+    replies = person.say("quiero hablar con una persona")  # the tickets are down too
     assert "action_handoff" in person.actions()
     proxies.postgres.up()
-    ticket = wait_until(lambda: [t for t in handoff.queue() if t["sender_id"] == person.sender])
+    ticket = wait_until(lambda: [t for t in tickets.queue() if t["sender_id"] == person.sender], 15)
     assert [t["reason"] for t in ticket] == ["requested"]
     # Nobody writes again: the journal reaches PostgreSQL by itself.
-    stored = wait_until(lambda: [e for e in stored_events(line.db.direct, person.sender)
-                                 if e["event"] == "action" and e["name"] == "action_handoff"]
-                        ) and stored_events(line.db.direct, person.sender)
-    assert user_texts(stored) == ["hola", "el seguro sis atiende a los venezolanos?",
-                                  "quiero hablar con una persona"]
+    stored = wait_until(
+        lambda: [
+            e
+            for e in stored_events(line.db.direct, person.sender)
+            if e["event"] == "action" and e["name"] == "action_handoff"
+        ],
+        15,
+    ) and stored_events(line.db.direct, person.sender)
+    assert user_texts(stored) == [
+        "hola",
+        "el seguro sis atiende a los venezolanos?",
+        "quiero hablar con una persona",
+    ]
     assert len({(e["event"], e["timestamp"]) for e in stored}) == len(stored)
     kept = Domain.from_yaml((ROOT / "domain.yml").read_text()).responses["utter_handoff_kept"]
-    if "utter_handoff_kept" not in requests.get(f"{line.url}/domain", timeout=10,
-                                                headers={"Accept": "application/json"}
-                                                ).json()["responses"]:
-        pytest.skip("the model predates utter_handoff_kept: `make train` to check the reply")
     assert [r["text"] for r in replies] == [kept[0]["text"]]
-
-
-def wait_until(found, timeout: float = 15):
-    for _ in range(int(timeout * 10)):
-        if result := found():
-            return result
-        time.sleep(0.1)
-    return found()

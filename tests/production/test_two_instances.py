@@ -14,12 +14,10 @@ by turn. The RabbitMQ queue must hold the same events: the broker is in the prod
 endpoints, so it runs here too, and is checked in one line (test_broker_outage.py
 checks it in depth).
 """
+
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,9 +34,18 @@ from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from stores.lock_store import FallbackRedisLockStore
-from tests.e2e.conftest import (MODEL, RASA, ROOT, actions_args, free_port, rasa_args, start,
-                                stop, wait_for)
-from tests.production.conftest import RABBITMQ, REDIS, Queue, require
+from tests.production.conftest import Queue
+from tests.support.net import free_port
+from tests.support.requirements import RABBITMQ, REDIS, ROOT
+from tests.support.servers import (
+    environment,
+    launch,
+    load_sample,
+    rasa_args,
+    start_actions,
+    stop,
+    wait_for,
+)
 
 CONVERSATIONS = 50
 WORKERS = 10
@@ -46,12 +53,18 @@ WORKERS = 10
 BACK_TO_BACK = set(range(2, CONVERSATIONS, 5))
 # Two-message searches, and the slots they must leave.
 SEARCHES = [
-    (("necesito un albergue", "en trujillo"), {"service_category": "shelter",
-                                               "region": "La Libertad"}),
-    (("necesito un psicologo", "estoy en arequipa"), {"service_category": "mental_health",
-                                                      "region": "Arequipa"}),
-    (("donde puedo vacunar a mi hijo", "vivo en piura"), {"service_category": "vaccination",
-                                                          "region": "Piura"}),
+    (
+        ("necesito un albergue", "en trujillo"),
+        {"service_category": "shelter", "region": "La Libertad"},
+    ),
+    (
+        ("necesito un psicologo", "estoy en arequipa"),
+        {"service_category": "mental_health", "region": "Arequipa"},
+    ),
+    (
+        ("donde puedo vacunar a mi hijo", "vivo en piura"),
+        {"service_category": "vaccination", "region": "Piura"},
+    ),
 ]
 RATING = "👍"
 
@@ -100,6 +113,7 @@ def side_by_side(first, second, pairs: int = 100) -> tuple:
                     await asyncio.wait_for(turn(person), timeout=10)
                 except Exception as exc:  # noqa: BLE001 (a lost turn is a result here)
                     failed.append(repr(exc))
+
         asyncio.run(turns())
 
     threads = [threading.Thread(target=instance, args=(store,)) for store in (first, second)]
@@ -107,72 +121,84 @@ def side_by_side(first, second, pairs: int = 100) -> tuple:
         thread.start()
     for thread in threads:
         thread.join()
-    overlapping = sum(1 for turns in held.values()
-                      if len(turns) == 2 and turns[0][0] < turns[1][1]
-                      and turns[1][0] < turns[0][1])
+    overlapping = sum(
+        1
+        for turns in held.values()
+        if len(turns) == 2 and turns[0][0] < turns[1][1] and turns[1][0] < turns[0][1]
+    )
     left = [person for person in people if first.get_lock(person)]
     for person in left:
         first.delete_lock(person)
     return overlapping, failed, len(left)
 
 
-def test_rasa_own_lock_store_lets_two_instances_take_the_same_ticket():
+def test_rasa_own_lock_store_lets_two_instances_take_the_same_ticket(redis_service):
     """Why stores/lock_store.py changes locks in Redis transactions: with Rasa's store
     both turns run at once (or one is refused, LockError, when a release deleted its
     ticket)."""
-    require("Redis", REDIS)
-    first, second = (RedisLockStore(host=REDIS[0], port=REDIS[1], db=1, key_prefix="line")
-                     for _ in range(2))
+    first, second = (
+        RedisLockStore(host=REDIS[0], port=REDIS[1], db=1, key_prefix="line") for _ in range(2)
+    )
     overlapping, failed, _ = side_by_side(first, second)
     assert overlapping + len(failed) > 0
 
 
-def test_two_instances_taking_a_ticket_at_once_take_turns():
-    require("Redis", REDIS)
-    endpoint = EndpointConfig(url=REDIS[0], type="stores.lock_store.FallbackRedisLockStore",
-                              port=REDIS[1], db=1, password="", key_prefix="line")
+def test_two_instances_taking_a_ticket_at_once_take_turns(redis_service):
+    endpoint = EndpointConfig(
+        url=REDIS[0],
+        type="stores.lock_store.FallbackRedisLockStore",
+        port=REDIS[1],
+        db=1,
+        password="",
+        key_prefix="line",
+    )
     first, second = (FallbackRedisLockStore(endpoint_config=endpoint) for _ in range(2))
     assert side_by_side(first, second) == (0, [], 0)
 
 
 @pytest.fixture(scope="module")
-def instances(tmp_path_factory, postgres_url):
+def instances(tmp_path_factory, trained_model, postgres_url, redis_service, rabbitmq_service):
     """The action server and two Rasa instances, started side by side."""
-    require("Redis", REDIS)
-    require("RabbitMQ", RABBITMQ)
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL}: run `make train` first")
     work = tmp_path_factory.mktemp("two_instances")
     actions_port, ports = free_port(), [free_port(), free_port()]
     queue = Queue(f"line_test_{uuid.uuid4().hex[:8]}")
-    env = {**os.environ,
-           "DIRECTORY_DB_URL": postgres_url, "TRACKER_DB_URL": postgres_url,
-           "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]),
-           "REDIS_LOCK_DB": "1", "REDIS_PASSWORD": "",
-           "RABBITMQ_HOST": RABBITMQ[0], "RABBITMQ_PORT": str(RABBITMQ[1]),
-           "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue.name,
-           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-           "TRACKER_JOURNAL": str(work / "journal" / "tracker.db"),
-           "LINE_TICKET_SPOOL": str(work / "pending_tickets.jsonl"),
-           "LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
-    subprocess.run([sys.executable, "-m", "line.directory_cli", "load-sample"], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
+    env = environment(
+        DIRECTORY_DB_URL=postgres_url,
+        TRACKER_DB_URL=postgres_url,
+        REDIS_HOST=REDIS[0],
+        REDIS_PORT=str(REDIS[1]),
+        REDIS_LOCK_DB="1",
+        REDIS_PASSWORD="",
+        RABBITMQ_HOST=RABBITMQ[0],
+        RABBITMQ_PORT=str(RABBITMQ[1]),
+        RABBITMQ_USER="guest",
+        RABBITMQ_PASSWORD="guest",
+        RABBITMQ_QUEUE=queue.name,
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        TRACKER_JOURNAL=str(work / "journal" / "tracker.db"),
+        LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"),
+    )
+    load_sample(env)
     started = time.monotonic()
     processes = []
     try:
-        processes.append(start("actions", actions_args(actions_port),
-                               f"http://127.0.0.1:{actions_port}/health", env, work))
+        processes.append(start_actions(actions_port, env, work))
         # Both instances load the model at once, as `make run-production` starts them.
-        for name, port in zip("ab", ports):
-            log = work / f"rasa_{name}.log"
-            processes.append(subprocess.Popen(
-                [str(RASA), *rasa_args(port, ROOT / "endpoints.production.yml")],
-                cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT))
-        for name, port, process in zip("ab", ports, processes[1:]):
+        for name, port in zip("ab", ports, strict=True):
+            processes.append(
+                launch(
+                    f"rasa_{name}", rasa_args(port, ROOT / "endpoints.production.yml"), env, work
+                )
+            )
+        for name, port, process in zip("ab", ports, processes[1:], strict=True):
             wait_for(f"http://127.0.0.1:{port}/status", process, work / f"rasa_{name}.log")
-        yield {"urls": [f"http://127.0.0.1:{port}" for port in ports], "db": postgres_url,
-               "queue": queue, "startup": time.monotonic() - started,
-               "logs": [work / "rasa_a.log", work / "rasa_b.log"]}
+        yield {
+            "urls": [f"http://127.0.0.1:{port}" for port in ports],
+            "db": postgres_url,
+            "queue": queue,
+            "startup": time.monotonic() - started,
+            "logs": [work / "rasa_a.log", work / "rasa_b.log"],
+        }
     finally:
         for process in reversed(processes):
             stop(process)
@@ -184,8 +210,9 @@ def held_out(pattern: str) -> dict:
     found = defaultdict(list)
     for path in sorted((ROOT / "tests" / "nlu").glob(pattern)):
         for block in yaml.safe_load(path.read_text())["nlu"]:
-            found[block["intent"]] += [line[2:].strip() for line in
-                                       block["examples"].splitlines() if line.strip()]
+            found[block["intent"]] += [
+                line[2:].strip() for line in block["examples"].splitlines() if line.strip()
+            ]
     return found
 
 
@@ -215,8 +242,11 @@ def scripts(url: str) -> list:
     other = held_out("other_intents.yml")
     greetings = [t for t in other["greet"] if understood(url, t, "greet")]
     thanks = [t for t in other["thank"] if understood(url, t, "thank")]
-    faqs = [(text, intent.split("/", 1)[1]) for intent, texts in held_out("faq_*.yml").items()
-            for text in texts]
+    faqs = [
+        (text, intent.split("/", 1)[1])
+        for intent, texts in held_out("faq_*.yml").items()
+        for text in texts
+    ]
     rng.shuffle(faqs)
     questions = []
     for text, topic in faqs:
@@ -225,14 +255,24 @@ def scripts(url: str) -> list:
         if understood(url, text, "faq", topic):
             questions.append((text, topic))
     assert len(greetings) >= 3 and len(thanks) >= 3 and len(questions) == CONVERSATIONS, (
-        "too few held-out messages read as labelled", greetings, thanks, len(questions))
+        "too few held-out messages read as labelled",
+        greetings,
+        thanks,
+        len(questions),
+    )
     made = []
     for index, (question, topic) in enumerate(questions):
         search, slots = SEARCHES[index % len(SEARCHES)]
-        made.append(Script(index=index, sender=f"two-{uuid.uuid4().hex[:10]}-{index}",
-                           texts=[rng.choice(greetings), question, RATING, *search,
-                                  rng.choice(thanks)],
-                           faq_topic=topic, search=search, slots=slots))
+        made.append(
+            Script(
+                index=index,
+                sender=f"two-{uuid.uuid4().hex[:10]}-{index}",
+                texts=[rng.choice(greetings), question, RATING, *search, rng.choice(thanks)],
+                faq_topic=topic,
+                search=search,
+                slots=slots,
+            )
+        )
     return made
 
 
@@ -241,9 +281,11 @@ def send(urls: list, script: Script, turn: int) -> Sent:
     sent = Sent(script.index, turn, script.texts[turn], instance)
     started = time.monotonic()
     try:
-        response = requests.post(f"{urls[instance]}/webhooks/rest/webhook",
-                                 json={"sender": script.sender, "message": sent.text},
-                                 timeout=90)
+        response = requests.post(
+            f"{urls[instance]}/webhooks/rest/webhook",
+            json={"sender": script.sender, "message": sent.text},
+            timeout=90,
+        )
         response.raise_for_status()
         sent.replies = response.json()
     except requests.RequestException as exc:
@@ -271,14 +313,17 @@ def converse(urls: list, script: Script) -> None:
             thread.join()
         script.sent += results
         turn = 2
-    for turn in range(turn, len(script.texts)):
-        script.sent.append(send(urls, script, turn))
+    for later in range(turn, len(script.texts)):
+        script.sent.append(send(urls, script, later))
 
 
 def stored(db_url: str, senders: list) -> dict:
     with psycopg2.connect(db_url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT sender_id, type_name, timestamp, data FROM events "
-                       "WHERE sender_id = ANY(%s) ORDER BY id", (senders,))
+        cursor.execute(
+            "SELECT sender_id, type_name, timestamp, data FROM events "
+            "WHERE sender_id = ANY(%s) ORDER BY id",
+            (senders,),
+        )
         found = defaultdict(list)
         for sender, type_name, timestamp, data in cursor.fetchall():
             event = json.loads(data)
@@ -298,8 +343,9 @@ def as_replies(bot: dict) -> list:
     else:
         messages = []
     assert not data.get("elements")
-    return messages + [{key: data[key]} for key in ("custom", "image", "attachment")
-                       if data.get(key)]
+    return messages + [
+        {key: data[key]} for key in ("custom", "image", "attachment") if data.get(key)
+    ]
 
 
 def turns(events: list) -> list:
@@ -336,7 +382,7 @@ def check(script: Script, events: list) -> list:
     users = [e["text"] for e in events if e["event"] == "user"]
     expected = list(script.texts)
     if script.index in BACK_TO_BACK and users[:2] == expected[1::-1]:
-        expected[:2] = expected[1::-1]     # sent together: either may take the lock first
+        expected[:2] = expected[1::-1]  # sent together: either may take the lock first
     if users != expected:
         say(f"user messages {users}, sent {script.texts}")
         return problems
@@ -357,15 +403,18 @@ def check(script: Script, events: list) -> list:
         if turn[-1]["event"] != "action" or turn[-1]["name"] != "action_listen":
             say(f"turn {number} ({text!r}) does not end with action_listen")
         if previous_end is not None and user[0]["timestamp"] < previous_end:
-            say(f"turn {number} ({text!r}) began before turn {number - 1} ended "
-                f"({previous_end - user[0]['timestamp']:.3f} s): turns ran side by side")
+            say(
+                f"turn {number} ({text!r}) began before turn {number - 1} ended "
+                f"({previous_end - user[0]['timestamp']:.3f} s): turns ran side by side"
+            )
         previous_end = max(e["timestamp"] for e in turn)
         bots = [m for e in turn if e["event"] == "bot" for m in as_replies(e)]
         got = [{k: v for k, v in m.items() if k != "recipient_id"} for m in replies[text] or []]
         if bots != got:
             say(f"turn {number} ({text!r}): stored bot messages {bots} != REST reply {got}")
-        utters = [(e.get("metadata") or {}).get("utter_action") for e in turn
-                  if e["event"] == "bot"]
+        utters = [
+            (e.get("metadata") or {}).get("utter_action") for e in turn if e["event"] == "bot"
+        ]
         actions = [e["name"] for e in turn if e["event"] == "action"]
         if text == script.texts[1] and f"utter_faq/{script.faq_topic}" not in utters:
             say(f"turn {number}: no utter_faq/{script.faq_topic} but {utters}")
@@ -374,7 +423,7 @@ def check(script: Script, events: list) -> list:
         if text == script.search[1]:
             if "action_find_services" not in actions:
                 say(f"turn {number}: no search: {actions}")
-            slots = slots_after([e for t in cut[:number + 1] for e in t])
+            slots = slots_after([e for t in cut[: number + 1] for e in t])
             wrong = {k: slots.get(k) for k, v in script.slots.items() if slots.get(k) != v}
             if wrong:
                 say(f"after the search the slots are {wrong}, expected {script.slots}")
@@ -398,36 +447,48 @@ def test_fifty_conversations_over_two_instances_are_stored_turn_by_turn(instance
     served = Counter(s.instance for s in sent)
     assert served[0] > 100 and served[1] > 100, served
     # Nothing fell back: no lock taken in one instance only, no journaled turn, no error.
-    errors = [line for log in instances["logs"] for line in log.read_text().splitlines()
-              if " ERROR " in line]
+    errors = [
+        line
+        for log in instances["logs"]
+        for line in log.read_text().splitlines()
+        if " ERROR " in line
+    ]
     assert not errors, errors[:5]
 
     started = time.monotonic()
     events = stored(instances["db"], [script.sender for script in planned])
     problems = {script.sender: check(script, events[script.sender]) for script in planned}
     problems = {sender: found for sender, found in problems.items() if found}
-    swapped = sum(1 for script in planned if script.index in BACK_TO_BACK and
-                  [e["text"] for e in events[script.sender] if e["event"] == "user"][:2]
-                  == script.texts[1::-1])
+    swapped = sum(
+        1
+        for script in planned
+        if script.index in BACK_TO_BACK
+        and [e["text"] for e in events[script.sender] if e["event"] == "user"][:2]
+        == script.texts[1::-1]
+    )
     timings["checks"] = time.monotonic() - started
 
     started = time.monotonic()
     missing = {}
     for script in planned:
         keys = {(e["event"], e.get("timestamp")) for e in events[script.sender]}
-        queued = {(e["event"], e.get("timestamp")) for e in
-                  instances["queue"].events(script.sender, wait_for=len(keys), timeout=10)}
+        queued = {
+            (e["event"], e.get("timestamp"))
+            for e in instances["queue"].events(script.sender, wait_for=len(keys), timeout=10)
+        }
         if keys != queued:
             missing[script.sender] = (len(keys - queued), len(queued - keys))
     timings["queue"] = time.monotonic() - started
 
     slowest = max(sent, key=lambda s: s.seconds)
     with capsys.disabled():
-        print(f"\n[two instances] {len(sent)} messages in {CONVERSATIONS} conversations, "
-              f"{WORKERS} at a time; per instance {dict(served)}; "
-              f"{sum(len(e) for e in events.values())} events stored; sent together: "
-              f"{len(BACK_TO_BACK)} pairs, {swapped} answered second-first; slowest reply "
-              f"{slowest.seconds:.1f} s ({slowest.text!r}); "
-              + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+        print(
+            f"\n[two instances] {len(sent)} messages in {CONVERSATIONS} conversations, "
+            f"{WORKERS} at a time; per instance {dict(served)}; "
+            f"{sum(len(e) for e in events.values())} events stored; sent together: "
+            f"{len(BACK_TO_BACK)} pairs, {swapped} answered second-first; slowest reply "
+            f"{slowest.seconds:.1f} s ({slowest.text!r}); "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+        )
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)[:6000]
     assert not missing, f"RabbitMQ (missing, extra) per conversation: {missing}"

@@ -1,0 +1,6 @@
+"""What every other package stands on: the settings read from the environment (`settings`),
+the line's one database with its sessions and Alembic migrations (`db`, `migrations/`),
+the folding of WhatsApp text that every matcher uses (`text`), the content catalogue of
+contract topics, rumours and FAQ titles (`topics`), keyed pseudonyms of phone numbers
+(`pseudonyms`), a small client of Rasa's HTTP API (`rasa_api`) and the background work a
+process keeps until it ends (`background`)."""

@@ -1,0 +1,113 @@
+"""The line's database: one engine per URL, one session per call, Alembic migrations.
+
+Settings are read at call time (`line.core.settings.settings`), so tests and tools
+can point the line at another database by replacing that one object.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Optional
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, declarative_base
+
+from line.core import settings as config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+Base = declarative_base()
+
+
+def utc_now() -> datetime:
+    """Naive UTC: the form every timestamp column of the line stores."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached (down, timed out, not migrated): callers
+    answer kindly or offer a human instead of failing the conversation."""
+
+
+def _url(url: Optional[str]) -> str:
+    return url or config.settings.database_url
+
+
+def engine(url: Optional[str] = None) -> Engine:
+    return _engine(_url(url))
+
+
+@lru_cache(maxsize=None)
+def _engine(url: str) -> Engine:
+    """Engines own connection pools, so there is one per URL for the process."""
+    timeout = config.settings.db_timeout_seconds
+    if make_url(url).get_backend_name() == "sqlite":
+        # Rasa, the action server and the CLI share the file: WAL lets readers
+        # work during an import, and the busy timeout waits for a writer.
+        eng = create_engine(url, future=True, connect_args={"timeout": timeout})
+        event.listen(eng, "connect", _sqlite_pragmas)
+        return eng
+    return create_engine(
+        url,
+        future=True,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": math.ceil(timeout),
+            "options": f"-c statement_timeout={int(timeout * 1000)}",
+        },
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(config.settings.db_timeout_seconds * 1000)}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _unavailable(exc: Exception, url: str) -> DatabaseUnavailable:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    safe_url = make_url(url).render_as_string(hide_password=True)
+    return DatabaseUnavailable(f"database {safe_url} unavailable: {reason}")
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One session per call: committed on success, rolled back on any error.
+    Connection failures become DatabaseUnavailable."""
+    eng = engine()
+    session = Session(eng, future=True, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except (OperationalError, InterfaceError) as exc:
+        session.rollback()
+        raise _unavailable(exc, str(eng.url)) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def migrate(url: Optional[str] = None) -> None:
+    """Bring the schema to the newest Alembic revision (safe to run at every start)."""
+    url = _url(url)
+    parsed = make_url(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["database_url"] = url
+    try:
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        command.upgrade(cfg, "head")
+    except (OperationalError, InterfaceError, OSError) as exc:
+        raise _unavailable(exc, url) from exc

@@ -1,0 +1,218 @@
+"""Every setting of the line, read from the environment in one place.
+
+Other modules import `settings` instead of reading os.environ, so a deployment
+is configured by environment alone and tests can override one value.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(_env(name, str(default)))
+    except ValueError:
+        return default
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, str(default)).lower() in ("1", "true", "yes", "on")
+
+
+def _float(name: str, default: float) -> float:
+    try:
+        return float(_env(name, str(default)))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the environment; `load()` builds a fresh one."""
+
+    # The line's own database: directory, tickets, feedback. SQLite is the
+    # embedded default; a PostgreSQL URL switches to production.
+    database_url: str = field(
+        default_factory=lambda: _env(
+            "DIRECTORY_DB_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'line.db'}"
+        )
+    )
+    # Rasa's SQL tracker store (endpoints.yml), read by reports and feedback coding.
+    tracker_db_url: str = field(
+        default_factory=lambda: _env(
+            "TRACKER_DB_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+        )
+    )
+    # Contract file with topics, categories, regions and emergency numbers.
+    topics_file: Path = field(
+        default_factory=lambda: Path(
+            _env("LINE_TOPICS_FILE", str(PROJECT_ROOT / "contract" / "topics.yml"))
+        )
+    )
+    # Contract file with the rumour topics (answered like FAQ topics, ids as stable).
+    rumours_file: Path = field(
+        default_factory=lambda: Path(
+            _env("LINE_RUMOURS_FILE", str(PROJECT_ROOT / "contract" / "rumours.yml"))
+        )
+    )
+    # Folder of the FAQ topic files (examples, answer and title of each topic).
+    faq_dir: Path = field(
+        default_factory=lambda: Path(_env("LINE_FAQ_DIR", str(PROJECT_ROOT / "data" / "faq")))
+    )
+    # Operator hours in local time; Peru is UTC-5 all year (no daylight saving).
+    utc_offset_hours: int = field(default_factory=lambda: _int("LINE_UTC_OFFSET", -5))
+    operator_days: str = field(default_factory=lambda: _env("LINE_OPERATOR_DAYS", "0-5"))
+    operator_open_hour: int = field(default_factory=lambda: _int("LINE_OPERATOR_OPEN", 8))
+    operator_close_hour: int = field(default_factory=lambda: _int("LINE_OPERATOR_CLOSE", 20))
+    # How many recent messages a handoff ticket keeps as context.
+    handoff_context_messages: int = field(default_factory=lambda: _int("LINE_HANDOFF_CONTEXT", 10))
+    # Results shown per directory message.
+    directory_page_size: int = field(default_factory=lambda: _int("LINE_DIRECTORY_PAGE", 3))
+    # The Rasa server, for tools that read trackers or resume conversations.
+    rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://localhost:5005"))
+    rasa_token: str = field(default_factory=lambda: _env("RASA_TOKEN", ""))
+    # Seconds a database call may take before the action gives up kindly.
+    db_timeout_seconds: float = field(default_factory=lambda: _float("LINE_DB_TIMEOUT", 5.0))
+    # Seconds Rasa waits for a custom action before the person is told kindly and a
+    # person takes over (components/resilience.py); Rasa's own wait is 5 minutes.
+    action_timeout_seconds: float = field(
+        default_factory=lambda: _float("ACTION_TIMEOUT_SECONDS", 8.0)
+    )
+    # Tickets that could not be written while the database was down wait in this
+    # file, retried every LINE_TICKET_RETRY seconds (line/handoff/spool.py).
+    ticket_spool_file: Path = field(
+        default_factory=lambda: Path(
+            _env("LINE_TICKET_SPOOL", str(PROJECT_ROOT / "var" / "pending_tickets.jsonl"))
+        )
+    )
+    ticket_retry_seconds: float = field(default_factory=lambda: _float("LINE_TICKET_RETRY", 30.0))
+    # Rasa's production stores (stores/, docs/failures.md). How long a tracker store call
+    # retries PostgreSQL before the turn goes on without it, kept in the journal file
+    # (shared by the Rasa instances of one host) and offered to PostgreSQL this often.
+    tracker_store_retry_seconds: float = field(
+        default_factory=lambda: _float("TRACKER_STORE_RETRY_SECONDS", 5.0)
+    )
+    tracker_journal: Path = field(
+        default_factory=lambda: Path(
+            _env("TRACKER_JOURNAL", str(PROJECT_ROOT / "var" / "journal" / "tracker.db"))
+        )
+    )
+    # How long the lock store retries Redis before locking in this instance only, and
+    # how long one Redis call may take.
+    lock_store_retry_seconds: float = field(
+        default_factory=lambda: _float("LOCK_STORE_RETRY_SECONDS", 1.0)
+    )
+    lock_store_timeout_seconds: float = field(
+        default_factory=lambda: _float("LOCK_STORE_TIMEOUT", 2.0)
+    )
+    # Seconds between attempts to reach RabbitMQ, and how many events wait in memory
+    # meanwhile (beyond that the oldest are dropped, and logged).
+    broker_retry_seconds: float = field(default_factory=lambda: _float("BROKER_RETRY_SECONDS", 5.0))
+    broker_buffer_events: int = field(default_factory=lambda: _int("BROKER_BUFFER_EVENTS", 100_000))
+    # The domain whose responses channels send outside a Rasa turn (docs/whatsapp.md).
+    domain_file: Path = field(
+        default_factory=lambda: Path(_env("LINE_DOMAIN_FILE", str(PROJECT_ROOT / "domain.yml")))
+    )
+    # Keyed pseudonyms of phone numbers (line/core/pseudonyms.py). Changing it splits every
+    # conversation history, so it is set once per deployment and kept secret.
+    pseudonym_secret: str = field(default_factory=lambda: _env("PSEUDONYM_SECRET", ""))
+    # Seconds after a confirmed "borrar mis datos" before the conversation itself is
+    # deleted: time for the turn to be saved and the confirmation to reach the phone.
+    erasure_grace_seconds: float = field(default_factory=lambda: _float("LINE_ERASURE_GRACE", 30.0))
+    # Shared by several Rasa instances for webhook de-duplication; empty = the database.
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
+    # WhatsApp Cloud API (docs/whatsapp.md). Left empty, the channel refuses every call.
+    whatsapp_verify_token: str = field(default_factory=lambda: _env("WHATSAPP_VERIFY_TOKEN", ""))
+    whatsapp_app_secret: str = field(default_factory=lambda: _env("WHATSAPP_APP_SECRET", ""))
+    whatsapp_access_token: str = field(default_factory=lambda: _env("WHATSAPP_ACCESS_TOKEN", ""))
+    whatsapp_phone_number_id: str = field(
+        default_factory=lambda: _env("WHATSAPP_PHONE_NUMBER_ID", "")
+    )
+    whatsapp_api_url: str = field(
+        default_factory=lambda: _env("WHATSAPP_API_URL", "https://graph.facebook.com/v20.0")
+    )
+    # Seconds one Graph API call may take, and how many tries a send gets.
+    whatsapp_timeout_seconds: float = field(
+        default_factory=lambda: _float("WHATSAPP_TIMEOUT", 10.0)
+    )
+    whatsapp_send_attempts: int = field(default_factory=lambda: _int("WHATSAPP_SEND_ATTEMPTS", 4))
+    # Meta's webhook bodies stay far below this; anything larger is refused unread.
+    whatsapp_max_body_bytes: int = field(
+        default_factory=lambda: _int("WHATSAPP_MAX_BODY_BYTES", 1024 * 1024)
+    )
+    # How long message ids are remembered against redelivery (Meta retries for days
+    # when the line was down, so never less than 48).
+    whatsapp_dedup_hours: int = field(
+        default_factory=lambda: max(48, _int("WHATSAPP_DEDUP_HOURS", 48))
+    )
+    # How long "reply with the number" works after a list of options was sent.
+    whatsapp_options_minutes: int = field(
+        default_factory=lambda: _int("WHATSAPP_OPTIONS_MINUTES", 60)
+    )
+    # A WhatsApp message not finished this many seconds after it arrived is handled
+    # again (its Rasa instance died mid-turn): keep it above the longest turn.
+    whatsapp_replay_seconds: float = field(
+        default_factory=lambda: _float("WHATSAPP_REPLAY_SECONDS", 60.0)
+    )
+    # The WhatsApp gateway (line/whatsapp/gateway.py): a small process that stores
+    # and acknowledges webhooks, then nudges a Rasa instance to handle its inbox now.
+    whatsapp_gateway_host: str = field(
+        default_factory=lambda: _env("WHATSAPP_GATEWAY_HOST", "127.0.0.1")
+    )
+    whatsapp_gateway_port: int = field(default_factory=lambda: _int("WHATSAPP_GATEWAY_PORT", 5007))
+    # The Rasa instances the gateway nudges, comma-separated, taken in turn; directly,
+    # never through a proxy that sends /webhooks/whatsapp/ back to the gateway.
+    whatsapp_rasa_urls: tuple = field(
+        default_factory=lambda: tuple(
+            url.strip().rstrip("/")
+            for url in _env("WHATSAPP_RASA_URLS", _env("RASA_URL", "http://localhost:5005")).split(
+                ","
+            )
+            if url.strip()
+        )
+    )
+    # Shared by the gateway and Rasa's channel: guards POST /webhooks/whatsapp/inbox.
+    # Empty: no nudges, the gateway's messages wait for the replay above.
+    whatsapp_inbox_token: str = field(default_factory=lambda: _env("WHATSAPP_INBOX_TOKEN", ""))
+    # Seconds the gateway waits for a Rasa instance to take a nudge (or a forwarded body).
+    whatsapp_nudge_timeout_seconds: float = field(
+        default_factory=lambda: _float("WHATSAPP_NUDGE_TIMEOUT", 2.0)
+    )
+    # Seconds the console waits for the Rasa HTTP API before telling the operator.
+    rasa_timeout_seconds: float = field(default_factory=lambda: _float("RASA_TIMEOUT", 5.0))
+    # Operator console. Listen on all interfaces only behind a TLS proxy.
+    console_host: str = field(default_factory=lambda: _env("CONSOLE_HOST", "127.0.0.1"))
+    console_port: int = field(default_factory=lambda: _int("CONSOLE_PORT", 5006))
+    # Signs the CSRF tokens. Empty: a random secret is kept in console_secret_file,
+    # so open forms survive a restart without anyone configuring anything.
+    console_secret: str = field(default_factory=lambda: _env("CONSOLE_SECRET", ""))
+    console_secret_file: Path = field(
+        default_factory=lambda: Path(
+            _env("CONSOLE_SECRET_FILE", str(PROJECT_ROOT / "var" / "console_secret"))
+        )
+    )
+    # Session cookie: Secure must be on when the console is served over HTTPS.
+    console_cookie_name: str = field(default_factory=lambda: _env("CONSOLE_COOKIE", "consola"))
+    console_cookie_secure: bool = field(
+        default_factory=lambda: _bool("CONSOLE_COOKIE_SECURE", False)
+    )
+    # A session ends after this much inactivity, and in any case after the maximum.
+    console_idle_minutes: int = field(default_factory=lambda: _int("CONSOLE_IDLE_MINUTES", 120))
+    console_session_hours: int = field(default_factory=lambda: _int("CONSOLE_SESSION_HOURS", 12))
+
+
+def load() -> Settings:
+    return Settings()
+
+
+settings = load()

@@ -1,0 +1,107 @@
+""" "Borrar mis datos": what the line owns goes at once, the conversation once its
+turn is stored, and only an anonymous count remains."""
+
+import dataclasses
+from datetime import timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from line.core import settings as config
+from line.core.db import session_scope, utc_now
+from line.feedback import coding, erasure, ratings
+from line.feedback.coding import Feedback
+from line.feedback.erasure import Erasure
+from line.feedback.ratings import Rating
+from line.handoff import tickets
+from line.whatsapp import store
+from tests.line.feedback.trackers import EVENTS, Tracker, seed
+
+ANA = "51987654321"
+MARIA = "maria@rest"
+
+
+@pytest.fixture
+def tracker_url(migrated, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_db_url=url, erasure_grace_seconds=0),
+    )
+    seed(url)
+    coding.ingest()
+    tickets.open_ticket(ANA, "requested", messages=[("user", "quiero hablar con alguien")])
+    tickets.open_ticket(MARIA, "unresolved")
+    ratings.record(ANA, "shelter", useful=True)
+    ratings.record(MARIA, "shelter", useful=False)
+    store.record_inbound(ANA, "+51987654321", utc_now())
+    return url
+
+
+def _count(model, **where):
+    with session_scope() as session:
+        query = select(func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return session.execute(query).scalar()
+
+
+def _events(url, sender):
+    with create_engine(url, future=True).connect() as connection:
+        return connection.execute(
+            select(func.count()).select_from(EVENTS).where(EVENTS.c.sender_id == sender)
+        ).scalar()
+
+
+def _end_turn(url, sender):
+    """What Rasa stores after the erase action: the bot's confirmation and action_listen."""
+    seeded = Tracker(url)
+    seeded.clock = utc_now().replace(tzinfo=timezone.utc).timestamp()
+    seeded.turn(
+        sender, "si", "affirm", actions=("action_erase_data",), utters=("utter_erase_done",)
+    )
+
+
+def test_a_request_erases_tickets_codes_and_ratings_at_once(tracker_url):
+    erasure.request(ANA)
+    assert _count(Feedback, sender_hash=coding.sender_hash(ANA)) == 0
+    assert _count(Rating, sender_hash=coding.sender_hash(ANA)) == 0
+    assert [t["sender_id"] for t in tickets.queue()] == [MARIA]
+    # Nobody else's data is touched.
+    assert _count(Feedback, sender_hash=coding.sender_hash(MARIA)) > 0
+    assert _count(Rating, sender_hash=coding.sender_hash(MARIA)) == 1
+
+
+def test_the_conversation_goes_only_after_the_erasure_turn_is_stored(tracker_url):
+    erasure.request(ANA)
+    assert erasure.sweep() == 0  # Rasa has not stored the turn yet
+    assert _events(tracker_url, ANA) > 0
+    _end_turn(tracker_url, ANA)
+    assert erasure.sweep() == 1
+    assert _events(tracker_url, ANA) == 0
+    assert _events(tracker_url, MARIA) > 0
+    assert store.contact(ANA) is None
+    assert erasure.sweep() == 0  # done once
+
+
+def test_only_an_anonymous_count_remains(tracker_url):
+    erasure.request(ANA)
+    _end_turn(tracker_url, ANA)
+    erasure.sweep()
+    with session_scope() as session:
+        [row] = session.execute(select(Erasure)).scalars()
+    assert row.sender_id is None and row.completed_at is not None
+    assert erasure.count_completed() == 1
+
+
+def test_a_sweep_waits_for_the_grace_time(tracker_url, monkeypatch):
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, erasure_grace_seconds=3600)
+    )
+    erasure.request(ANA)
+    assert erasure.sweep() == 0
+    with session_scope() as session:
+        session.get(Erasure, 1).requested_at = utc_now() - timedelta(hours=2)
+    # Older than the grace time, but its turn end is still missing from the store.
+    assert erasure.sweep() == 0
