@@ -8,6 +8,7 @@ tests/line/privacy/fixtures_dev.yml, never on it.
 
     python -m bench.pii_eval [--data FILE] [--json] [--misses]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "privacy" / "pii_label
 TARGETS = {"TELEFONO": 0.98, "EMAIL": 0.98, "DOCUMENTO": 0.98, "CUENTA": 0.98, "NOMBRE": 0.85}
 PRECISION_TARGET = 0.9
 
-Span = Tuple[str, int, int]   # kind, start, end
+Span = Tuple[str, int, int]  # kind, start, end
 
 
 def locate(text: str, spans: List[dict]) -> Tuple[List[Span], List[dict]]:
@@ -55,9 +56,13 @@ def score_message(gold: List[Span], found: List[Span]) -> Tuple[List[bool], List
     for kind, start, end in gold:
         covered = sum(_overlap(start, end, s, e) for k, s, e in found if k == kind)
         gold_found.append(covered * 2 >= end - start)
-    right = [any(ok and k == kind and _overlap(s, e, start, end)
-                 for (kind, start, end), ok in zip(gold, gold_found))
-             for k, s, e in found]
+    right = [
+        any(
+            ok and k == kind and _overlap(s, e, start, end)
+            for (kind, start, end), ok in zip(gold, gold_found, strict=False)
+        )
+        for k, s, e in found
+    ]
     return gold_found, right
 
 
@@ -77,33 +82,50 @@ def evaluate(messages: List[dict]) -> Dict:
             timings_300.append(elapsed)
         found = [(f.kind, f.start, f.end) for f in findings]
         gold_found, right = score_message(gold, found)
-        for (kind, start, end), ok in zip(gold, gold_found):
+        for (kind, start, end), ok in zip(gold, gold_found, strict=False):
             counts[kind]["labelled"] += 1
             counts[kind]["found"] += ok
             any_kind["labelled"] += 1
-            any_kind["covered"] += sum(_overlap(start, end, s, e) for _, s, e in found) * 2 >= end - start
+            any_kind["covered"] += (
+                sum(_overlap(start, end, s, e) for _, s, e in found) * 2 >= end - start
+            )
             if not ok:
-                misses.append({"id": message.get("id"), "kind": kind, "span": text[start:end],
-                               "got": [(k, text[s:e]) for k, s, e in found if _overlap(start, end, s, e)]})
-        for (kind, start, end), ok in zip(found, right):
+                misses.append(
+                    {
+                        "id": message.get("id"),
+                        "kind": kind,
+                        "span": text[start:end],
+                        "got": [(k, text[s:e]) for k, s, e in found if _overlap(start, end, s, e)],
+                    }
+                )
+        for (kind, start, end), ok in zip(found, right, strict=False):
             counts[kind]["predicted"] += 1
             counts[kind]["right"] += ok
             if not ok:
-                false_alarms.append({"id": message.get("id"), "kind": kind, "span": text[start:end]})
+                false_alarms.append(
+                    {"id": message.get("id"), "kind": kind, "span": text[start:end]}
+                )
     per_kind = {}
     for kind, c in counts.items():
-        per_kind[kind] = {**c, "recall": c["found"] / c["labelled"] if c["labelled"] else None,
-                          "precision": c["right"] / c["predicted"] if c["predicted"] else None,
-                          "target_recall": TARGETS.get(kind)}
+        per_kind[kind] = {
+            **c,
+            "recall": c["found"] / c["labelled"] if c["labelled"] else None,
+            "precision": c["right"] / c["predicted"] if c["predicted"] else None,
+            "target_recall": TARGETS.get(kind),
+        }
     predicted = sum(c["predicted"] for c in counts.values())
     labelled = sum(c["labelled"] for c in counts.values())
     return {
         "messages": len(messages),
         "per_kind": per_kind,
         "overall": {
-            "precision": sum(c["right"] for c in counts.values()) / predicted if predicted else None,
+            "precision": sum(c["right"] for c in counts.values()) / predicted
+            if predicted
+            else None,
             "recall": sum(c["found"] for c in counts.values()) / labelled if labelled else None,
-            "recall_any_kind": any_kind["covered"] / any_kind["labelled"] if any_kind["labelled"] else None,
+            "recall_any_kind": any_kind["covered"] / any_kind["labelled"]
+            if any_kind["labelled"]
+            else None,
             "target_precision": PRECISION_TARGET,
         },
         "speed_ms": {
@@ -124,26 +146,40 @@ def _fmt(value: Optional[float]) -> str:
 
 
 def table(result: Dict) -> str:
-    lines = [f"{result['messages']} messages",
-             f"{'kind':<10} {'labelled':>8} {'found':>6} {'recall':>7} {'target':>7} "
-             f"{'predicted':>9} {'right':>6} {'precision':>9}"]
+    lines = [
+        f"{result['messages']} messages",
+        f"{'kind':<10} {'labelled':>8} {'found':>6} {'recall':>7} {'target':>7} "
+        f"{'predicted':>9} {'right':>6} {'precision':>9}",
+    ]
     for kind, r in result["per_kind"].items():
         target = r["target_recall"]
-        mark = "" if target is None or r["recall"] is None else (" ok" if r["recall"] >= target else " LOW")
-        lines.append(f"{kind:<10} {r['labelled']:>8} {r['found']:>6} {_fmt(r['recall']):>7} "
-                     f"{_fmt(target):>7} {r['predicted']:>9} {r['right']:>6} {_fmt(r['precision']):>9}{mark}")
+        mark = (
+            ""
+            if target is None or r["recall"] is None
+            else (" ok" if r["recall"] >= target else " LOW")
+        )
+        lines.append(
+            f"{kind:<10} {r['labelled']:>8} {r['found']:>6} {_fmt(r['recall']):>7} "
+            f"{_fmt(target):>7} {r['predicted']:>9} {r['right']:>6} {_fmt(r['precision']):>9}{mark}"
+        )
     overall = result["overall"]
     mark = " ok" if (overall["precision"] or 0) >= PRECISION_TARGET else " LOW"
-    lines.append(f"overall precision {_fmt(overall['precision'])} (target {PRECISION_TARGET}){mark}, "
-                 f"recall {_fmt(overall['recall'])}, "
-                 f"recall whatever the kind {_fmt(overall['recall_any_kind'])}")
+    lines.append(
+        f"overall precision {_fmt(overall['precision'])} (target {PRECISION_TARGET}){mark}, "
+        f"recall {_fmt(overall['recall'])}, "
+        f"recall whatever the kind {_fmt(overall['recall_any_kind'])}"
+    )
     speed = result["speed_ms"]
-    lines.append(f"time per message: mean {_fmt(speed['mean'])} ms, p95 {_fmt(speed['p95'])} ms, "
-                 f"max {_fmt(speed['max'])} ms; "
-                 f"250-350 characters: mean {_fmt(speed['mean_250_350_chars'])} ms "
-                 f"({speed['messages_250_350_chars']} messages)")
+    lines.append(
+        f"time per message: mean {_fmt(speed['mean'])} ms, p95 {_fmt(speed['p95'])} ms, "
+        f"max {_fmt(speed['max'])} ms; "
+        f"250-350 characters: mean {_fmt(speed['mean_250_350_chars'])} ms "
+        f"({speed['messages_250_350_chars']} messages)"
+    )
     if result["unlocated_spans"]:
-        lines.append(f"{len(result['unlocated_spans'])} labelled spans not found verbatim in their message")
+        lines.append(
+            f"{len(result['unlocated_spans'])} labelled spans not found verbatim in their message"
+        )
     return "\n".join(lines)
 
 

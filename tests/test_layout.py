@@ -11,7 +11,16 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from line.understanding import names
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "understanding", "directory", "handoff", "whatsapp", "feedback", "content")
+PACKAGES = (
+    "core",
+    "understanding",
+    "directory",
+    "handoff",
+    "whatsapp",
+    "privacy",
+    "feedback",
+    "content",
+)
 # Drives Rasa's own training (`make train-content`), importing Rasa when it runs.
 RASA_DRIVER = ROOT / "line" / "content" / "train_content.py"
 CODE = [

@@ -10,6 +10,7 @@ spaCy's NER runs only around capitalised words that nothing else explains:
 lowercase WhatsApp text gives it nothing to work with, and its cost grows with
 every character, so a typical message stays around a millisecond.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator, Optional
 
-from line.privacy._line import fold, places
+from line.core.text import fold
 from line.privacy.vocabulary import vocabulary
+from line.understanding import places
 
 Candidate = tuple[int, int, float]
 
@@ -29,11 +31,27 @@ _NOT_NEEDED = ["tok2vec", "morphologizer", "parser", "attribute_ruler"]
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _SENTENCE_BREAK = re.compile(r"[.!?¿¡\n;]")
-_ABBREVIATED = frozenset({"att", "atte", "sr", "sra", "srta", "dr", "dra", "lic", "ing", "prof", "hno",
-                          "hna", "don", "dona"})
+_ABBREVIATED = frozenset(
+    {
+        "att",
+        "atte",
+        "sr",
+        "sra",
+        "srta",
+        "dr",
+        "dra",
+        "lic",
+        "ing",
+        "prof",
+        "hno",
+        "hna",
+        "don",
+        "dona",
+    }
+)
 _PARTICLES = frozenset({"de", "del", "la", "los", "las"})
 _MAX_NAME_WORDS = 5
-_FUZZY_FROM = 7   # letters: the gazetteer matches shorter words of a message only exactly
+_FUZZY_FROM = 7  # letters: the gazetteer matches shorter words of a message only exactly
 # Laughter and keyboard noise: never a name ("jaja", "jsjsjs", "xd").
 _NOISE = re.compile(r"(?:[jh][aeiou]|[jh]s|xd)+[jh]?")
 
@@ -45,15 +63,20 @@ def share_model(nlp) -> None:
     pipe may be disabled there: it is called directly) instead of a second copy."""
     global _shared
     _shared = nlp
-    _model.cache_clear()
+    spacy_model.cache_clear()
     _common_words.cache_clear()
 
 
 @lru_cache(maxsize=1)
-def _model():
-    if _shared is not None and "ner" in _shared.component_names and "lemmatizer" in _shared.component_names:
+def spacy_model():
+    if (
+        _shared is not None
+        and "ner" in _shared.component_names
+        and "lemmatizer" in _shared.component_names
+    ):
         return _shared
     import spacy  # imported at first use: the line loads no model it does not need
+
     return spacy.load(MODEL, exclude=_NOT_NEEDED)
 
 
@@ -61,7 +84,7 @@ def _model():
 def _common_words() -> frozenset[str]:
     """spaCy's Spanish stop words and the nouns, adjectives and verbs of the
     model's lemmatizer index, folded."""
-    tables = _model().get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    tables = spacy_model().get_pipe("lemmatizer").lookups.get_table("lemma_index")
     words = set(_stop_words())
     for key in tables:
         words.update(fold(w) for w in tables[key] if w.isalpha())
@@ -69,18 +92,42 @@ def _common_words() -> frozenset[str]:
 
 
 # Verb and plural endings -> what the index holds (necesito -> necesitar, flores -> flor).
-_ENDINGS = (("ando", ("ar",)), ("iendo", ("er", "ir")), ("ado", ("ar",)), ("ada", ("ar",)),
-            ("ido", ("er", "ir")), ("ida", ("er", "ir")), ("aron", ("ar",)), ("ieron", ("er", "ir")),
-            ("amos", ("ar",)), ("emos", ("er",)), ("imos", ("ir",)), ("aba", ("ar",)), ("aban", ("ar",)),
-            ("ia", ("er", "ir")), ("ian", ("er", "ir")), ("io", ("er", "ir")), ("aste", ("ar",)),
-            ("iste", ("er", "ir")), ("an", ("ar",)), ("en", ("er", "ir")), ("as", ("ar",)),
-            ("es", ("er", "ir")), ("o", ("ar", "er", "ir")), ("a", ("ar",)), ("e", ("ar", "er", "ir")),
-            ("ar", ("ar",)), ("er", ("er",)), ("ir", ("ir",)))
+_ENDINGS = (
+    ("ando", ("ar",)),
+    ("iendo", ("er", "ir")),
+    ("ado", ("ar",)),
+    ("ada", ("ar",)),
+    ("ido", ("er", "ir")),
+    ("ida", ("er", "ir")),
+    ("aron", ("ar",)),
+    ("ieron", ("er", "ir")),
+    ("amos", ("ar",)),
+    ("emos", ("er",)),
+    ("imos", ("ir",)),
+    ("aba", ("ar",)),
+    ("aban", ("ar",)),
+    ("ia", ("er", "ir")),
+    ("ian", ("er", "ir")),
+    ("io", ("er", "ir")),
+    ("aste", ("ar",)),
+    ("iste", ("er", "ir")),
+    ("an", ("ar",)),
+    ("en", ("er", "ir")),
+    ("as", ("ar",)),
+    ("es", ("er", "ir")),
+    ("o", ("ar", "er", "ir")),
+    ("a", ("ar",)),
+    ("e", ("ar", "er", "ir")),
+    ("ar", ("ar",)),
+    ("er", ("er",)),
+    ("ir", ("ir",)),
+)
 
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     from spacy.lang.es.stop_words import STOP_WORDS
+
     return frozenset(fold(w) for w in STOP_WORDS)
 
 
@@ -100,15 +147,19 @@ def is_common(word: str) -> bool:
         return True
     for ending, infinitives in _ENDINGS:
         if word.endswith(ending) and len(word) > len(ending) + 2:
-            stem = word[:-len(ending)]
+            stem = word[: -len(ending)]
             if any(stem + inf in words for inf in infinitives):
                 return True
     for cut in ("s", "es", "ito", "ita", "itos", "itas", "cito", "cita"):
-        stem = word[:-len(cut)]
-        if word.endswith(cut) and len(stem) > 2 and any(stem + end in words for end in ("", "o", "a", "e")):
+        stem = word[: -len(cut)]
+        if (
+            word.endswith(cut)
+            and len(stem) > 2
+            and any(stem + end in words for end in ("", "o", "a", "e"))
+        ):
             return True
-    for cut in ("dor", "dora", "dores", "doras"):           # cuidadora -> cuidar
-        if word.endswith(cut) and word[:-len(cut)] + "r" in words:
+    for cut in ("dor", "dora", "dores", "doras"):  # cuidadora -> cuidar
+        if word.endswith(cut) and word[: -len(cut)] + "r" in words:
             return True
     return word[:-1] + "o" in words if word.endswith("a") else False
 
@@ -134,8 +185,8 @@ class _Token:
     end: int
     text: str
     folded: str
-    cap: bool          # written with a capital (meaningless in a message in capitals)
-    broken: bool       # a sentence break or comma stands before it
+    cap: bool  # written with a capital (meaningless in a message in capitals)
+    broken: bool  # a sentence break or comma stands before it
     sentence_start: bool
 
 
@@ -146,17 +197,33 @@ def _tokens(text: str) -> list[_Token]:
     letters = [c for c in text if c.isalpha()]
     words = [w for w in _WORD.findall(text) if len(w) > 2]
     # In capitals Or In Title Case, A Capital Says Nothing.
-    shouting = len(letters) > 8 and sum(c.isupper() for c in letters) > 0.7 * len(letters) \
-        or len(words) >= 4 and sum(w[0].isupper() for w in words) > 0.7 * len(words)
+    shouting = (
+        len(letters) > 8
+        and sum(c.isupper() for c in letters) > 0.7 * len(letters)
+        or len(words) >= 4
+        and sum(w[0].isupper() for w in words) > 0.7 * len(words)
+    )
     tokens, previous_end = [], 0
     for match in _WORD.finditer(text):
         word = match.group()
-        gap = text[previous_end:match.start()]
+        gap = text[previous_end : match.start()]
         # "SIS", "DNI", "CPP": short capitals are acronyms, not names.
-        cap = not shouting and word[0].isupper() and not (word.isupper() and len(word) <= 4 and len(word) > 1)
-        tokens.append(_Token(match.start(), match.end(), word, _fold_word(word), cap,
-                             bool(_SENTENCE_BREAK.search(gap) or "," in gap or ":" in gap or "(" in gap),
-                             not tokens or bool(_SENTENCE_BREAK.search(gap))))
+        cap = (
+            not shouting
+            and word[0].isupper()
+            and not (word.isupper() and len(word) <= 4 and len(word) > 1)
+        )
+        tokens.append(
+            _Token(
+                match.start(),
+                match.end(),
+                word,
+                _fold_word(word),
+                cap,
+                bool(_SENTENCE_BREAK.search(gap) or "," in gap or ":" in gap or "(" in gap),
+                not tokens or bool(_SENTENCE_BREAK.search(gap)),
+            )
+        )
         previous_end = match.end()
     return tokens
 
@@ -165,8 +232,9 @@ def _lexicon(word: str) -> Optional[str]:
     """'strong' for a first name or surname that is no everyday word, 'weak' for
     one that is ("rosa", "flores"), None otherwise."""
     vocab = vocabulary()
-    if (word in vocab.first_names and word not in vocab.ambiguous_first_names) or \
-            (word in vocab.surnames and word not in vocab.ambiguous_surnames):
+    if (word in vocab.first_names and word not in vocab.ambiguous_first_names) or (
+        word in vocab.surnames and word not in vocab.ambiguous_surnames
+    ):
         return "strong"
     if word in vocab.first_names or word in vocab.surnames:
         return "weak"
@@ -177,8 +245,12 @@ def _refused(word: str) -> bool:
     """Never part of a name: a greeting or filler, an institution, or an
     institution word that is no surname too ("hospital"; "Calle" is one)."""
     vocab = vocabulary()
-    return word in vocab.not_names or word in vocab.institutions or bool(_NOISE.fullmatch(word)) \
+    return (
+        word in vocab.not_names
+        or word in vocab.institutions
+        or bool(_NOISE.fullmatch(word))
         or (word in vocab.institution_words and _lexicon(word) is None)
+    )
 
 
 def _name_like(token: _Token, lowercase_ok: bool) -> bool:
@@ -209,15 +281,24 @@ def _extend(tokens: list[_Token], first: int, lowercase_ok: bool) -> int:
             after = end + 1
             while after < len(tokens) and tokens[after].folded in _PARTICLES and after - end < 2:
                 after += 1
-            if after < len(tokens) and not tokens[after].broken \
-                    and (tokens[after].cap or lowercase_ok) and _name_like(tokens[after], lowercase_ok):
+            if (
+                after < len(tokens)
+                and not tokens[after].broken
+                and (tokens[after].cap or lowercase_ok)
+                and _name_like(tokens[after], lowercase_ok)
+            ):
                 end = after + 1
                 continue
             break
         # Many surnames are words too ("Castellanos", "Caballero"): written with a
         # capital right after a name, they are part of it.
-        surname = token.cap and tokens[end - 1].cap and not _refused(token.folded) and len(token.folded) > 2 \
+        surname = (
+            token.cap
+            and tokens[end - 1].cap
+            and not _refused(token.folded)
+            and len(token.folded) > 2
             and token.folded not in _stop_words()
+        )
         if not (surname or _name_like(token, lowercase_ok and not tokens[end - 1].cap)):
             break
         end += 1
@@ -245,7 +326,7 @@ class _Phrases:
         if not end or words[end - 1] not in self.last_words:
             return None
         for size in range(min(self.longest, end), 0, -1):
-            if gap_ok(end - size, end) and " ".join(words[end - size:end]) in self.phrases:
+            if gap_ok(end - size, end) and " ".join(words[end - size : end]) in self.phrases:
                 return end - size
         return None
 
@@ -253,7 +334,7 @@ class _Phrases:
         if words[start] not in self.first_words:
             return start
         for size in range(min(self.longest, len(words) - start), 0, -1):
-            if " ".join(words[start:start + size]) in self.phrases:
+            if " ".join(words[start : start + size]) in self.phrases:
                 return start + size
         return start
 
@@ -261,9 +342,14 @@ class _Phrases:
 @lru_cache(maxsize=1)
 def _phrases() -> dict[str, _Phrases]:
     vocab = vocabulary()
-    return {"strong": _Phrases(vocab.strong_cues), "kin": _Phrases(vocab.kin_cues),
-            "loose": _Phrases(vocab.loose_cues), "closing": _Phrases(vocab.closing_cues),
-            "institutions": _Phrases(vocab.institutions), "public": _Phrases(vocab.public_names)}
+    return {
+        "strong": _Phrases(vocab.strong_cues),
+        "kin": _Phrases(vocab.kin_cues),
+        "loose": _Phrases(vocab.loose_cues),
+        "closing": _Phrases(vocab.closing_cues),
+        "institutions": _Phrases(vocab.institutions),
+        "public": _Phrases(vocab.public_names),
+    }
 
 
 def _marked(words: list[str], phrases: _Phrases) -> list[bool]:
@@ -292,7 +378,9 @@ class NameRecognizer:
         institution = _marked(words, phrases["institutions"])
         # A public figure's name is no one's own, except after "me llamo" or
         # "mi hijo": "me llamo Jesús".
-        blocked = [a or b for a, b in zip(institution, _marked(words, phrases["public"]))]
+        blocked = [
+            a or b for a, b in zip(institution, _marked(words, phrases["public"]), strict=False)
+        ]
         found: list[Candidate] = []
 
         def add(first: int, end: int, score: float, grade: str) -> None:
@@ -310,16 +398,23 @@ class NameRecognizer:
                 continue
             # A cue may be followed by ":" or "," ("Nombre: Ana", "Saludos, Ana"),
             # an abbreviation by its dot ("Sra. Carmen").
-            separated = text[tokens[i - 1].end:token.start]
-            cue_break = token.broken and not (tokens[i - 1].folded in _ABBREVIATED and "\n" not in separated)
-            for grade, lowercase_ok, score in (("strong", True, 0.9), ("kin", False, 0.85),
-                                                ("loose", False, 0.7)):
+            separated = text[tokens[i - 1].end : token.start]
+            cue_break = token.broken and not (
+                tokens[i - 1].folded in _ABBREVIATED and "\n" not in separated
+            )
+            for grade, lowercase_ok, score in (
+                ("strong", True, 0.9),
+                ("kin", False, 0.85),
+                ("loose", False, 0.7),
+            ):
                 start = phrases[grade].ending_at(words, i, gap_ok)
                 if start is None:
                     continue
                 if cue_break and not re.fullmatch(r"\s*[:,\-]?\s*", separated):
                     continue
-                if _name_like(token, lowercase_ok) and (grade != "loose" or self._looks_like_name(token)):
+                if _name_like(token, lowercase_ok) and (
+                    grade != "loose" or self._looks_like_name(token)
+                ):
                     add(i, _extend(tokens, i, lowercase_ok), score, grade)
                     break
                 if grade != "strong" and self._lowercase_name(tokens, i, start, words):
@@ -342,9 +437,15 @@ class NameRecognizer:
     @staticmethod
     def _looks_like_name(token: _Token) -> bool:
         """After a greeting or "soy": a capitalised word, or a first name of the list."""
-        return token.cap or _lexicon(token.folded) == "strong" and token.folded in vocabulary().first_names
+        return (
+            token.cap
+            or _lexicon(token.folded) == "strong"
+            and token.folded in vocabulary().first_names
+        )
 
-    def _signature(self, tokens: list[_Token], text: str, blocked: list[bool]) -> Iterator[Candidate]:
+    def _signature(
+        self, tokens: list[_Token], text: str, blocked: list[bool]
+    ) -> Iterator[Candidate]:
         """A name that ends the message (or its last line) after a closing word,
         or alone on the last line."""
         words = [t.folded for t in tokens]
@@ -352,18 +453,28 @@ class NameRecognizer:
         last = len(tokens)
         # Start of the trailing run of name-like words.
         first = last
-        while first > 0 and last - first < 4 and _name_like(tokens[first - 1], False) \
-                and not blocked[first - 1]:
+        while (
+            first > 0
+            and last - first < 4
+            and _name_like(tokens[first - 1], False)
+            and not blocked[first - 1]
+        ):
             first -= 1
-        tail = text[tokens[-1].end:]
+        tail = text[tokens[-1].end :]
         if first == last or re.search(r"\w", tail):
             return
         while first < last:
             # Alone on its line, or a whole last sentence with a known name in it.
             known = any(_lexicon(t.folded) for t in tokens[first:last])
-            alone = (first == 0 or "\n" in text[tokens[first - 1].end:tokens[first].start]
-                     or tokens[first].sentence_start and known) and not self._after_institution(tokens, first)
-            after_closing = first > 0 and closing.ending_at(words, first, lambda s, e: True) is not None
+            alone = (
+                first == 0
+                or "\n" in text[tokens[first - 1].end : tokens[first].start]
+                or tokens[first].sentence_start
+                and known
+            ) and not self._after_institution(tokens, first)
+            after_closing = (
+                first > 0 and closing.ending_at(words, first, lambda s, e: True) is not None
+            )
             if after_closing or (alone and any(t.cap for t in tokens[first:last])):
                 end = _trim_places(tokens, first, last)
                 if end > first and any(_lexicon(t.folded) or t.cap for t in tokens[first:end]):
@@ -380,10 +491,14 @@ class NameRecognizer:
             token = tokens[i]
             word = token.folded
             grade = _lexicon(word)
-            if word in vocab.first_names and (grade == "strong" or token.cap) and not blocked[i] \
-                    and not self._after_institution(tokens, i):
+            if (
+                word in vocab.first_names
+                and (grade == "strong" or token.cap)
+                and not blocked[i]
+                and not self._after_institution(tokens, i)
+            ):
                 end = _trim_places(tokens, i, _extend(tokens, i, False))
-                rest = tokens[i + 1:end]
+                rest = tokens[i + 1 : end]
                 if rest and any(_lexicon(t.folded) or t.cap for t in rest):
                     yield from self._checked(tokens, i, end, 0.75)
                     i = end
@@ -411,23 +526,33 @@ class NameRecognizer:
     def _unexplained(tokens: list[_Token]) -> list[_Token]:
         """Capitalised words that are no everyday word, greeting or known name:
         only there can spaCy add anything."""
-        return [t for t in tokens if t.cap and not _refused(t.folded) and _lexicon(t.folded) is None
-                and not is_common(t.folded)]
+        return [
+            t
+            for t in tokens
+            if t.cap
+            and not _refused(t.folded)
+            and _lexicon(t.folded) is None
+            and not is_common(t.folded)
+        ]
 
-    def _from_ner(self, text: str, tokens: list[_Token], blocked: list[bool]) -> Iterator[Candidate]:
+    def _from_ner(
+        self, text: str, tokens: list[_Token], blocked: list[bool]
+    ) -> Iterator[Candidate]:
         """spaCy's PER entities, looked for only around unexplained capitalised
         words (NER costs time by the character), then checked like any name."""
-        nlp = _model()
+        nlp = spacy_model()
         ner = nlp.get_pipe("ner")
         for start, end in _windows(text, self._unexplained(tokens)):
             doc = ner(nlp.make_doc(text[start:end]))
             for ent in doc.ents:
                 if ent.label_ == "PER":
-                    yield from self._checked_entity(tokens, blocked, start + ent.start_char,
-                                                    start + ent.end_char)
+                    yield from self._checked_entity(
+                        tokens, blocked, start + ent.start_char, start + ent.end_char
+                    )
 
-    def _checked_entity(self, tokens: list[_Token], blocked: list[bool], ent_start: int,
-                        ent_end: int) -> Iterator[Candidate]:
+    def _checked_entity(
+        self, tokens: list[_Token], blocked: list[bool], ent_start: int, ent_end: int
+    ) -> Iterator[Candidate]:
         """An entity without its leading and trailing words that cannot be a name;
         a single unknown word at a sentence's start is too weak alone."""
         inside = [k for k, t in enumerate(tokens) if t.start >= ent_start and t.end <= ent_end]
@@ -440,7 +565,7 @@ class NameRecognizer:
             end -= 1
         if first == end or any(blocked[first:end]) or self._after_institution(tokens, first):
             return
-        if any(t.broken for t in tokens[first + 1:end]):
+        if any(t.broken for t in tokens[first + 1 : end]):
             return
         if not all(_name_like(t, False) or t.folded in _PARTICLES for t in tokens[first:end]):
             return
@@ -467,4 +592,3 @@ def _windows(text: str, words: list[_Token]) -> list[tuple[int, int]]:
         else:
             windows.append((start, end))
     return windows
-

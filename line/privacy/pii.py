@@ -14,15 +14,16 @@ What is never PII: places, services and institutions, emergency numbers (105,
 ages. A place the gazetteer finds in a message survives redaction (the directory
 search needs it): a name or address that would take it is shortened or dropped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from line.privacy._line import places
 from line.privacy.names import NameRecognizer
 from line.privacy.recognizers import all_recognizers
+from line.understanding import places
 
 KINDS = ("TELEFONO", "EMAIL", "DOCUMENTO", "CUENTA", "DIRECCION", "NOMBRE")
 THRESHOLD = 0.5
@@ -57,7 +58,7 @@ def _merge(candidates: list[Finding]) -> list[Finding]:
 def _replace(text: str, findings: list[Finding]) -> str:
     parts, position = [], 0
     for found in findings:
-        parts.append(text[position:found.start])
+        parts.append(text[position : found.start])
         parts.append(f"<{found.kind}>")
         position = found.end
     parts.append(text[position:])
@@ -75,7 +76,9 @@ def _keep_places(text: str, findings: list[Finding]) -> list[Finding]:
     names. Numbers and e-mails are always redacted: the gazetteer reads "lima"
     in "rosa.lima@gmail.com" only because punctuation splits words."""
     short = len(text.split()) <= _SHORT_ANSWER
-    if not any(f.kind in _MAY_HOLD_PLACES and _holds_place(_with_neighbours(text, f)) for f in findings):
+    if not any(
+        f.kind in _MAY_HOLD_PLACES and _holds_place(_with_neighbours(text, f)) for f in findings
+    ):
         return findings
     fixed = [f for f in findings if f.kind not in _MAY_HOLD_PLACES]
     wanted = _places(_replace(text, fixed), short)
@@ -84,7 +87,10 @@ def _keep_places(text: str, findings: list[Finding]) -> list[Finding]:
     kept = list(fixed)
     for found in (f for f in findings if f.kind in _MAY_HOLD_PLACES):
         for trial in (found, *_shorter(text, found)):
-            if _places(_replace(text, sorted([*fixed, trial], key=lambda f: f.start)), short) == wanted:
+            if (
+                _places(_replace(text, sorted([*fixed, trial], key=lambda f: f.start)), short)
+                == wanted
+            ):
                 kept.append(trial)
                 break
     kept.sort(key=lambda f: f.start)
@@ -97,9 +103,9 @@ _NEIGHBOURS = 2  # words each side: a place may run across a finding's edge ("Je
 
 
 def _with_neighbours(text: str, found: Finding) -> str:
-    before = text[max(0, found.start - 80):found.start].split()[-_NEIGHBOURS:]
-    after = text[found.end:found.end + 80].split()[:_NEIGHBOURS]
-    return " ".join([*before, text[found.start:found.end], *after])
+    before = text[max(0, found.start - 80) : found.start].split()[-_NEIGHBOURS:]
+    after = text[found.end : found.end + 80].split()[:_NEIGHBOURS]
+    return " ".join([*before, text[found.start : found.end], *after])
 
 
 @lru_cache(maxsize=4096)
@@ -112,23 +118,27 @@ def _holds_place(span: str) -> bool:
 def _shorter(text: str, found: Finding):
     """The finding without its first words, then without its last ones: "AA.HH.
     Los Olivos Mz F Lt 3" keeps "Mz F Lt 3", "Carlos Trujillo" keeps "Carlos"."""
-    span = text[found.start:found.end]
+    span = text[found.start : found.end]
     cuts = [k for k, c in enumerate(span) if c == " " and k + 1 < len(span)]
     for k in cuts:
         yield Finding(found.kind, found.start + k + 1, found.end, found.score)
     for k in reversed(cuts):
         if span[:k].strip():
-            yield Finding(found.kind, found.start, found.start + len(span[:k].rstrip(" ,")), found.score)
+            yield Finding(
+                found.kind, found.start, found.start + len(span[:k].rstrip(" ,")), found.score
+            )
 
 
 def detect(text: Optional[str]) -> list[Finding]:
     """The personal data in one message, in order, never overlapping."""
     if not text or not text.strip():
         return []
-    candidates = [Finding(recognizer.kind, start, end, score)
-                  for recognizer in registry()
-                  for start, end, score in recognizer.find(text)
-                  if score >= THRESHOLD and end > start]
+    candidates = [
+        Finding(recognizer.kind, start, end, score)
+        for recognizer in registry()
+        for start, end, score in recognizer.find(text)
+        if score >= THRESHOLD and end > start
+    ]
     findings = _merge(candidates)
     if any(f.kind in _MAY_HOLD_PLACES for f in findings):
         findings = _keep_places(text, findings)

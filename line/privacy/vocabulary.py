@@ -1,5 +1,6 @@
 """The detector's words (pii.yml) loaded once, and the helpers that read the
 few words around a candidate: every recognizer's context check uses them."""
+
 from __future__ import annotations
 
 import re
@@ -9,19 +10,19 @@ from pathlib import Path
 
 import yaml
 
-from line.privacy._line import fold
+from line.core.text import fold
 
 LEXICON = Path(__file__).resolve().parent / "pii.yml"
 
-CONTEXT_CHARS = 60   # how far back a cue may stand ("mi numero de dni es el 4567...")
+CONTEXT_CHARS = 60  # how far back a cue may stand ("mi numero de dni es el 4567...")
 CONTEXT_WORDS = 5
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    cues: dict[str, str]            # folded phrase -> TELEFONO / DOCUMENTO / CUENTA / NOT_PII
-    cue_length: int                 # words in the longest cue
-    generic_cues: frozenset[str]    # "numero": a phone cue only when nothing else speaks
+    cues: dict[str, str]  # folded phrase -> TELEFONO / DOCUMENTO / CUENTA / NOT_PII
+    cue_length: int  # words in the longest cue
+    generic_cues: frozenset[str]  # "numero": a phone cue only when nothing else speaks
     amount_after: frozenset[str]
     currency_signs: tuple[str, ...]
     role_mailboxes: frozenset[str]
@@ -57,8 +58,12 @@ def vocabulary() -> Vocabulary:
         data = yaml.safe_load(handle)
     cues: dict[str, str] = {}
     # Later groups win a phrase listed twice: "not PII" is the most specific reading.
-    for group, key in (("TELEFONO", "phone_cues"), ("DOCUMENTO", "document_cues"),
-                       ("CUENTA", "account_cues"), ("NOT_PII", "not_pii_cues")):
+    for group, key in (
+        ("TELEFONO", "phone_cues"),
+        ("DOCUMENTO", "document_cues"),
+        ("CUENTA", "account_cues"),
+        ("NOT_PII", "not_pii_cues"),
+    ):
         for phrase in _folded(data[key]):
             cues[phrase] = group
     names = data["name_cues"]
@@ -67,7 +72,9 @@ def vocabulary() -> Vocabulary:
         cue_length=max(len(p.split()) for p in cues),
         generic_cues=_folded(data["generic_cues"]),
         amount_after=_folded(data["amount_after"]),
-        currency_signs=tuple(sorted({s.lower() for s in data["currency_signs"]}, key=len, reverse=True)),
+        currency_signs=tuple(
+            sorted({s.lower() for s in data["currency_signs"]}, key=len, reverse=True)
+        ),
         role_mailboxes=frozenset(w.lower() for w in data["role_mailboxes"]),
         mail_providers=tuple(data["mail_providers"]),
         address_openers=tuple(sorted(_folded(data["address_openers"]), key=len, reverse=True)),
@@ -98,16 +105,16 @@ _DIGIT = re.compile(r"\d")
 def words_before(text: str, start: int, count: int = CONTEXT_WORDS) -> list[str]:
     """The folded words just before `start`, nearest last, cut at an earlier
     number: its own cue must not speak for this one ("dni 4567... y cel 9...")."""
-    words = fold(text[max(0, start - CONTEXT_CHARS):start]).split()
+    words = fold(text[max(0, start - CONTEXT_CHARS) : start]).split()
     for k in range(len(words) - 1, -1, -1):
         if _DIGIT.search(words[k]):
-            words = words[k + 1:]
+            words = words[k + 1 :]
             break
     return words[-count:]
 
 
 def words_after(text: str, end: int, count: int = 2) -> list[str]:
-    return fold(text[end:end + 15 * count]).split()[:count]
+    return fold(text[end : end + 15 * count]).split()[:count]
 
 
 def cue_after(text: str, end: int, count: int = 4) -> str | None:
@@ -125,7 +132,7 @@ def nearest_cue(text: str, start: int) -> str | None:
     generic = None
     for end in range(len(words), 0, -1):
         for size in range(min(vocab.cue_length, end), 0, -1):
-            group = vocab.cues.get(" ".join(words[end - size:end]))
+            group = vocab.cues.get(" ".join(words[end - size : end]))
             if group:
                 return group
         if words[end - 1] in vocab.generic_cues:
@@ -137,11 +144,11 @@ def is_amount(text: str, start: int, end: int) -> bool:
     """A currency sign right before the number or a unit right after it
     ("S/ 1500", "12.345.678 bolivares", "3 dias")."""
     vocab = vocabulary()
-    before = text[max(0, start - 6):start].lower().rstrip()
+    before = text[max(0, start - 6) : start].lower().rstrip()
     if any(before.endswith(sign) for sign in vocab.currency_signs):
         # "s/" or "bs" must stand alone, not end a word ("dias 500").
         sign = next(s for s in vocab.currency_signs if before.endswith(s))
-        head = before[:len(before) - len(sign)]
+        head = before[: len(before) - len(sign)]
         if not head or not head[-1].isalpha():
             return True
     after = words_after(text, end, 2)
