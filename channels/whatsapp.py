@@ -7,7 +7,9 @@ before the 200 and marked done after its turn, so one whose Rasa instance dies
 mid-turn is handled again by any instance (docs/failures.md). In production the
 gateway (line/whatsapp/gateway.py) receives the webhooks instead, so the 200
 never waits behind a prediction, and nudges POST /webhooks/whatsapp/inbox: the
-channel then takes the inbox rows nobody has taken. Rasa only ever
+channel then takes the inbox rows nobody has taken. A voice note, photo or file
+goes to a person (line/media/): its caption through the model first, then a kind
+reply, a ticket, and the file fetched in the background. Rasa only ever
 sees a keyed pseudonym of the phone number (line/core/pseudonyms.py); the number itself
 stays in `whatsapp_contacts`. The Cloud API itself (limits, retries, the 24-hour
 rule) lives in line/whatsapp/cloud.py.
@@ -35,11 +37,14 @@ from line.core import pseudonyms
 from line.core import settings as config
 from line.core.background import Background
 from line.handoff import outbound, request, spool, tickets
+from line.media import fetch, intake, retention, speech
+from line.media import store as media_store
 from line.whatsapp import store
 from line.whatsapp import webhook as webhook_rules
 from line.whatsapp.cloud import (
     GraphClient,
     Inbound,
+    MediaDownload,
     WhatsAppOutbound,
     button_messages,
     parse_webhook,
@@ -133,12 +138,17 @@ class WhatsAppInput(InputChannel):
         )
         self.client = GraphClient.from_settings()
         self.sender = WhatsAppOutbound(self.client)
-        texts = _domain_texts(s.domain_file, (PLEASE_WRITE, LIST_BUTTON, TROUBLE))
+        texts = _domain_texts(
+            s.domain_file, (PLEASE_WRITE, LIST_BUTTON, TROUBLE, *intake.RESPONSES)
+        )
+        self.texts = texts
         self.please_write, self.list_label = texts[PLEASE_WRITE], texts[LIST_BUTTON]
         self.trouble = texts[TROUBLE]
         self._locks = _SenderLocks()
-        self.background = Background()  # turns after their 200, read receipts
+        self.background = Background()  # turns after their 200, read receipts, media
+        self.pause = asyncio.sleep  # between media fetch attempts (tests replace it)
         self._in_flight: set = set()  # inbox ids being handled by this process
+        self._fetching: set = set()  # media ids being fetched by this process
         self._replayer: Optional[asyncio.Task] = None
         self._wanted: Optional[asyncio.Event] = None  # set by a nudge of the gateway
         outbound.register(self.name(), self.sender)
@@ -320,10 +330,23 @@ class WhatsAppInput(InputChannel):
                         pending.pseudonym, message, pending.id, on_new_message, pending.attempts
                     )
                 )
+            await self._media_due(on_new_message)
             try:
                 await asyncio.wait_for(self._wanted.wait(), timeout=every)
             except asyncio.TimeoutError:
                 pass
+
+    async def _media_due(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Files whose fetcher died or whose retry is due, and media past retention."""
+        try:
+            due = await asyncio.to_thread(media_store.due)
+            await asyncio.to_thread(retention.sweep_now_and_then)
+        except STORE_ERRORS as exc:
+            logger.error("media store unavailable: %s", type(exc).__name__)
+            return
+        for media_id in due:
+            if media_id not in self._fetching:
+                self.background.spawn(self._fetch(media_id, on_new_message))
 
     async def _give_up(self, sender_id: str, message: Inbound) -> None:
         """A turn that keeps failing: the person is told and a person takes over."""
@@ -351,7 +374,10 @@ class WhatsAppInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         output = self.get_output_channel()
-        if message.kind in ("media", "unsupported"):
+        if message.kind == "media":
+            await self._media(message, sender_id, on_new_message, output)
+            return
+        if message.kind == "unsupported":
             logger.info("whatsapp %s message from %s: asked to write", message.type, sender_id)
             await self._note_for_operator(sender_id, f"[{message.type}] {message.text}".strip())
             await output.send_text_message(sender_id, self.please_write)
@@ -365,6 +391,98 @@ class WhatsAppInput(InputChannel):
         await on_new_message(
             UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
         )
+
+    async def _media(
+        self,
+        message: Inbound,
+        sender_id: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        output: OutputChannel,
+    ) -> None:
+        """A caption is the person's words: through the model first, so danger in it
+        gets the emergency path. Then the file goes to a person (line/media/intake.py),
+        the person is told, and the file is fetched after this turn."""
+        if message.text:
+            await on_new_message(
+                UserMessage(message.text, output, sender_id, input_channel=self.name())
+            )
+        received = await asyncio.to_thread(
+            intake.receive,
+            sender_id,
+            self.name(),
+            message.type,
+            message.media_id,
+            message.mime_type,
+        )
+        logger.info("whatsapp %s message from %s: for a person", message.type, sender_id)
+        if received.say:
+            await output.send_text_message(sender_id, self._wording(received.say))
+        if received.media_id is not None:
+            self.background.spawn(self._fetch(received.media_id, on_new_message))
+
+    def _wording(self, say: tuple) -> str:
+        """Domain responses with their values, as one message."""
+        parts = []
+        for name, values in say:
+            text = self.texts[name]
+            for key, value in values.items():
+                text = text.replace("{" + key + "}", str(value))
+            parts.append(text)
+        return "\n\n".join(parts)
+
+    def _download(self, graph_id: str, max_bytes: int) -> MediaDownload:
+        return self.client.download_media(graph_id, max_bytes, config.settings.whatsapp_media_hosts)
+
+    async def _fetch(
+        self, media_id: int, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        """Attempts with backoff until the file is kept, refused or given up (the row
+        says which, for the operator); then its transcript, where a speech model is set."""
+        if media_id in self._fetching:
+            return
+        self._fetching.add(media_id)
+        after = None
+        try:
+            while True:
+                try:
+                    attempt = await asyncio.to_thread(
+                        fetch.fetch_once, media_id, self._download, after
+                    )
+                except STORE_ERRORS as exc:
+                    # The row stays due: the replay loop takes it again.
+                    logger.error("media %d not fetched: %s", media_id, type(exc).__name__)
+                    return
+                if attempt.retry_in is None:
+                    break
+                after = attempt.number
+                await self.pause(attempt.retry_in)
+        finally:
+            self._fetching.discard(media_id)
+        if attempt.transcribe:
+            await self._transcript_turn(media_id, on_new_message)
+
+    async def _transcript_turn(
+        self, media_id: int, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        """The transcript goes through the model as the person's message, once."""
+        try:
+            text = await asyncio.to_thread(speech.transcribe, media_id)
+            if not text or not await asyncio.to_thread(media_store.take_transcript_turn, media_id):
+                return
+            sender_id = (await asyncio.to_thread(media_store.item, media_id))["sender_id"]
+        except STORE_ERRORS as exc:
+            logger.error("voice note %d: transcript not used: %s", media_id, type(exc).__name__)
+            return
+        async with self._locks.hold(sender_id):
+            await on_new_message(
+                UserMessage(
+                    text,
+                    self.get_output_channel(),
+                    sender_id,
+                    input_channel=self.name(),
+                    metadata={"media_transcript": media_id},
+                )
+            )
 
     @staticmethod
     async def _chosen_option(sender_id: str, text: str) -> Optional[str]:

@@ -27,6 +27,9 @@ from line.core import db, rasa_api, topics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
 from line.handoff import accounts, desk, hours, outbound, tickets
+from line.media import crypto as media_crypto
+from line.media import kinds as media_kinds
+from line.media import store as media_store
 from line.whatsapp import cloud
 
 HERE = Path(__file__).resolve().parent
@@ -215,10 +218,12 @@ def create_app(
         for ticket in waiting:
             ticket["wait_seconds"] = (_utc(now) - ticket["created_at"]).total_seconds()
         is_open = hours.is_open(now, cfg)
+        media = await asyncio.to_thread(media_store.latest_by_ticket, [t["id"] for t in waiting])
         return await render(
             request,
             "queue.html",
             tickets=waiting,
+            media=media,
             is_open=is_open,
             opens=None if is_open else hours.next_opening(now, cfg),
             titles=topics.faq_titles(),
@@ -267,6 +272,10 @@ def create_app(
         if ticket is None:
             return await render(request, "error.html", 404, code="missing")
         entries, rasa_error = await asyncio.to_thread(desk.history, ticket)
+        mine = (
+            ticket["status"] == "claimed" and ticket["claimed_by"] == request.ctx.user["username"]
+        )
+        entries = await media_entries(request, ticket_id, entries, mine)
         now = _utc(clock())
         return await render(
             request,
@@ -281,10 +290,8 @@ def create_app(
             outcome=outcome,
             reply_key=uuid.uuid4().hex,
             note_key=uuid.uuid4().hex,
-            mine=(
-                ticket["status"] == "claimed"
-                and ticket["claimed_by"] == request.ctx.user["username"]
-            ),
+            mine=mine,
+            shown_as=media_kinds.SHOWN_AS,
             wait_seconds=(
                 (ticket["claimed_at"] or ticket["closed_at"] or now) - ticket["created_at"]
             ).total_seconds(),
@@ -293,6 +300,26 @@ def create_app(
             outcomes=tickets.OUTCOMES,
             max_reply=MAX_REPLY_LENGTH,
         )
+
+    async def media_entries(request: Request, ticket_id: int, entries: list, mine: bool) -> list:
+        """The ticket's voice notes, photos and files among the messages, by time. Only
+        the operator who holds the ticket reads a transcript, and each reading is logged."""
+        media = await asyncio.to_thread(media_store.for_ticket, ticket_id)
+        for item in media:
+            text = None
+            if mine and item["transcript_state"] in media_store.SHOWN_TRANSCRIPTS:
+                text = await asyncio.to_thread(media_store.transcript, item["id"])
+                await asyncio.to_thread(
+                    media_store.record_view,
+                    request.ctx.user["username"],
+                    ticket_id,
+                    item["id"],
+                    "transcript",
+                )
+            entries.append(
+                {"author": "media", "at": item["created_at"], "media": item, "transcript": text}
+            )
+        return sorted(entries, key=lambda entry: entry["at"])
 
     def posted_text(request: Request, limit: int, kind: str):
         """The text and one-time key of a reply or note form, and what is wrong with them
@@ -309,6 +336,39 @@ def create_app(
     @protected()
     async def show_ticket(request: Request, ticket_id: int):
         return await ticket_page(request, ticket_id)
+
+    @app.get("/casos/<ticket_id:int>/medios/<media_id:int>")
+    @protected()
+    async def show_media(request: Request, ticket_id: int, media_id: int):
+        """The file itself, to the operator who holds the ticket only; every opening is
+        logged. Served so that the browser never runs it: no scripts, no sniffing."""
+        user = request.ctx.user["username"]
+        try:
+            await asyncio.to_thread(tickets.owned, ticket_id, user)
+        except tickets.TicketConflict:
+            return await render(request, "error.html", 403, code="media_forbidden")
+        item = await asyncio.to_thread(media_store.item, media_id)
+        if item is None or item["ticket_id"] != ticket_id:
+            return await render(request, "error.html", 404, code="missing_media")
+        try:
+            content, mime_type = await asyncio.to_thread(media_store.content, media_id)
+        except KeyError:
+            return await render(request, "error.html", 404, code="missing_media")
+        except media_crypto.KeyUnusable:
+            return await render(request, "error.html", 500, code="media_key")
+        await asyncio.to_thread(media_store.record_view, user, ticket_id, media_id, "file")
+        shown_as = media_kinds.SHOWN_AS[mime_type]
+        extension = mime_type.split("/")[1].replace("mpeg", "mp3")
+        disposition = "attachment" if shown_as == "download" else "inline"
+        name = f"caso-{ticket_id}-{media_id}.{extension}"
+        return response.raw(
+            content,
+            content_type=mime_type,
+            headers={
+                "Content-Disposition": f'{disposition}; filename="{name}"',
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+            },
+        )
 
     @app.post("/casos/<ticket_id:int>/responder")
     @protected()

@@ -188,6 +188,34 @@ class Settings:
     whatsapp_nudge_timeout_seconds: float = field(
         default_factory=lambda: _float("WHATSAPP_NUDGE_TIMEOUT", 2.0)
     )
+    # Voice notes, photos and files people send (line/media/, docs/whatsapp.md "Media").
+    # MEDIA_KEY encrypts them at rest: 32 random bytes in URL-safe base64. Empty: a key
+    # is created once in MEDIA_KEY_FILE (fine for `make run`; set MEDIA_KEY in production,
+    # the same in Rasa and the console, and keep it off the database's volume).
+    media_key: str = field(default_factory=lambda: _env("MEDIA_KEY", ""))
+    media_key_file: Path = field(
+        default_factory=lambda: Path(
+            _env("MEDIA_KEY_FILE", str(PROJECT_ROOT / "var" / "media_key"))
+        )
+    )
+    # The largest file kept (WhatsApp itself allows 16 MB for audio and images).
+    media_max_bytes: int = field(default_factory=lambda: _int("MEDIA_MAX_BYTES", 16 * 1024 * 1024))
+    # Hosts the Graph API may send media from, besides its own (Meta's CDN), comma-separated.
+    whatsapp_media_hosts: tuple = field(
+        default_factory=lambda: tuple(
+            host.strip().lower()
+            for host in _env("WHATSAPP_MEDIA_HOSTS", "lookaside.fbsbx.com").split(",")
+            if host.strip()
+        )
+    )
+    # Days a closed ticket's data is kept (issue #14); media goes that long after its
+    # ticket closes, and at once on "borrar mis datos".
+    privacy_delete_after_days: int = field(
+        default_factory=lambda: _int("PRIVACY_DELETE_AFTER_DAYS", 180)
+    )
+    # A local speech model the deployer installed (faster-whisper or Vosk): voice notes are
+    # then transcribed in the background. Empty: no transcription.
+    asr_model_dir: str = field(default_factory=lambda: _env("ASR_MODEL_DIR", ""))
     # Seconds the console waits for the Rasa HTTP API before telling the operator.
     rasa_timeout_seconds: float = field(default_factory=lambda: _float("RASA_TIMEOUT", 5.0))
     # Operator console. Listen on all interfaces only behind a TLS proxy.

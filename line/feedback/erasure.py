@@ -1,4 +1,4 @@
-""" "Borrar mis datos": erase one person's conversations, tickets, codes and ratings.
+""" "Borrar mis datos": erase one person's conversations, tickets, codes, ratings and media.
 
 Two steps, because the request arrives inside a Rasa turn: Rasa saves the turn
 after the action runs, and would write back what was deleted under it. So
@@ -21,6 +21,7 @@ from line.core.db import Base, engine, session_scope, utc_now
 from line.feedback import ratings
 from line.feedback.coding import Feedback, sender_hash
 from line.handoff.tickets import Ticket, TicketMessage
+from line.media import retention as media_retention
 from line.whatsapp.store import WhatsAppContact, WhatsAppOptions
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def _erase_owned(session, sender_id: str) -> None:
     hashed = sender_hash(sender_id)
     session.execute(delete(Feedback).where(Feedback.sender_hash == hashed))
     ratings.erase(session, hashed)
+    media_retention.erase(session, sender_id)
 
 
 def request(sender_id: str) -> None:

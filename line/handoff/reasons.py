@@ -11,6 +11,7 @@ REQUESTED = "requested"  # the person asked for a person
 COMPLAINT = "complaint"  # unhappy with the line or a service
 UNRESOLVED = "unresolved"  # the line did not understand, twice
 TECHNICAL = "technical"  # the line failed to answer (docs/failures.md)
+MEDIA = "media"  # a voice note, photo or file: a person listens or looks (line/media/)
 
 # Lower number = answered first.
 PRIORITY = {
@@ -21,5 +22,6 @@ PRIORITY = {
     COMPLAINT: 2,
     UNRESOLVED: 2,
     TECHNICAL: 2,
+    MEDIA: 2,
 }
 REASONS = tuple(PRIORITY)

@@ -1,6 +1,7 @@
 """What a handoff asks for, built in one place for every caller: action_handoff and the
-service search (actions/), a failed custom action inside Rasa (components/resilience.py)
-and a WhatsApp message whose turn keeps failing (channels/whatsapp.py).
+service search (actions/), a failed custom action inside Rasa (components/resilience.py),
+a WhatsApp message whose turn keeps failing (channels/whatsapp.py) and a voice note,
+photo or file (line/media/intake.py).
 
 One rule each: the reason (an emergency first, then a report of abuse, then the line's
 own failure, then what the person asked for), the topic (the last FAQ answer given, else
@@ -118,6 +119,14 @@ def from_message(sender_id: str, channel: str, text: str, failure: str) -> Hando
     return Handoff(
         sender_id, reasons.TECHNICAL, channel, messages=(("user", text), failure_note(failure))
     )
+
+
+def from_media(sender_id: str, channel: str, kind: str, kept: bool = True) -> Handoff:
+    """The handoff of a voice note, photo or file: a person listens or looks. The file
+    joins the ticket through line/media; when it could not be kept (the database was
+    down) a note says what came, so the operator asks for it again."""
+    notes = () if kept else (("note", f"[{reasons.MEDIA}] {kind} not kept: database unavailable"),)
+    return Handoff(sender_id, reasons.MEDIA, channel, messages=notes)
 
 
 def reply(

@@ -14,7 +14,8 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Collection, Optional, Sequence
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +42,11 @@ ROW_ID_LIMIT = 200
 LIST_BUTTON_LIMIT = 20
 
 MEDIA_TYPES = frozenset({"audio", "voice", "image", "video", "document", "sticker"})
+# Longer media ids or MIME types are not Meta's: kept this short, and refused later.
+MEDIA_ID_LIMIT = 100
+# Media ids are digits; anything else would reach into another Graph path.
+MEDIA_ID = re.compile(r"\d{1,40}")
+MEDIA_CHUNK_BYTES = 64 * 1024
 # A reaction to a message or a note that the person changed number is nothing to answer.
 IGNORED_TYPES = frozenset({"reaction", "system"})
 # Graph error codes that mean "too many messages, nothing was sent": safe to retry.
@@ -57,7 +63,8 @@ MAX_RETRY_AFTER_SECONDS = 30.0
 class Inbound:
     """One message a person sent. `kind` is what the line does with it:
     text, reply (a button or list choice: `text` is its payload), location,
-    media (`text` is the caption) or unsupported."""
+    media (`text` is the caption, `media_id` the Graph id to fetch it by, `mime_type`
+    what the person's phone said it is) or unsupported."""
 
     message_id: str
     sender: str
@@ -67,6 +74,8 @@ class Inbound:
     text: str = ""
     latitude: Optional[float] = None
     longitude: Optional[float] = None
+    media_id: str = ""
+    mime_type: str = ""
 
 
 def _dict(value: Any) -> dict:
@@ -142,8 +151,14 @@ def _read_message(message: dict) -> Optional[Inbound]:
         if latitude is not None and longitude is not None:
             return Inbound(kind="location", latitude=latitude, longitude=longitude, **base)
     elif kind_of in MEDIA_TYPES:
-        caption = _text(_dict(message.get(kind_of)).get("caption")).strip()
-        return Inbound(kind="media", text=caption, **base)
+        media = _dict(message.get(kind_of))
+        return Inbound(
+            kind="media",
+            text=_text(media.get("caption")).strip(),
+            media_id=_text(media.get("id")).strip()[:MEDIA_ID_LIMIT],
+            mime_type=_text(media.get("mime_type")).strip().lower()[:MEDIA_ID_LIMIT],
+            **base,
+        )
     return Inbound(kind="unsupported", **base)
 
 
@@ -329,6 +344,21 @@ def _surely_not_sent(exc: requests.RequestException) -> bool:
     return isinstance(getattr(cause, "reason", None), NewConnectionError)
 
 
+@dataclass(frozen=True)
+class MediaDownload:
+    """The bytes of a media id and the type Graph gives them, or why not (`reason`), and
+    whether a later try may work (Graph down, an expired URL)."""
+
+    content: bytes = b""
+    mime_type: str = ""
+    reason: Optional[str] = None
+    retry: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
 def _graph_error(response: requests.Response) -> int:
     try:
         return int(_dict(_dict(response.json()).get("error")).get("code") or 0)
@@ -350,7 +380,8 @@ class GraphClient:
         attempts: int,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
+        self.api_url = api_url.rstrip("/")
+        self.url = f"{self.api_url}/{phone_number_id}/messages"
         self.timeout = timeout
         self.attempts = max(1, attempts)
         self.sleep = sleep
@@ -384,6 +415,69 @@ class GraphClient:
         return self._post(
             {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}, 1
         )
+
+    def download_media(
+        self, media_id: str, max_bytes: int, hosts: Collection[str]
+    ) -> MediaDownload:
+        """Media id -> URL -> bytes, with the access token (Meta's two steps). The URL must
+        be on the API's own host or, over HTTPS, on one of `hosts`, and is never followed
+        elsewhere; the body is read no further than `max_bytes`. So a forged id, a foreign
+        URL or a huge file costs one small request. One try: the caller decides when to
+        try again."""
+        if not MEDIA_ID.fullmatch(media_id):
+            return MediaDownload(reason="bad_media_id")
+        try:
+            answer = self.session.get(
+                f"{self.api_url}/{media_id}", timeout=self.timeout, allow_redirects=False
+            )
+        except requests.RequestException:
+            return MediaDownload(reason="graph_unreachable", retry=True)
+        if answer.status_code == 429 or answer.status_code >= 500:
+            return MediaDownload(reason=f"graph_{answer.status_code}", retry=True)
+        if answer.status_code != 200:
+            return MediaDownload(reason=f"graph_error_{_graph_error(answer) or answer.status_code}")
+        try:
+            info = _dict(answer.json())
+        except ValueError:
+            return MediaDownload(reason="graph_not_json", retry=True)
+        url = _text(info.get("url"))
+        if not self._media_host(url, hosts):
+            return MediaDownload(reason="foreign_url")
+        declared = info.get("file_size")
+        if isinstance(declared, (int, str)) and str(declared).isdigit():
+            if int(declared) > max_bytes:
+                return MediaDownload(reason="too_large")
+        mime_type = _text(info.get("mime_type")).split(";")[0].strip().lower()
+        try:
+            with self.session.get(
+                url, timeout=self.timeout, stream=True, allow_redirects=False
+            ) as body:
+                if 300 <= body.status_code < 400:
+                    return MediaDownload(reason="foreign_url")
+                if body.status_code != 200:
+                    # An expired URL: the next try asks Graph for a new one.
+                    return MediaDownload(reason=f"download_{body.status_code}", retry=True)
+                content = bytearray()
+                for chunk in body.iter_content(MEDIA_CHUNK_BYTES):
+                    content += chunk
+                    if len(content) > max_bytes:
+                        return MediaDownload(reason="too_large")
+        except requests.RequestException:
+            return MediaDownload(reason="download_interrupted", retry=True)
+        return MediaDownload(bytes(content), mime_type)
+
+    def _media_host(self, url: str, hosts: Collection[str]) -> bool:
+        """The API's own scheme and host, or HTTPS on one of `hosts` (Meta's CDN)."""
+        try:
+            parts, api = urlsplit(url), urlsplit(self.api_url)
+            port = parts.port
+        except ValueError:
+            return False
+        if parts.username or parts.password:
+            return False
+        if (parts.scheme, parts.netloc.lower()) == (api.scheme, api.netloc.lower()):
+            return True
+        return parts.scheme == "https" and port in (None, 443) and parts.hostname in hosts
 
     def _post(self, body: dict, attempts: int) -> Delivery:
         attempt = 1

@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ APP_SECRET = "app-secret-ñ"
 VERIFY_TOKEN = "verify-token"
 PSEUDONYM_SECRET = "pseudonym-secret"
 INBOX_TOKEN = "inbox-token"
+MEDIA_KEY = "q4U3M5e1lq2Pn2m0d7w2oB9mX3Jr8k2Qh1sZ6yT0cVw="  # 32 bytes, for tests only
 # Several Sanic servers in one process: test mode keeps Sanic 21.12 from patching
 # its own code a second time.
 Sanic.test_mode = True
@@ -98,14 +100,63 @@ def faq(topic: str) -> tuple[str, str]:
 
 class FakeGraph:
     """Records what the line sends. `script` holds (status, body, delay, headers)
-    answers for the next sends; when empty, sends succeed."""
+    answers for the next sends; when empty, sends succeed.
+
+    Media as Graph serves it: GET /v20.0/{media id} gives a URL (on this server, or
+    `media_urls[id]`), the URL gives the bytes. `media` maps an id to (MIME type, bytes),
+    `media_script` holds (status, body) answers for the next lookups, `expired` ids whose
+    URL answers 404, and `fetches` records every GET with its Authorization header."""
 
     def __init__(self):
         self.sent, self.reads, self.attempts, self.script = [], [], [], []
+        self.media, self.media_urls, self.media_script = {}, {}, []
+        self.expired, self.fetches = set(), []
         self.lock = threading.Lock()
         graph = self
 
         class Handler(BaseHTTPRequestHandler):
+            def _answer(self, status, data: bytes, content_type="application/json"):
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading (a file over the limit)
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                with graph.lock:
+                    graph.fetches.append((path, self.headers.get("Authorization")))
+                    scripted = graph.media_script.pop(0) if graph.media_script else None
+                lookup = re.fullmatch(r"/v20\.0/([^/]+)", path)
+                download = re.fullmatch(r"/files/([^/]+)", path)
+                if lookup and scripted:
+                    status, body = scripted
+                    return self._answer(status, json.dumps(body).encode())
+                if lookup and lookup.group(1) in graph.media:
+                    media_id = lookup.group(1)
+                    mime_type, content = graph.media[media_id]
+                    info = {
+                        "messaging_product": "whatsapp",
+                        "url": graph.media_urls.get(media_id, f"{graph.base}/files/{media_id}"),
+                        "mime_type": mime_type,
+                        "sha256": hashlib.sha256(content).hexdigest(),
+                        "file_size": len(content),
+                        "id": media_id,
+                    }
+                    return self._answer(200, json.dumps(info).encode())
+                if lookup:
+                    error = {"error": {"message": "Unsupported get request", "code": 100}}
+                    return self._answer(400, json.dumps(error).encode())
+                if download and download.group(1) in graph.media:
+                    if download.group(1) in graph.expired:
+                        return self._answer(404, b"")
+                    mime_type, content = graph.media[download.group(1)]
+                    return self._answer(200, content, mime_type)
+                return self._answer(404, b"")
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with graph.lock:
@@ -146,7 +197,8 @@ class FakeGraph:
                 pass
 
         self.server = serve_http(Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v20.0"
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.url = f"{self.base}/v20.0"
 
     def received(self) -> list[tuple[str, dict]]:
         """(what the person would read, the message sent), in order, whatever its type."""
@@ -301,6 +353,7 @@ def configured(database_url: str, api_url: str):
         whatsapp_send_attempts=3,
         redis_url="",
         whatsapp_inbox_token=INBOX_TOKEN,
+        media_key=MEDIA_KEY,
     )
 
 
