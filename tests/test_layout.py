@@ -17,6 +17,7 @@ PACKAGES = (
     "directory",
     "handoff",
     "whatsapp",
+    "media",
     "privacy",
     "feedback",
     "content",

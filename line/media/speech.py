@@ -87,10 +87,6 @@ def load(model_dir: str) -> Transcriber:
     raise SpeechUnavailable(f"{path} holds neither a faster-whisper nor a Vosk model")
 
 
-def enabled() -> bool:
-    return bool(config.settings.asr_model_dir)
-
-
 def transcribe(media_id: int) -> Optional[str]:
     """The transcript of a stored voice note, kept sealed beside it; None when there is
     none (no speech heard, or the model failed: logged, the audio is still there).

@@ -112,3 +112,44 @@ def test_a_draft_survives_an_expired_session(console, accounts_made, rasa, drive
     wait_for_text(driver, "Respuesta enviada")
     assert driver.find_element("id", "texto-respuesta").get_attribute("value") == ""
     assert RestOutbox.received("persona1") == ["Un texto largo que no quiero perder"]
+
+
+def test_the_holder_plays_a_voice_note(console, accounts_made, rasa, driver, monkeypatch):
+    import dataclasses
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from line.core import settings as config
+    from line.media import store
+    from tests.support.media import ogg_opus
+    from tests.support.whatsapp import MEDIA_KEY
+
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, media_key=MEDIA_KEY)
+    )
+    ticket_id = waiting_ticket("rosa", "media", text="", rasa=rasa)
+    media_id, _ = store.add("rosa", "whatsapp", "audio", "1348562876053371", "audio/ogg")
+    store.attach(media_id, ticket_id, None)
+    store.keep(media_id, ogg_opus(3), "audio/ogg", 3.0, None)
+
+    driver.get(console.url + "/login")
+    driver.find_element("id", "usuario").send_keys("ana")
+    driver.find_element("id", "clave").send_keys(PASSWORD)
+    driver.find_element("id", "entrar").click()
+    wait_for_text(driver, "🎧 audio 0:03")
+    driver.find_element("id", f"tomar-{ticket_id}").click()
+    wait_for_text(driver, f"Tomaste el caso #{ticket_id}")
+    audio = driver.find_element("id", f"audio-{media_id}")
+    started = driver.execute_async_script(
+        "const [audio, done] = arguments; audio.muted = true;"
+        "audio.play().then(() => done('playing'), (e) => done(e.name + ': ' + e.message));",
+        audio,
+    )
+    assert started == "playing"
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return arguments[0].currentTime", audio) > 0.5
+    )
+    assert 2.9 < driver.execute_script("return arguments[0].duration", audio) < 3.1
+    assert driver.execute_script("return arguments[0].error", audio) is None
+    assert [v["what"] for v in store.views(media_id)] == ["file"] * len(store.views(media_id))
+    assert store.views(media_id)
