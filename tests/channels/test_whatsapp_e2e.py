@@ -19,6 +19,7 @@ from line.core import db, pseudonyms
 from line.core import settings as config
 from tests.support.net import wait_until
 from tests.support.whatsapp import (
+    MEDIA_KEY,
     PSEUDONYM_SECRET,
     FakeGraph,
     GatewayThread,
@@ -130,3 +131,39 @@ def saved_tracker(server, person, ready):
 
     assert wait_until(check, 60), found.get("tracker")
     return found["tracker"]
+
+
+def test_a_photo_whose_caption_signals_danger_gets_the_emergency_path(rasa, monkeypatch):
+    """The caption goes through the model as the person's words: the emergency number
+    first and a priority handoff; the photo joins that ticket and is kept."""
+    from line.handoff import tickets
+    from line.media import store as media_store
+    from tests.support.media import jpeg
+
+    graph, server = rasa
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, media_key=MEDIA_KEY)
+    )
+    phone = "51911000004"
+    graph.media["2754859441498128"] = ("image/jpeg", jpeg())
+    body = payload("image.json").replace(b"51987654321", phone.encode())
+    body = body.replace(b"mi carnet vencido", "me estan pegando ahora, ayuda".encode())
+    assert post(f"{server.base}/webhooks/whatsapp/webhook", body).status_code == 200
+    person = pseudonyms.pseudonym(phone, PSEUDONYM_SECRET)
+
+    def photo_kept():
+        found = [t for t in tickets.queue() if t["sender_id"] == person]
+        media = media_store.for_ticket(found[0]["id"]) if found else []
+        return found and media and media[0]["state"] == "stored" and (found[0], media[0])
+
+    found = wait_until(photo_kept, 60)
+    assert found, tickets.queue()
+    ticket, photo = found
+    assert (ticket["reason"], ticket["priority"]) == ("emergency", 0)
+    texts = [
+        m["text"]["body"] for m in list(graph.sent) if m["to"] == phone and m["type"] == "text"
+    ]
+    # The emergency number before anything about the photo, which comes last.
+    assert any("105" in text for text in texts[:-1]), texts
+    assert "Recibí tu foto 📷" in texts[-1]
+    assert media_store.content(photo["id"])[1] == "image/jpeg"

@@ -434,3 +434,20 @@ def test_pseudonyms_are_keyed_stable_and_carry_no_number():
         pseudonyms.pseudonym("51987654321", "")
     with pytest.raises(ValueError):
         pseudonyms.pseudonym("  ", "secret")
+
+
+def test_media_carries_its_graph_id_and_declared_type():
+    [voice] = parsed("audio.json")
+    assert (voice.kind, voice.media_id, voice.mime_type) == (
+        "media",
+        "1348562876053371",
+        "audio/ogg; codecs=opus",
+    )
+    [document] = parsed("document.json")
+    assert (document.type, document.mime_type, document.text) == (
+        "document",
+        "application/pdf",
+        "",
+    )
+    [sticker] = parsed("sticker.json")
+    assert (sticker.kind, sticker.type) == ("media", "sticker")
