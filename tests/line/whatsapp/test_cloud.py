@@ -444,10 +444,6 @@ def test_media_carries_its_graph_id_and_declared_type():
         "audio/ogg; codecs=opus",
     )
     [document] = parsed("document.json")
-    assert (document.type, document.mime_type, document.text) == (
-        "document",
-        "application/pdf",
-        "",
-    )
+    assert (document.type, document.mime_type, document.text) == ("document", "application/pdf", "")
     [sticker] = parsed("sticker.json")
     assert (sticker.kind, sticker.type) == ("media", "sticker")
