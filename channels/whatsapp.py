@@ -37,7 +37,7 @@ from line.core import pseudonyms
 from line.core import settings as config
 from line.core.background import Background
 from line.handoff import outbound, request, spool, tickets
-from line.media import fetch, intake, retention, speech
+from line.media import crypto, fetch, intake, retention, speech
 from line.media import store as media_store
 from line.whatsapp import store
 from line.whatsapp import webhook as webhook_rules
@@ -448,9 +448,10 @@ class WhatsAppInput(InputChannel):
                     attempt = await asyncio.to_thread(
                         fetch.fetch_once, media_id, self._download, after
                     )
-                except STORE_ERRORS as exc:
+                except (*STORE_ERRORS, crypto.KeyUnusable) as exc:
                     # The row stays due: the replay loop takes it again.
-                    logger.error("media %d not fetched: %s", media_id, type(exc).__name__)
+                    why = exc if isinstance(exc, crypto.KeyUnusable) else type(exc).__name__
+                    logger.error("media %d not fetched: %s", media_id, why)
                     return
                 if attempt.retry_in is None:
                     break

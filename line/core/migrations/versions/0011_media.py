@@ -1,16 +1,16 @@
 """Media people send (line/media/): each voice note, photo or file, encrypted at rest,
 and who opened it in the console (a stand-in for the audit log of issue #14).
 
-Revision ID: 0010_media
-Revises: 0009_whatsapp_inbox
+Revision ID: 0011_media
+Revises: 0010_ticket_language
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_media"
-down_revision = "0009_whatsapp_inbox"
+revision = "0011_media"
+down_revision = "0010_ticket_language"
 branch_labels = None
 depends_on = None
 
