@@ -158,6 +158,28 @@ def score(cases: list[Case], turns: dict, limits: Thresholds, weight: float, fal
     return {k: sum(v) / len(v) for k, v in tally.items()}
 
 
+def cache_the_lexicons() -> None:
+    """The lexicons and the language read a turn the same whatever the thresholds: read once."""
+    from functools import lru_cache
+
+    from line.understanding import cues, language, places, safety
+
+    for module, name in (
+        (categories, "find_category"),
+        (places, "find_in_text"),
+        (language, "detect"),
+        (safety, "detect"),
+        (safety, "is_sensitive"),
+        (cues, "reports_abuse"),
+        (cues, "is_personal_case"),
+        (cues, "asks_for_person"),
+        (cues, "asks_for_a_place"),
+        (cues, "asks_about_another_country"),
+        (cues, "is_hearsay"),
+    ):
+        setattr(module, name, lru_cache(maxsize=None)(getattr(module, name)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "line.tar.gz")
@@ -167,6 +189,7 @@ def main() -> None:
     cases = load_cases(args.cases)
     base = Understanding.get_default_config() | _configured()
     turns = asyncio.run(read_turns(args.model, cases))
+    cache_the_lexicons()
     results = []
     for values in itertools.product(*GRID.values()):
         setting = base | dict(zip(GRID, values, strict=True))

