@@ -96,7 +96,8 @@ class FaqConfidenceGate(_TextComponent):
 class IntentCues(_TextComponent):
     """Asking for a person, a personal case or a report of abuse never depends on
     the model alone (the contract says so), another country's procedures never
-    get a Peru FAQ, and a lone 👍 / 👎 rates the last answer."""
+    get a Peru FAQ, a lone 👍 / 👎 rates the last answer, and a person who says they
+    have no papers is marked so a person advises them (protection rule)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -104,6 +105,10 @@ class IntentCues(_TextComponent):
 
     def process_one(self, message: Message, text: str) -> None:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if cues.says_irregular_status(text):
+            # Whatever the intent: after an answer on a status_sensitive topic, a person
+            # advises them (actions/feedback.py), and any handoff says `legal`.
+            message.set(names.IRREGULAR_STATUS_KEY, True, add_to_output=True)
         if intent in PERSON_INTENTS:
             return
         if cues.reports_abuse(text):

@@ -28,6 +28,9 @@ PERSON_INTENTS = frozenset({EMERGENCY_INTENT, REQUEST_HUMAN_INTENT, PERSONAL_CAS
 DANGER_KEY = "danger"
 # The person reports abuse, exploitation or fraud: a person must read it.
 ABUSE_KEY = "abuse_report"
+# The person says they have no papers or entered irregularly: after an answer on a
+# status_sensitive topic, a person advises them (handoff reason `legal`).
+IRREGULAR_STATUS_KEY = "irregular_status"
 
 # Kinds of danger (lexicon/danger.yml), each with its `utter_emergency_<kind>` answer.
 DANGER_KINDS = ("violence", "child_abuse", "trafficking", "suicide", "medical", "fire")

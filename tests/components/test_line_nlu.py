@@ -81,6 +81,15 @@ def test_a_reported_abuse_goes_to_a_person_and_a_faq_answer_is_flagged():
     assert intent(out) == "personal_case" and out.get("abuse_report") is True
 
 
+@pytest.mark.parametrize("intent_name", ["faq", "personal_case", "request_human"])
+def test_saying_one_has_no_papers_is_marked_whatever_the_intent(intent_name):
+    out = run(IntentCues, message("entre por trocha, puedo sacar el carne?", intent=intent_name))
+    assert out.get("irregular_status") is True and intent(out) == intent_name
+    assert out.as_dict(only_output_properties=True)["irregular_status"] is True  # in the parse
+    plain = run(IntentCues, message("mi amiga entro por trocha y ya se regularizo"))
+    assert plain.get("irregular_status") is None
+
+
 def test_a_plain_question_gets_the_contract_topic_a_rumour_keeps_the_myth_answer():
     def asked(text):
         parsed = message(text)
