@@ -143,7 +143,8 @@ def build_rules(contract: dict, content_rules: dict, phone_book_entries: Iterabl
 
 
 @lru_cache(maxsize=1)
-def _line_rules() -> Rules:
+def line_rules() -> Rules:
+    """The line's own rules, read once per run."""
     content_rules = yaml.safe_load(rules_file().read_text(encoding="utf-8"))
     return build_rules(topics.contract(), content_rules, _phone_book_entries(phone_book_file()))
 
@@ -397,7 +398,7 @@ def protection_problems(body: str, rules: Rules) -> list[str]:
 
 def check_topic_file(path: Path, rules: Optional[Rules] = None) -> list[Problem]:
     """One FAQ topic file: its examples, title, provenance and answer."""
-    rules = rules or _line_rules()
+    rules = rules or line_rules()
     text, data, problems = _load(path)
     if data is None:
         return problems
@@ -618,7 +619,7 @@ def used_in_problems(path: Path, texts: dict[str, str], rules: Rules) -> list[Pr
 
 
 def check_all(root: Path = PROJECT_ROOT) -> list[Problem]:
-    rules = _line_rules()
+    rules = line_rules()
     problems: list[Problem] = []
     faq_dir = settings.faq_dir
     missing = [

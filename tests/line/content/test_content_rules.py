@@ -266,7 +266,7 @@ def test_used_in_names_exactly_the_responses_that_show_the_value(tmp_path):
 
 
 def test_the_lines_phone_book_and_responses_pass():
-    rules = check._line_rules()
+    rules = check.line_rules()
     assert check.check_phone_book(check.phone_book_file(), rules) == []
     assert check.check_domain(PROJECT_ROOT / "domain.yml", rules) == []
 
