@@ -22,7 +22,8 @@ export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup train run test test-fast test-deps lint format validate eval eval-dev eval-frozen crossval shell db \
 	console operator-add browser-deps directory-import directory-export directory-stale \
-	run-production nginx-deps bench report suggest new-topic markers train-content profile
+	run-production nginx-deps bench report suggest new-topic markers train-content profile \
+	content-due
 
 help:
 	@echo "make help: this list"
@@ -37,7 +38,8 @@ help:
 	@echo "  make setup      create .venv with the pinned packages"
 	@echo "  make train      train the model if data, domain or config changed"
 	@echo "  make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
-	@echo "  make validate   check the training data and explain problems in plain words"
+	@echo "  make validate   check the training data and the answers (provenance, sources, phone book, protection rule) in plain words"
+	@echo "  make content-due  list the answers whose review_by has passed or falls within 30 days"
 	@echo "  make lint       ruff check and ruff format --check on the whole tree"
 	@echo "  make format     ruff format and the fixable ruff checks (imports)"
 	@echo "  make test-fast  the unit tests alone (no model, services or browser; under a minute)"
@@ -244,6 +246,10 @@ report: setup
 
 suggest: setup
 	$(BIN)/python -m line.feedback.suggest --out $(REPORT_DIR)/suggestions.yml
+
+# For content teams: answers to check again soon (a reminder: always exits 0).
+content-due: setup
+	$(BIN)/python -m line.content.provenance
 
 new-topic: setup
 	@test -n "$(ID)" -a -n "$(TITLE)" || { echo 'Say which: make new-topic ID=school_meals TITLE="Comedor escolar"'; exit 1; }

@@ -16,6 +16,7 @@ from line.core.background import Background
 from line.core.db import DatabaseUnavailable
 from line.core.settings import settings
 from line.feedback import erasure, ratings
+from line.handoff import request
 from line.understanding import names
 
 logger = logging.getLogger(__name__)
@@ -29,17 +30,19 @@ STORAGE_ERRORS = (DatabaseUnavailable, SQLAlchemyError, OSError)
 class ActionAskRating(LineAction):
     """Asks "¿Te sirvió?" after an FAQ answer, at most once per session and topic,
     so people are not asked after every answer; hands off instead when the
-    message reported abuse (components/understanding.py)."""
+    message reported abuse, or when a person without papers asked about a
+    status_sensitive topic (components/understanding.py)."""
 
     NAME = "action_ask_rating"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        if (tracker.latest_message or {}).get(names.ABUSE_KEY):
-            # Abuse was reported: after the answer, a person, not a rating.
-            return [FollowupAction("action_handoff")]
+        latest = tracker.latest_message or {}
         topic = names.last_faq_topic(tracker.events)
+        if latest.get(names.ABUSE_KEY) or request.needs_legal_advice(latest, topic):
+            # After the answer, a person, not a rating (action_handoff says why).
+            return [FollowupAction("action_handoff")]
         asked = list(tracker.get_slot(RATED_SLOT) or [])
         if topic is None or topic in asked:
             return []

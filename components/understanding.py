@@ -202,6 +202,9 @@ class Understanding(StatelessComponent):
             message.set(names.LANGUAGE_KEY, reading.signals.language, add_to_output=True)
         if reading.abuse:
             message.set(names.ABUSE_KEY, True, add_to_output=True)
+        if cues.says_irregular_status(text):
+            # After an answer on a status_sensitive topic, a person advises (reason legal).
+            message.set(names.IRREGULAR_STATUS_KEY, True, add_to_output=True)
         if reading.risk:
             message.set(names.RISK_KEY, True, add_to_output=True)
         if decision.also:

@@ -23,6 +23,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from console import security
+from line.content import provenance
 from line.core import db, rasa_api, topics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
@@ -462,12 +463,15 @@ def create_app(
         midnight = hours.local_now(cfg, now).replace(hour=0, minute=0, second=0, microsecond=0)
         stats = await asyncio.to_thread(tickets.stats, _utc(midnight), _utc(now))
         people = await asyncio.to_thread(accounts.operators)
+        # The same list as `make content-due`: answers to check again soon.
+        due = await asyncio.to_thread(provenance.due, hours.local_now(cfg, now).date())
         return await render(
             request,
             "coordination.html",
             status,
             stats=stats,
             people=people,
+            due=due,
             error=error,
             form=form or {},
             roles=accounts.ROLES,

@@ -26,6 +26,13 @@ def faq_ids() -> list[str]:
     return [topic["id"] for topic in contract()["faq"]]
 
 
+def status_sensitive_ids() -> frozenset[str]:
+    """Topics whose right advice depends on the person's migration status: their answers
+    follow the protection rule, are reviewed every 3 months, and a person without papers
+    who asks about them is handed to a person after the answer."""
+    return frozenset(topic["id"] for topic in contract()["faq"] if topic.get("status_sensitive"))
+
+
 @lru_cache(maxsize=None)
 def rumours(path: Path = settings.rumours_file) -> dict:
     with open(path, encoding="utf-8") as f:
@@ -85,6 +92,12 @@ def faq_titles(faq_dir: Path = settings.faq_dir) -> Dict[str, str]:
         for topic, block in _faq_blocks(faq_dir)
         if (block.get("metadata") or {}).get("title")
     }
+
+
+def faq_metadata(faq_dir: Path = settings.faq_dir) -> Dict[str, dict]:
+    """Topic id -> the metadata of its `faq/<id>` intent: title and provenance (sources,
+    verified_on, verified_by, review_by). Read afresh: reviews change it."""
+    return {topic: dict(block.get("metadata") or {}) for topic, block in _faq_blocks(faq_dir)}
 
 
 @lru_cache(maxsize=None)

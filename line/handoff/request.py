@@ -3,8 +3,9 @@ service search (actions/), a failed custom action inside Rasa (components/resili
 a WhatsApp message whose turn keeps failing (channels/whatsapp.py) and a voice note,
 photo or file (line/media/intake.py).
 
-One rule each: the reason (an emergency first, then a report of abuse, then the line's
-own failure, then what the person asked for), the topic (the last FAQ answer given, else
+One rule each: the reason (an emergency first, then a report of abuse, then a person
+without papers asking about a status_sensitive topic, then the line's own failure, then
+what the person asked for), the topic (the last FAQ answer given, else
 the service category), the context (the last user and bot messages, and a note on what
 failed), the priority and the emergency numbers to give first. Conversations come as
 Rasa's event dictionaries, which the action server receives and Rasa's events give
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any, Mapping, Optional, Sequence
 
 from line.core import settings as config
+from line.core import topics
 from line.handoff import hours, reasons
 from line.handoff.tickets import Receipt
 from line.understanding import names
@@ -64,14 +66,24 @@ class Handoff:
         }
 
 
-def reason_for(intent: Optional[str], abuse: bool = False, failed: bool = False) -> str:
+def reason_for(
+    intent: Optional[str], abuse: bool = False, failed: bool = False, legal: bool = False
+) -> str:
     if intent == names.EMERGENCY_INTENT:
         return reasons.EMERGENCY
     if abuse:
         return reasons.CASE
+    if legal:
+        return reasons.LEGAL
     if failed:
         return reasons.TECHNICAL
     return REASON_BY_INTENT.get(intent, reasons.UNRESOLVED)
+
+
+def needs_legal_advice(latest: Mapping[str, Any], topic: Optional[str]) -> bool:
+    """The person said they have no papers (IntentCues) and the topic is status_sensitive:
+    a wrong step could expose them, so a person advises them after the answer."""
+    return bool(latest.get(names.IRREGULAR_STATUS_KEY)) and topic in topics.status_sensitive_ids()
 
 
 def failure_note(failure: str) -> tuple[str, str]:
@@ -103,13 +115,19 @@ def from_conversation(
     """The handoff of a conversation: `latest` is the parse of the person's last message,
     `failure` what went wrong when the line itself failed."""
     intent = (latest.get("intent") or {}).get("name")
-    reason = reason_for(intent, abuse=bool(latest.get(names.ABUSE_KEY)), failed=failure is not None)
+    faq_topic = names.last_faq_topic(events)
+    reason = reason_for(
+        intent,
+        abuse=bool(latest.get(names.ABUSE_KEY)),
+        failed=failure is not None,
+        legal=needs_legal_advice(latest, faq_topic),
+    )
     messages = recent_messages(events) + ([failure_note(failure)] if failure else [])
     return Handoff(
         sender_id,
         reason,
         channel or "rest",
-        topic=names.last_faq_topic(events) or slots.get("service_category"),
+        topic=faq_topic or slots.get("service_category"),
         region=slots.get("region"),
         danger=latest.get(names.DANGER_KEY) if reason == reasons.EMERGENCY else None,
         language=latest.get(names.LANGUAGE_KEY),

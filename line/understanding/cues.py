@@ -39,6 +39,7 @@ def _lexicon() -> dict:
         "personal_case": _compile(data["personal_case"]),
         "hearsay": _compile(data["hearsay"]),
         "reports_abuse": _compile(data["reports_abuse"]),
+        "irregular_status": _compile(data["irregular_status"]),
         "rate_useful": frozenset(data["rate_useful"]),
         "rate_not_useful": frozenset(data["rate_not_useful"]),
     }
@@ -87,6 +88,12 @@ def reports_abuse(text: str) -> bool:
     """True when the person reports abuse, exploitation or fraud (money or favours
     asked for help, documents kept, harassment): a person must read it."""
     return bool(_lexicon()["reports_abuse"].search(normalise(text)))
+
+
+def says_irregular_status(text: str) -> bool:
+    """True when the person says they have no papers, entered without border control or
+    stayed past their permit: before a procedure, a person must advise them."""
+    return bool(_lexicon()["irregular_status"].search(normalise(text)))
 
 
 def _symbols(text: str) -> set[str]:

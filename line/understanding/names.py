@@ -40,6 +40,9 @@ ALSO_KEY = "also"
 # Entity and slot: the service a person named before giving a place ("necesito un
 # dentista para mi hija" … "vivo en Chiclayo" searches health in Lambayeque).
 NEED_CATEGORY = "need_category"
+# The person says they have no papers or entered irregularly: after an answer on a
+# status_sensitive topic, a person advises them (handoff reason `legal`).
+IRREGULAR_STATUS_KEY = "irregular_status"
 
 # Kinds of danger (lexicon/danger.yml), each with its `utter_emergency_<kind>` answer.
 DANGER_KINDS = ("violence", "child_abuse", "trafficking", "suicide", "medical", "fire")

@@ -2,6 +2,7 @@
 
 import asyncio
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -130,3 +131,32 @@ def test_a_typed_yes_to_the_rating_question_is_useful(database, domain):
     tracker = make_tracker("si", "affirm", events=[answered("line_hours")])
     run(feedback_actions.ActionRateAnswer(), tracker, domain)
     assert ratings.per_topic()[0]["useful"] == 1
+
+
+@pytest.mark.parametrize(
+    "topic, handed_over",
+    [("police_id_checks", True), ("regularization_cpp", True), ("covid_vaccine", False)],
+)
+def test_no_papers_on_a_status_sensitive_topic_is_handed_off_after_the_answer(
+    domain, topic, handed_over
+):
+    tracker = make_tracker(
+        "entre por trocha, que hago?",
+        "faq",
+        events=[answered(topic)],
+        parse_extra={"irregular_status": True},
+    )
+    messages, events = run(feedback_actions.ActionAskRating(), tracker, domain)
+    if handed_over:
+        assert messages == []
+        assert events == [{"event": "followup", "timestamp": None, "name": "action_handoff"}]
+    else:  # vaccination is for everyone: the usual rating question
+        assert [m["response"] for m in messages] == ["utter_ask_rating"]
+
+
+def test_a_status_sensitive_answer_without_the_cue_asks_for_a_rating(domain):
+    tracker = make_tracker(
+        "que hago si me para la policia", "faq", events=[answered("police_id_checks")]
+    )
+    messages, _ = run(feedback_actions.ActionAskRating(), tracker, domain)
+    assert [m["response"] for m in messages] == ["utter_ask_rating"]

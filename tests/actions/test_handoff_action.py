@@ -132,6 +132,26 @@ def test_the_ticket_keeps_the_last_messages_and_the_faq_topic(database, domain, 
     assert ticket["reason"] == "case" and ticket["topic"] == "shelter"
 
 
+def test_no_papers_on_a_status_sensitive_topic_is_a_legal_ticket(database, domain, clock):
+    clock(OPEN)
+    answered = {
+        "event": "bot",
+        "text": "Si la policía te pide documentos...",
+        "metadata": {"utter_action": "utter_faq/police_id_checks"},
+    }
+    tracker = make_tracker(
+        "no tengo papeles, que hago si me para la policia",
+        "faq",
+        events=[answered],
+        parse_extra={names.IRREGULAR_STATUS_KEY: True},
+    )
+    messages, events = run(handoff_action.ActionHandoff(), tracker, domain)
+    assert responses(messages) == ["utter_handoff_queued"] and events[-1]["event"] == "pause"
+    [ticket] = tickets.queue()
+    assert (ticket["reason"], ticket["topic"]) == ("legal", "police_id_checks")
+    assert ticket["priority"] == tickets.PRIORITY["legal"]
+
+
 def test_a_reported_abuse_is_a_personal_case_for_the_queue(database, domain, clock):
     clock(OPEN)
     tracker = make_tracker(

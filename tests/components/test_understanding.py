@@ -115,3 +115,13 @@ def test_payloads_are_left_to_rasa():
 @pytest.mark.parametrize("text", ["", "   ", "😀", "?" * 50, "a" * 5000])
 def test_odd_messages_never_crash(text):
     assert intent(understood(message(text))) in {"faq", "nlu_fallback", "out_of_scope", "inform"}
+
+
+def test_saying_one_has_no_papers_is_marked_for_a_legal_handoff_after_the_answer():
+    out = understood(message("entre por trocha, puedo sacar el carne de extranjeria?"))
+    assert out.get("irregular_status") is True
+    assert out.as_dict(only_output_properties=True)["irregular_status"] is True
+    assert (
+        understood(message("mi amiga entro por trocha y ya se regularizo")).get("irregular_status")
+        is None
+    )

@@ -1,16 +1,19 @@
 """The queue's logic: order, atomic claims (SQLite and PostgreSQL), ownership,
-closing, coordinator figures, and the out-of-hours notice."""
+closing, coordinator figures and answers to review, reasons, and the out-of-hours notice."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
+import yaml
 from sqlalchemy import update
 
 from line.core import db
+from line.core import settings as config
 from line.handoff import tickets
 from tests.console.conftest import Browser, ConsoleServer, utc
 
@@ -171,3 +174,39 @@ def test_out_of_hours_notice_says_when_people_were_told_we_answer(rasa, accounts
     assert ("fuera del horario de atención" in page) is banner
     if banner:
         assert "el <strong>30/11</strong> desde las <strong>08:00</strong>" in page
+
+
+def test_a_legal_handoff_shows_its_reason_to_operators(login):
+    """A person without papers asking about a status_sensitive topic (reason `legal`)."""
+    tickets.open_ticket("sin-papeles", "legal", topic="police_id_checks")
+    page = login("ana").get("/").text
+    assert "Consulta legal" in page and "Control policial" in page
+
+
+@pytest.mark.parametrize(
+    "now, shown",
+    [
+        (utc(2027, 3, 4, 15, 0), "quedan 1 día(s)"),
+        (utc(2027, 3, 6, 15, 0), "venció hace 1 día(s)"),
+        (utc(2026, 12, 5, 15, 0), None),
+    ],
+)
+def test_the_coordinator_page_lists_answers_to_review(
+    rasa, accounts_made, tmp_path, monkeypatch, now, shown
+):
+    faq = tmp_path / "faq"
+    faq.mkdir()
+    metadata = {"title": "Control policial", "review_by": date(2027, 3, 5)}
+    faq.joinpath("police_id_checks.yml").write_text(
+        yaml.safe_dump({"nlu": [{"intent": "faq/police_id_checks", "metadata": metadata}]})
+    )
+    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings, faq_dir=faq))
+    with ConsoleServer(clock=lambda: now) as console:
+        browser = Browser(console.url)
+        browser.login("coco")
+        page = browser.get("/coordinacion").text
+    if shown:
+        assert 'id="revisar-police_id_checks"' in page and "05/03/2027" in page
+        assert shown in page
+    else:
+        assert "Ninguna respuesta debe revisarse en los próximos 30 días." in page

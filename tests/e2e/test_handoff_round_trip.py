@@ -59,3 +59,14 @@ def test_ask_for_a_person_reply_close_and_the_bot_answers_again(person, operator
 
     person.say("el seguro sis atiende a los venezolanos?")
     assert "utter_faq/health_insurance_sis" in person.utters()
+
+
+def test_no_papers_and_a_status_sensitive_question_the_answer_then_a_legal_ticket(
+    person, operator_side
+):
+    person.say("no tengo papeles, que hago si la policia me pide documentos en la calle")
+    assert "utter_faq/police_id_checks" in person.utters()
+    assert "utter_ask_rating" not in person.utters()
+    assert person.tracker()["paused"]
+    [ticket] = [t for t in tickets.queue() if t["sender_id"] == person.sender]
+    assert (ticket["reason"], ticket["topic"]) == ("legal", "police_id_checks")

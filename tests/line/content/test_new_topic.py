@@ -46,7 +46,14 @@ def test_validation_fails_until_the_topic_is_written(content):
     path = new_topic.create("school_meals", "Comedor escolar", faq_dir, contract)
     problems = " ".join(str(p) for p in check.check_topic_file(path))
     assert "only 0 examples" in problems and "TODO" in problems
+    assert "verified_on 'TODO' is not a date" in problems
     text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        '"TODO: the official web address, or the norm (kind, number, date), of each fact"',
+        "https://www.gob.pe/minedu",
+    )
+    text = text.replace("verified_on: TODO", "verified_on: 2026-12-05")
+    text = text.replace("review_by: TODO", "review_by: 2027-12-05")
     examples = "".join(f"    - pregunta distinta numero {n} sobre el comedor\n" for n in range(15))
     text = text.replace("  examples: |\n", "  examples: |\n" + examples)
     answer = "      🍽️ *Comedor escolar*\n\n      Es gratis. Pregunta en tu colegio.\n"

@@ -49,3 +49,17 @@ def test_rumour_ids_stay_stable():
 def test_rumour_topics_have_titles_like_every_answered_topic():
     titles = topics.faq_titles()
     assert set(topics.rumour_ids()) <= set(titles)
+
+
+def test_status_sensitive_topics_are_read_from_the_contract():
+    sensitive = topics.status_sensitive_ids()
+    assert {"police_id_checks", "regularization_cpp", "work_rights"} <= sensitive
+    assert not sensitive & {"covid_vaccine", "shelter", "data_privacy"}
+    assert sensitive <= set(topics.faq_ids())
+
+
+def test_each_topic_has_its_title_and_provenance():
+    metadata = topics.faq_metadata()
+    assert set(metadata) == set(topics.answered_topic_ids())
+    assert metadata["shelter"]["title"] == "Albergues"
+    assert all(m.get("sources") and m.get("review_by") for m in metadata.values())

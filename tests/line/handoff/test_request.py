@@ -45,6 +45,48 @@ def test_one_rule_decides_the_reason(intent, keys, failure, reason):
     assert handoff.reason == reason and handoff.priority == reasons.PRIORITY[reason]
 
 
+POLICE_ANSWER = [
+    user("no tengo papeles, y si me para la policia?", "faq"),
+    bot("Si la policía te pide documentos...", "utter_faq/police_id_checks"),
+]
+
+
+@pytest.mark.parametrize(
+    "events, keys, failure, reason",
+    [
+        # No papers and a status_sensitive topic: a person advises them.
+        (POLICE_ANSWER, {"irregular_status": True}, None, reasons.LEGAL),
+        (POLICE_ANSWER, {"irregular_status": True}, "down", reasons.LEGAL),  # before a failure
+        (POLICE_ANSWER, {"irregular_status": True, "abuse_report": True}, None, reasons.CASE),
+        (POLICE_ANSWER, {}, None, reasons.REQUESTED),  # papers not mentioned
+        # Not a status_sensitive topic (vaccination is for everyone), or no topic at all.
+        (
+            [user("no tengo papeles, me vacuno?", "faq"), bot("Sí.", "utter_faq/covid_vaccine")],
+            {"irregular_status": True},
+            None,
+            reasons.REQUESTED,
+        ),
+        ([], {"irregular_status": True}, None, reasons.REQUESTED),
+    ],
+)
+def test_a_person_without_papers_on_a_status_sensitive_topic_is_legal(
+    events, keys, failure, reason
+):
+    parse = latest("request_human", **keys)
+    handoff = request.from_conversation("ana", events, parse, {}, "rest", failure)
+    assert handoff.reason == reason
+    if reason == reasons.LEGAL:
+        assert handoff.priority == reasons.PRIORITY[reasons.CASE]
+
+
+def test_legal_advice_needs_the_cue_and_a_status_sensitive_topic():
+    cue = {"irregular_status": True}
+    assert request.needs_legal_advice(cue, "police_id_checks")
+    assert not request.needs_legal_advice(cue, "covid_vaccine")
+    assert not request.needs_legal_advice(cue, None)
+    assert not request.needs_legal_advice({}, "police_id_checks")
+
+
 def test_the_topic_is_the_last_faq_answer_else_the_category():
     events = [
         user("los albergues cobran?", "faq"),

@@ -214,3 +214,54 @@ def test_reports_of_abuse_exploitation_or_fraud(text):
 )
 def test_ordinary_requests_are_not_abuse(text):
     assert not cues.reports_abuse(text)
+
+
+IRREGULAR_STATUS = [
+    "entré por trocha, puedo sacar el carné de extranjería?",
+    "entramos x la trocha con mis hijos, q hacemos",
+    "llegue por una trocha desde tumbes",
+    "entre sin pasar por migraciones",
+    "cruce ilegalmente la frontera",
+    "no tengo papeles, que hago si me para la policia",
+    "no tenemos ningun documento",
+    "estoy irregular, me pueden multar?",
+    "toy sin papeles",
+    "soy indocumentado",
+    "vivo aqui sin papeles hace 3 años",
+    "puedo sacar el sis sin papeles?",
+    "no tengo sello de entrada en el pasaporte",
+    "se me venció y sigo aquí, que hago",
+    "se me vencio el permiso hace 2 años",
+    "mi ptp esta vencido, puedo trabajar?",
+    "me quede mas tiempo del permitido",
+    # An irregular entry still matters for a new procedure, even with papers now.
+    "entre por trocha pero ya tengo cpp",
+]
+NOT_IRREGULAR_STATUS = [
+    # Someone else's situation: the answer already says the risk and offers a person.
+    "mi amiga entró por trocha hace años y ya se regularizó",
+    "mi esposo no tiene papeles",
+    # Asked in general, or denied.
+    "que pasa si alguien entra por trocha?",
+    "los que no tienen papeles pueden vacunarse?",
+    "no entre por trocha, tengo sello",
+    "el cpp vencido sirve?",
+    "cuales son los documentos para el cpp",
+    # Other papers, other words.
+    "no tengo los papeles del colegio de mi hijo",
+    "se me vencio el pasaporte",
+    "tengo carne de extranjeria vigente",
+    "entre semana atienden?",
+    "no tengo plata para la multa",
+    "me pidieron mis documentos para el bono",
+]
+
+
+@pytest.mark.parametrize("text", IRREGULAR_STATUS)
+def test_saying_one_has_no_papers_or_entered_irregularly(text):
+    assert cues.says_irregular_status(text)
+
+
+@pytest.mark.parametrize("text", NOT_IRREGULAR_STATUS)
+def test_others_papers_general_questions_and_other_papers_are_not_a_status(text):
+    assert not cues.says_irregular_status(text)
