@@ -23,11 +23,12 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from console import security
-from line.core import db, rasa_api, topics
+from line.core import db, metrics, rasa_api, topics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
 from line.handoff import accounts, desk, hours, outbound, tickets
 from line.whatsapp import cloud
+from line.whatsapp import store as whatsapp_store
 
 HERE = Path(__file__).resolve().parent
 KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -467,9 +468,18 @@ def create_app(
     return app
 
 
+def backlog() -> metrics.Backlog:
+    """What waits for the operators and for Rasa, read at each scrape of the metrics."""
+    counts, oldest = tickets.backlog()
+    waiting, inbox_oldest = whatsapp_store.backlog()
+    return metrics.Backlog(counts, oldest, waiting, inbox_oldest, hours.is_open())
+
+
 def main() -> None:
     cfg = config.settings
     db.migrate()
     # Rasa registers the WhatsApp sender in its own process; the console is another.
     outbound.register("whatsapp", cloud.WhatsAppOutbound.from_settings())
+    metrics.watch(backlog)
+    metrics.serve()
     create_app().run(host=cfg.console_host, port=cfg.console_port, access_log=False)

@@ -68,15 +68,15 @@ def test_stale_messages_come_back_oldest_first_once_each(whatsapp_db):
         for n in range(4)
     ]
     whatsapp_store.finish(ids[1])
-    assert whatsapp_store.take_stale(timedelta(seconds=30)) == []  # still in someone's hands
+    assert whatsapp_store.take_stale(timedelta(seconds=30)).taken == []  # in someone's hands
     age(60)
-    taken = whatsapp_store.take_stale(timedelta(seconds=30), skip={ids[3]})
+    taken = whatsapp_store.take_stale(timedelta(seconds=30), skip={ids[3]}).taken
     assert [(p.id, p.pseudonym, p.message["text"], p.attempts) for p in taken] == [
         (ids[0], "wa-0", "m0", 2),
         (ids[2], "wa-0", "m2", 2),
     ]
-    assert [p.id for p in whatsapp_store.take_stale(timedelta(seconds=30))] == [ids[3]]
-    assert whatsapp_store.take_stale(timedelta(seconds=30)) == []  # the lease was renewed
+    assert [p.id for p in whatsapp_store.take_stale(timedelta(seconds=30)).taken] == [ids[3]]
+    assert whatsapp_store.take_stale(timedelta(seconds=30)).taken == []  # the lease renewed
 
 
 def test_racing_instances_take_each_stale_message_once(whatsapp_db):
@@ -84,7 +84,7 @@ def test_racing_instances_take_each_stale_message_once(whatsapp_db):
         whatsapp_store.accept("wa-1", PHONE, f"wamid.{n}", utc_now(), TEXT)
     age(60)
     taken = at_once(lambda _: whatsapp_store.take_stale(timedelta(seconds=30)), 4)
-    assert sorted(p.id for batch in taken for p in batch) == [row.id for row in inbox_rows()]
+    assert sorted(p.id for batch in taken for p in batch.taken) == [row.id for row in inbox_rows()]
 
 
 def test_handled_rows_are_purged_with_the_seen_ids(whatsapp_db, monkeypatch):

@@ -178,7 +178,7 @@ def test_a_failed_nudge_leaves_the_message_pending(store, monkeypatch, answer):
         assert running.idle()
         [row] = inbox_rows()
         assert row.done_at is None and row.attempts == 0
-        assert [p.id for p in whatsapp_store.take_stale(timedelta(seconds=60))] == [row.id]
+        assert [p.id for p in whatsapp_store.take_stale(timedelta(seconds=60)).taken] == [row.id]
     finally:
         refusing.close()
         running.stop()
