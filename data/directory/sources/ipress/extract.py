@@ -30,6 +30,7 @@ Region, province and district come from the INEI ubigeo code (table in
 ../ubigeo), never from the names; a code missing from that table keeps the
 source's names and is flagged ubigeo_in_table=no.
 """
+
 import argparse
 import csv
 import math
@@ -40,8 +41,17 @@ from collections import Counter
 HERE = pathlib.Path(__file__).resolve().parent
 SOURCES = HERE.parent
 
-PUBLIC = {"MINSA", "GOBIERNO REGIONAL", "MUNICIPALIDAD PROVINCIAL", "MUNICIPALIDAD DISTRITAL", "ESSALUD"}
-FACILITY_TYPES = {"ESTABLECIMIENTO DE SALUD SIN INTERNAMIENTO", "ESTABLECIMIENTO DE SALUD CON INTERNAMIENTO"}
+PUBLIC = {
+    "MINSA",
+    "GOBIERNO REGIONAL",
+    "MUNICIPALIDAD PROVINCIAL",
+    "MUNICIPALIDAD DISTRITAL",
+    "ESSALUD",
+}
+FACILITY_TYPES = {
+    "ESTABLECIMIENTO DE SALUD SIN INTERNAMIENTO",
+    "ESTABLECIMIENTO DE SALUD CON INTERNAMIENTO",
+}
 NO_VALUE = {"", "ACTUALIZAR", "NULL", "NO TIENE", "NO CUENTA CON TELEFONO", "-", "0"}
 
 # Peru's bounding box, generous
@@ -49,11 +59,28 @@ LAT_RANGE = (-18.6, 0.2)
 LON_RANGE = (-81.5, -68.5)
 
 FIELDS = [
-    "codigo_unico", "name", "institucion", "clasificacion", "tipo", "categoria",
-    "ubigeo", "region", "province", "district", "ubigeo_in_table",
-    "source_departamento", "source_provincia", "source_distrito",
-    "address", "phone", "hours", "latitude", "longitude",
-    "inicio_actividad", "suggested_category", "km_from_district_centroid",
+    "codigo_unico",
+    "name",
+    "institucion",
+    "clasificacion",
+    "tipo",
+    "categoria",
+    "ubigeo",
+    "region",
+    "province",
+    "district",
+    "ubigeo_in_table",
+    "source_departamento",
+    "source_provincia",
+    "source_distrito",
+    "address",
+    "phone",
+    "hours",
+    "latitude",
+    "longitude",
+    "inicio_actividad",
+    "suggested_category",
+    "km_from_district_centroid",
 ]
 
 
@@ -81,10 +108,16 @@ def load_ubigeo(path: pathlib.Path):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--raw", type=pathlib.Path, default=SOURCES / "staging/ipress/ipress_spatial.csv")
+    ap.add_argument(
+        "--raw", type=pathlib.Path, default=SOURCES / "staging/ipress/ipress_spatial.csv"
+    )
     ap.add_argument("--ubigeo", type=pathlib.Path, default=SOURCES / "ubigeo/ubigeo_inei.csv")
-    ap.add_argument("--centroids", type=pathlib.Path, default=SOURCES / "staging/ubigeo_alt/ubigeo_distrito.csv")
-    ap.add_argument("--out", type=pathlib.Path, default=SOURCES / "staging/ipress/ipress_extract.csv")
+    ap.add_argument(
+        "--centroids", type=pathlib.Path, default=SOURCES / "staging/ubigeo_alt/ubigeo_distrito.csv"
+    )
+    ap.add_argument(
+        "--out", type=pathlib.Path, default=SOURCES / "staging/ipress/ipress_extract.csv"
+    )
     args = ap.parse_args()
 
     districts, regions = load_ubigeo(args.ubigeo)
@@ -100,7 +133,10 @@ def main() -> int:
     out = []
     with args.raw.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            if row["estado"].strip() != "ACTIVADO" or row["condicion"].strip() != "EN FUNCIONAMIENTO":
+            if (
+                row["estado"].strip() != "ACTIVADO"
+                or row["condicion"].strip() != "EN FUNCIONAMIENTO"
+            ):
                 dropped["not active / not working"] += 1
                 continue
             if row["institucion"].strip() not in PUBLIC:
@@ -118,38 +154,43 @@ def main() -> int:
                 lat, lon = float(row["lat"]), float(row["lon"])
             except ValueError:
                 lat = lon = None
-            if lat is None or not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
+            if lat is None or not (
+                LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]
+            ):
                 lat = lon = None
                 dropped["coordinates outside Peru (kept, coordinates blanked)"] += 1
             d = districts.get(code)
             km = ""
             if lat is not None and code in centroids:
                 clat, clon = centroids[code]
-                km = f"{math.hypot((lat - clat) * 111.2, (lon - clon) * 111.2 * math.cos(math.radians(clat))):.1f}"
-            out.append({
-                "codigo_unico": row["codigo_unico"].strip().zfill(8),
-                "name": clean(row["nombre_del_establecimiento"]),
-                "institucion": row["institucion"].strip(),
-                "clasificacion": clean(row["clasificacion"]),
-                "tipo": clean(row["tipo"]),
-                "categoria": clean(row["categoria"]),
-                "ubigeo": code,
-                "region": regions[code[:2]],
-                "province": d["province"] if d else clean(row["provincia"]).title(),
-                "district": d["district"] if d else clean(row["distrito"]).title(),
-                "ubigeo_in_table": "si" if d else "no",
-                "source_departamento": clean(row["departamento"]),
-                "source_provincia": clean(row["provincia"]),
-                "source_distrito": clean(row["distrito"]),
-                "address": clean(row["direccion"]),
-                "phone": clean(row["telefono"]),
-                "hours": clean(row["horario"]),
-                "latitude": "" if lat is None else f"{lat:.6f}",
-                "longitude": "" if lon is None else f"{lon:.6f}",
-                "inicio_actividad": clean(row["inicio_de_actividad"]),
-                "suggested_category": suggested_category(row),
-                "km_from_district_centroid": km,
-            })
+                east = (lon - clon) * 111.2 * math.cos(math.radians(clat))
+                km = f"{math.hypot((lat - clat) * 111.2, east):.1f}"
+            out.append(
+                {
+                    "codigo_unico": row["codigo_unico"].strip().zfill(8),
+                    "name": clean(row["nombre_del_establecimiento"]),
+                    "institucion": row["institucion"].strip(),
+                    "clasificacion": clean(row["clasificacion"]),
+                    "tipo": clean(row["tipo"]),
+                    "categoria": clean(row["categoria"]),
+                    "ubigeo": code,
+                    "region": regions[code[:2]],
+                    "province": d["province"] if d else clean(row["provincia"]).title(),
+                    "district": d["district"] if d else clean(row["distrito"]).title(),
+                    "ubigeo_in_table": "si" if d else "no",
+                    "source_departamento": clean(row["departamento"]),
+                    "source_provincia": clean(row["provincia"]),
+                    "source_distrito": clean(row["distrito"]),
+                    "address": clean(row["direccion"]),
+                    "phone": clean(row["telefono"]),
+                    "hours": clean(row["horario"]),
+                    "latitude": "" if lat is None else f"{lat:.6f}",
+                    "longitude": "" if lon is None else f"{lon:.6f}",
+                    "inicio_actividad": clean(row["inicio_de_actividad"]),
+                    "suggested_category": suggested_category(row),
+                    "km_from_district_centroid": km,
+                }
+            )
     out.sort(key=lambda r: (r["ubigeo"], r["name"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8", newline="") as fh:
@@ -161,13 +202,24 @@ def main() -> int:
     for k, v in sorted(dropped.items()):
         print(f"  dropped/flagged {k}: {v}")
     print("  by suggested_category:", dict(Counter(r["suggested_category"] for r in out)))
-    print("  without address:", sum(1 for r in out if not r["address"]),
-          "| without phone:", sum(1 for r in out if not r["phone"]),
-          "| without hours:", sum(1 for r in out if not r["hours"]),
-          "| ubigeo not in table:", sum(1 for r in out if r["ubigeo_in_table"] == "no"),
-          "| without coordinates:", sum(1 for r in out if not r["latitude"]),
-          "| >50 km from district centroid:",
-          sum(1 for r in out if r["km_from_district_centroid"] and float(r["km_from_district_centroid"]) > 50))
+    print(
+        "  without address:",
+        sum(1 for r in out if not r["address"]),
+        "| without phone:",
+        sum(1 for r in out if not r["phone"]),
+        "| without hours:",
+        sum(1 for r in out if not r["hours"]),
+        "| ubigeo not in table:",
+        sum(1 for r in out if r["ubigeo_in_table"] == "no"),
+        "| without coordinates:",
+        sum(1 for r in out if not r["latitude"]),
+        "| >50 km from district centroid:",
+        sum(
+            1
+            for r in out
+            if r["km_from_district_centroid"] and float(r["km_from_district_centroid"]) > 50
+        ),
+    )
     print("  by region:")
     for region, n in sorted(Counter(r["region"] for r in out).items()):
         print(f"    {region}: {n}")

@@ -17,6 +17,7 @@ contract/topics.yml (Áncash, Junín, Callao...); the script checks that.
 Known defects of the raw copy are listed in ../README.md and are NOT corrected
 here: the CSV is a faithful reshaping of the raw file.
 """
+
 import csv
 import json
 import pathlib
@@ -27,10 +28,31 @@ RAW = HERE / "ubigeos.json"
 OUT = HERE / "ubigeo_inei.csv"
 
 CONTRACT_REGIONS = {
-    "Amazonas", "Áncash", "Apurímac", "Arequipa", "Ayacucho", "Cajamarca", "Callao",
-    "Cusco", "Huancavelica", "Huánuco", "Ica", "Junín", "La Libertad", "Lambayeque",
-    "Lima", "Loreto", "Madre de Dios", "Moquegua", "Pasco", "Piura", "Puno",
-    "San Martín", "Tacna", "Tumbes", "Ucayali",
+    "Amazonas",
+    "Áncash",
+    "Apurímac",
+    "Arequipa",
+    "Ayacucho",
+    "Cajamarca",
+    "Callao",
+    "Cusco",
+    "Huancavelica",
+    "Huánuco",
+    "Ica",
+    "Junín",
+    "La Libertad",
+    "Lambayeque",
+    "Lima",
+    "Loreto",
+    "Madre de Dios",
+    "Moquegua",
+    "Pasco",
+    "Piura",
+    "Puno",
+    "San Martín",
+    "Tacna",
+    "Tumbes",
+    "Ucayali",
 }
 
 
@@ -41,8 +63,11 @@ def main() -> int:
     districts = [r for r in rows if r["model"] == "ubigeos.distrito"]
 
     if set(regions.values()) != CONTRACT_REGIONS:
-        print("region names differ from contract/topics.yml:",
-              set(regions.values()) ^ CONTRACT_REGIONS, file=sys.stderr)
+        print(
+            "region names differ from contract/topics.yml:",
+            set(regions.values()) ^ CONTRACT_REGIONS,
+            file=sys.stderr,
+        )
         return 1
 
     out = []
@@ -53,14 +78,16 @@ def main() -> int:
         if code[:4] != f["prov"] or f["prov"][:2] != prov["dpto"]:
             print("inconsistent codes for", code, file=sys.stderr)
             return 1
-        out.append({
-            "ubigeo": code,
-            "department_code": code[:2],
-            "province_code": code[:4],
-            "region": regions[code[:2]],
-            "province": prov["nom_prov"],
-            "district": f["nom_dist"],
-        })
+        out.append(
+            {
+                "ubigeo": code,
+                "department_code": code[:2],
+                "province_code": code[:4],
+                "region": regions[code[:2]],
+                "province": prov["nom_prov"],
+                "district": f["nom_dist"],
+            }
+        )
     out.sort(key=lambda r: r["ubigeo"])
     with OUT.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(out[0]))

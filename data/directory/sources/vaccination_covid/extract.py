@@ -22,6 +22,7 @@ a pointer only (see ../README.md).
 Usage (standard library only):
     python extract.py [--centros PATH] [--ubigeos PATH] [--ubigeo-table PATH] [--out PATH]
 """
+
 import argparse
 import csv
 import pathlib
@@ -32,19 +33,37 @@ HERE = pathlib.Path(__file__).resolve().parent
 SOURCES = HERE.parent
 LAT_RANGE = (-18.6, 0.2)
 LON_RANGE = (-81.5, -68.5)
-FIELDS = ["id_centro_vacunacion", "name", "entidad_administra", "ubigeo", "region", "province",
-          "district", "ubigeo_in_table", "latitude", "longitude", "id_eess"]
+FIELDS = [
+    "id_centro_vacunacion",
+    "name",
+    "entidad_administra",
+    "ubigeo",
+    "region",
+    "province",
+    "district",
+    "ubigeo_in_table",
+    "latitude",
+    "longitude",
+    "id_eess",
+]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--centros", type=pathlib.Path,
-                    default=SOURCES / "staging/vaccination_covid/TB_CENTRO_VACUNACION.csv")
-    ap.add_argument("--ubigeos", type=pathlib.Path,
-                    default=SOURCES / "staging/vaccination_covid/TB_UBIGEOS.csv")
+    ap.add_argument(
+        "--centros",
+        type=pathlib.Path,
+        default=SOURCES / "staging/vaccination_covid/TB_CENTRO_VACUNACION.csv",
+    )
+    ap.add_argument(
+        "--ubigeos", type=pathlib.Path, default=SOURCES / "staging/vaccination_covid/TB_UBIGEOS.csv"
+    )
     ap.add_argument("--ubigeo-table", type=pathlib.Path, default=SOURCES / "ubigeo/ubigeo_inei.csv")
-    ap.add_argument("--out", type=pathlib.Path,
-                    default=SOURCES / "staging/vaccination_covid/vaccination_covid_extract.csv")
+    ap.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=SOURCES / "staging/vaccination_covid/vaccination_covid_extract.csv",
+    )
     args = ap.parse_args()
 
     with args.ubigeos.open(encoding="utf-8-sig") as fh:
@@ -69,19 +88,21 @@ def main() -> int:
             if not ok:
                 problems["coordinates blanked"] += 1
             d = districts.get(code)
-            out.append({
-                "id_centro_vacunacion": r["id_centro_vacunacion"],
-                "name": " ".join(r["nombre"].split()),
-                "entidad_administra": r["entidad_administra"].strip(),
-                "ubigeo": code,
-                "region": regions[code[:2]],
-                "province": d["province"] if d else "",
-                "district": d["district"] if d else "",
-                "ubigeo_in_table": "si" if d else "no",
-                "latitude": f"{lat:.6f}" if ok else "",
-                "longitude": f"{lon:.6f}" if ok else "",
-                "id_eess": r["id_eess"],
-            })
+            out.append(
+                {
+                    "id_centro_vacunacion": r["id_centro_vacunacion"],
+                    "name": " ".join(r["nombre"].split()),
+                    "entidad_administra": r["entidad_administra"].strip(),
+                    "ubigeo": code,
+                    "region": regions[code[:2]],
+                    "province": d["province"] if d else "",
+                    "district": d["district"] if d else "",
+                    "ubigeo_in_table": "si" if d else "no",
+                    "latitude": f"{lat:.6f}" if ok else "",
+                    "longitude": f"{lon:.6f}" if ok else "",
+                    "id_eess": r["id_eess"],
+                }
+            )
     out.sort(key=lambda x: (x["ubigeo"], x["name"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8", newline="") as fh:
