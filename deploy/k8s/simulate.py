@@ -26,6 +26,7 @@ A queue model fed with the measured figures of docs/bench.md, not a load test:
 It prints, per scenario, latency over the day and in the worst 5 minutes, the pods used,
 and what PostgreSQL, Redis and RabbitMQ must carry at that volume.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,25 +40,25 @@ from typing import Dict, List, Optional, Sequence
 DAY = 86_400
 
 # --- Measured inputs (docs/bench.md unless said) -------------------------------------------
-POD_CAPACITY = 20.0          # turns/s of one saturated pod with PostgreSQL, Redis, RabbitMQ
-SERVICE_SIGMA = 0.35         # lognormal spread: p99/p50 at concurrency 1 = 119/51 ms
-CPU_REQUEST = 1.0            # cores requested by a Rasa pod (base/rasa.yaml)
-CPU_PER_BUSY_SECOND = 1.0    # a pod's event loop is one core while it runs a turn
-HPA_TARGET = 0.60            # base/rasa.yaml
-HPA_PERIOD = 15              # s, the controller's sync period
-HPA_WINDOW = 60              # s of CPU averaged (metrics-server's window, rounded up)
+POD_CAPACITY = 20.0  # turns/s of one saturated pod with PostgreSQL, Redis, RabbitMQ
+SERVICE_SIGMA = 0.35  # lognormal spread: p99/p50 at concurrency 1 = 119/51 ms
+CPU_REQUEST = 1.0  # cores requested by a Rasa pod (base/rasa.yaml)
+CPU_PER_BUSY_SECOND = 1.0  # a pod's event loop is one core while it runs a turn
+HPA_TARGET = 0.60  # base/rasa.yaml
+HPA_PERIOD = 15  # s, the controller's sync period
+HPA_WINDOW = 60  # s of CPU averaged (metrics-server's window, rounded up)
 HPA_TOLERANCE = 0.10
-SCALE_DOWN_WINDOW = 600      # s, behavior.scaleDown.stabilizationWindowSeconds
-STARTUP = 90                 # s from a new pod to its first turn (model load; tests/production)
-REPLAY_SECONDS = 60          # WHATSAPP_REPLAY_SECONDS: a turn older than this is replayed
-                             # by another pod (answered twice)
+SCALE_DOWN_WINDOW = 600  # s, behavior.scaleDown.stabilizationWindowSeconds
+STARTUP = 90  # s from a new pod to its first turn (model load; tests/production)
+REPLAY_SECONDS = 60  # WHATSAPP_REPLAY_SECONDS: a turn older than this is replayed
+# by another pod (answered twice)
 
 # Per message (one person's turn), measured on the tracker store of an evaluation run on
 # this machine: 22,545 events for 1,857 user messages, 576 bytes of JSON an event; mostly
 # one-message conversations, so session starts weigh a little more than in real use.
 EVENTS_PER_MESSAGE = 12.1
 EVENT_BYTES = 576
-ROW_OVERHEAD = 1.3           # PostgreSQL row headers and the events' indexes
+ROW_OVERHEAD = 1.3  # PostgreSQL row headers and the events' indexes
 # PostgreSQL transactions per WhatsApp message: the gateway's contact + inbox row, the
 # claim, the tracker store's save, the inbox row marked done (docs/failures.md), the
 # tracker read; plus searches and tickets for some (not counted).
@@ -65,7 +66,7 @@ PG_TRANSACTIONS_PER_MESSAGE = 5
 # Redis commands per message: the lock store's ticket, check and release (each a short
 # transaction, stores/lock_store.py) and the de-duplication SET NX.
 REDIS_COMMANDS_PER_MESSAGE = 8
-DEDUP_KEY_BYTES = 150        # one seen message id kept 48 h (key, value, expiry, overhead)
+DEDUP_KEY_BYTES = 150  # one seen message id kept 48 h (key, value, expiry, overhead)
 DEDUP_HOURS = 48
 # Connections a pod may open: Rasa's tracker store pool (SQL_POOL_SIZE 5 + SQL_MAX_OVERFLOW
 # 10) and the line's engine (SQLAlchemy's default 5 + 10); other processes the latter.
@@ -75,11 +76,15 @@ PG_CONNECTIONS_OTHER_POD = 15
 
 # --- The day's curve ------------------------------------------------------------------
 
+
 def base_curve(minute: int) -> float:
     """Relative traffic by Lima time: night low, humps at 10:30 and 19:30."""
     hour = minute / 60
-    return (0.06 + 0.9 * math.exp(-((hour - 10.5) / 2.6) ** 2)
-            + 0.8 * math.exp(-((hour - 19.5) / 2.2) ** 2))
+    return (
+        0.06
+        + 0.9 * math.exp(-(((hour - 10.5) / 2.6) ** 2))
+        + 0.8 * math.exp(-(((hour - 19.5) / 2.2) ** 2))
+    )
 
 
 def burst(minute: int, at: float = 12.25 * 60, width: float = 10.0) -> float:
@@ -96,7 +101,7 @@ def day_curve(peak: float, burst_minutes: float = 10.0) -> List[float]:
     if amplitude < 0:
         amplitude = 0.0
     scale = 1 / (mean_base + amplitude * mean_spike)
-    curve = [scale * (b + amplitude * s) for b, s in zip(base, spike)]
+    curve = [scale * (b + amplitude * s) for b, s in zip(base, spike, strict=True)]
     return curve
 
 
@@ -122,6 +127,7 @@ def _poisson(mean: float, rng: random.Random) -> int:
 
 
 # --- Pods and the autoscaler ------------------------------------------------------------
+
 
 @dataclass
 class Pod:
@@ -180,12 +186,12 @@ def simulate(s: Scenario, seed: int = 1) -> Result:
     curve = day_curve(s.peak, s.burst_minutes)
     times = arrivals(s.per_day, curve, rng)
     mean_service = 1 / POD_CAPACITY
-    median = mean_service / math.exp(SERVICE_SIGMA ** 2 / 2)
+    median = mean_service / math.exp(SERVICE_SIGMA**2 / 2)
 
     pods = [Pod(created=-s.startup, ready_at=0.0) for _ in range(s.min_replicas)]
-    busy_buckets: Dict[int, float] = {}     # busy seconds by 15-s bucket of their start
-    recommendations: List[tuple] = []       # (time, desired)
-    ups: List[tuple] = []                   # (time, pods added)
+    busy_buckets: Dict[int, float] = {}  # busy seconds by 15-s bucket of their start
+    recommendations: List[tuple] = []  # (time, desired)
+    ups: List[tuple] = []  # (time, pods added)
     last_down = -1e9
     next_tick = 0.0
     rr = 0
@@ -270,26 +276,42 @@ def simulate(s: Scenario, seed: int = 1) -> Result:
         lo = bisect.bisect_left(times, hour * 3600)
         hi = bisect.bisect_left(times, (hour + 1) * 3600)
         lat = sorted(latencies[lo:hi])
-        samples = replica_samples[hour * 240:(hour + 1) * 240]
-        hourly.append({"hour": hour, "msg_per_s": round((hi - lo) / 3600, 2),
-                       "pods_max": max(samples) if samples else 0,
-                       "p95_ms": round(percentile(lat, 0.95) * 1000)})
+        samples = replica_samples[hour * 240 : (hour + 1) * 240]
+        hourly.append(
+            {
+                "hour": hour,
+                "msg_per_s": round((hi - lo) / 3600, 2),
+                "pods_max": max(samples) if samples else 0,
+                "p95_ms": round(percentile(lat, 0.95) * 1000),
+            }
+        )
     ordered = sorted(latencies)
-    worst = max((percentile(sorted(v), 0.95) for v in by_window.values() if len(v) >= 20),
-                default=0.0)
+    worst = max(
+        (percentile(sorted(v), 0.95) for v in by_window.values() if len(v) >= 20), default=0.0
+    )
     pod_seconds = sum(min(p.removed_at or DAY, DAY) - max(p.created, 0) for p in pods)
     return Result(
-        name=s.name, per_day=s.per_day, mean_rate=s.per_day / DAY,
-        peak_rate=s.per_day / DAY * max(curve), dispatch=s.dispatch,
-        replicas_min=min(replica_samples), replicas_max=max(replica_samples),
-        pod_hours=pod_seconds / 3600, p50_ms=percentile(ordered, 0.50) * 1000,
-        p95_ms=percentile(ordered, 0.95) * 1000, p99_ms=percentile(ordered, 0.99) * 1000,
+        name=s.name,
+        per_day=s.per_day,
+        mean_rate=s.per_day / DAY,
+        peak_rate=s.per_day / DAY * max(curve),
+        dispatch=s.dispatch,
+        replicas_min=min(replica_samples),
+        replicas_max=max(replica_samples),
+        pod_hours=pod_seconds / 3600,
+        p50_ms=percentile(ordered, 0.50) * 1000,
+        p95_ms=percentile(ordered, 0.95) * 1000,
+        p99_ms=percentile(ordered, 0.99) * 1000,
         worst_5min_p95_ms=worst * 1000,
         over_1s_pct=100 * sum(1 for x in latencies if x > 1) / max(1, len(latencies)),
-        replayed=replayed, max_wait_s=max_wait, hourly=hourly)
+        replayed=replayed,
+        max_wait_s=max_wait,
+        hourly=hourly,
+    )
 
 
 # --- What the stores carry -------------------------------------------------------------
+
 
 def planned_replicas(peak_rate: float, minimum: int) -> int:
     return max(minimum, math.ceil(peak_rate / (HPA_TARGET * POD_CAPACITY)))
@@ -326,15 +348,18 @@ SCENARIOS = [
 
 
 def table(results: Sequence[Result]) -> str:
-    head = ("| scenario | msg/day | mean / peak msg/s | pods (min-max) | pod-hours | "
-            "p50 / p95 / p99 | worst 5-min p95 | > 1 s | replayed (answered twice) |")
+    head = (
+        "| scenario | msg/day | mean / peak msg/s | pods (min-max) | pod-hours | "
+        "p50 / p95 / p99 | worst 5-min p95 | > 1 s | replayed (answered twice) |"
+    )
     rows = [head, "|" + "---|" * 9]
     for r in results:
         rows.append(
             f"| {r.name} | {r.per_day:,} | {r.mean_rate:.2f} / {r.peak_rate:.1f} | "
             f"{r.replicas_min}-{r.replicas_max} | {r.pod_hours:.0f} | "
             f"{_ms(r.p50_ms)} / {_ms(r.p95_ms)} / {_ms(r.p99_ms)} | "
-            f"{_ms(r.worst_5min_p95_ms)} | {r.over_1s_pct:.2f} % | {r.replayed:,} |")
+            f"{_ms(r.worst_5min_p95_ms)} | {r.over_1s_pct:.2f} % | {r.replayed:,} |"
+        )
     return "\n".join(rows)
 
 
@@ -343,18 +368,23 @@ def _ms(value: float) -> str:
 
 
 def hourly_table(result: Result) -> str:
-    rows = ["| hour (Lima) | " + " | ".join(f"{h['hour']:02d}" for h in result.hourly) + " |",
-            "|---|" + "---|" * 24,
-            "| msg/s | " + " | ".join(f"{h['msg_per_s']:.0f}" for h in result.hourly) + " |",
-            "| pods | " + " | ".join(str(h["pods_max"]) for h in result.hourly) + " |",
-            "| p95 ms | " + " | ".join(str(h["p95_ms"]) for h in result.hourly) + " |"]
+    rows = [
+        "| hour (Lima) | " + " | ".join(f"{h['hour']:02d}" for h in result.hourly) + " |",
+        "|---|" + "---|" * 24,
+        "| msg/s | " + " | ".join(f"{h['msg_per_s']:.0f}" for h in result.hourly) + " |",
+        "| pods | " + " | ".join(str(h["pods_max"]) for h in result.hourly) + " |",
+        "| p95 ms | " + " | ".join(str(h["p95_ms"]) for h in result.hourly) + " |",
+    ]
     return "\n".join(rows)
 
 
 def stores_table(volumes: Sequence[int], peak: float) -> str:
-    rows = ["| msg/day | Rasa pods (planned) | PG tx/s at peak | event rows/s | PG GB/day "
-            "(30 days) | PG connections, worst case | Redis ops/s | Redis MB (48 h of ids) "
-            "| RabbitMQ msg/s | RabbitMQ GB/day if unconsumed |", "|" + "---|" * 10]
+    rows = [
+        "| msg/day | Rasa pods (planned) | PG tx/s at peak | event rows/s | PG GB/day "
+        "(30 days) | PG connections, worst case | Redis ops/s | Redis MB (48 h of ids) "
+        "| RabbitMQ msg/s | RabbitMQ GB/day if unconsumed |",
+        "|" + "---|" * 10,
+    ]
     for per_day in volumes:
         pods = planned_replicas(per_day / DAY * peak, 2)
         others = 3 + 3 + 2 + 1 if pods > 3 else 2 + 2 + 1 + 1
@@ -364,35 +394,49 @@ def stores_table(volumes: Sequence[int], peak: float) -> str:
             f"{st['pg_event_rows_per_s_peak']:.0f} | {st['pg_gb_per_day']:.2f} "
             f"({st['pg_gb_per_30_days']:.0f}) | {st['pg_connections_max']:.0f} | "
             f"{st['redis_ops_per_s_peak']:.0f} | {st['redis_mb_dedup']:.0f} | "
-            f"{st['rabbitmq_msgs_per_s_peak']:.0f} | {st['rabbitmq_gb_per_day_unconsumed']:.2f} |")
+            f"{st['rabbitmq_msgs_per_s_peak']:.0f} | {st['rabbitmq_gb_per_day_unconsumed']:.2f} |"
+        )
     return "\n".join(rows)
 
 
 def main(argv: Sequence[str] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-day", type=int, nargs="*", help="one scenario per volume "
-                                                               "instead of docs/scale.md's")
+    parser.add_argument(
+        "--per-day", type=int, nargs="*", help="one scenario per volume instead of docs/scale.md's"
+    )
     parser.add_argument("--peak", type=float, default=10.0)
     parser.add_argument("--min-replicas", type=int, default=2)
     parser.add_argument("--max-replicas", type=int, default=14)
-    parser.add_argument("--dispatch", choices=["random", "round-robin", "pinned"],
-                        default="random")
+    parser.add_argument("--dispatch", choices=["random", "round-robin", "pinned"], default="random")
     parser.add_argument("--startup", type=float, default=STARTUP)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args(argv)
     if args.per_day:
-        scenarios = [Scenario(f"{v:,}/day", v, args.min_replicas, args.max_replicas,
-                              args.dispatch, args.peak, args.startup) for v in args.per_day]
+        scenarios = [
+            Scenario(
+                f"{v:,}/day",
+                v,
+                args.min_replicas,
+                args.max_replicas,
+                args.dispatch,
+                args.peak,
+                args.startup,
+            )
+            for v in args.per_day
+        ]
     else:
         scenarios = SCENARIOS
     results = [simulate(s, args.seed) for s in scenarios]
-    print(f"Per pod: {POD_CAPACITY:.0f} turns/s saturated, HPA at {HPA_TARGET:.0%} of "
-          f"{CPU_REQUEST:g} CPU, new pods ready after their startup; peak {args.peak:g}x "
-          f"the mean; seed {args.seed}.\n")
+    print(
+        f"Per pod: {POD_CAPACITY:.0f} turns/s saturated, HPA at {HPA_TARGET:.0%} of "
+        f"{CPU_REQUEST:g} CPU, new pods ready after their startup; peak {args.peak:g}x "
+        f"the mean; seed {args.seed}.\n"
+    )
     print(table(results))
-    national = next((r for r in results if r.per_day == 1_000_000
-                     and r.dispatch == "random"), results[-1])
+    national = next(
+        (r for r in results if r.per_day == 1_000_000 and r.dispatch == "random"), results[-1]
+    )
     print(f"\nHour by hour, {national.name}:\n")
     print(hourly_table(national))
     print("\nWhat the stores carry (planned pods: peak / (60 % of 20 turns/s)):\n")
