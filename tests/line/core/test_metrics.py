@@ -227,7 +227,8 @@ def test_several_workers_add_up_with_the_multiprocess_directory(tmp_path):
         if s.name == "line_turns_total" and s.labels == {"outcome": "faq", "channel": "whatsapp"}
     ]
     assert turns.value == 7
-    assert len(list(tmp_path.glob("counter_*.db"))) == 2  # a file per worker
-    forget = "from line.core import metrics; metrics.forget_stale_workers()"
-    run(forget)
-    assert not list(tmp_path.glob("*.db"))  # a restarted container starts from nothing
+    assert len(list(tmp_path.glob("counter_*.db"))) == 3  # a file per process
+    forget = "import os; from line.core import metrics; metrics.forget_stale_workers()"
+    pid = run(f"{forget}; print(os.getpid())").strip()
+    # A restarted container starts from nothing but its own process.
+    assert {p.name.rsplit("_", 1)[1] for p in tmp_path.glob("*.db")} == {f"{pid}.db"}
