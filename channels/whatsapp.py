@@ -7,7 +7,8 @@ before the 200 and marked done after its turn, so one whose Rasa instance dies
 mid-turn is handled again by any instance (docs/failures.md). In production the
 gateway (line/whatsapp/gateway.py) receives the webhooks instead, so the 200
 never waits behind a prediction, and nudges POST /webhooks/whatsapp/inbox: the
-channel then takes the inbox rows nobody has taken. Rasa only ever
+channel then takes the inbox rows nobody has taken, as many as it has room for
+(WHATSAPP_MAX_IN_FLIGHT), leaving the rest to other instances. Rasa only ever
 sees a keyed pseudonym of the phone number (line/core/pseudonyms.py); the number itself
 stays in `whatsapp_contacts`. The Cloud API itself (limits, retries, the 24-hour
 rule) lives in line/whatsapp/cloud.py.

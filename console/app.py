@@ -4,6 +4,8 @@ Handlers stay thin: the work is in `line/handoff/` (`tickets`, `desk`,
 `accounts`), which are blocking (SQLAlchemy, HTTP to Rasa) and so run in a
 thread. Every POST carries a CSRF token; every reply and note form carries a
 one-time key, so a double click never sends twice. Wording lives in templates.
+`main()` also opens the metrics port, where the queue and the WhatsApp inbox are read
+from the database at each scrape (line/core/metrics.py).
 """
 
 from __future__ import annotations
