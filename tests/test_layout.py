@@ -33,6 +33,7 @@ CODE = [
         "console",
         "deploy",
         "line",
+        "rasa_sdk_plugins",
         "stores",
         "tests",
     )
