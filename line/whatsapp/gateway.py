@@ -43,7 +43,7 @@ HEALTH_PATH = "/webhooks/whatsapp/"
 # Meta itself waits longer than this.
 FORWARD_TIMEOUT_SECONDS = 10.0
 SHUTDOWN_GRACE_SECONDS = 5.0
-# Nudges on their way at once; more messages than this at once share the nudges.
+# Nudges on their way at once; more wait for one of them to end.
 MAX_NUDGES = 8
 
 

@@ -199,7 +199,6 @@ def take_stale(
             select(
                 WhatsAppInbox.id,
                 WhatsAppInbox.pseudonym,
-                WhatsAppInbox.message,
                 WhatsAppInbox.claimed_at,
                 WhatsAppInbox.attempts,
             )
@@ -235,12 +234,21 @@ def take_stale(
                 == 1
             )
             if won:
-                taken.append(
-                    Pending(row.id, row.pseudonym, json.loads(row.message), row.attempts + 1)
-                )
+                taken.append(row)
             else:
                 held.add(row.pseudonym)  # another instance took it first
-    return Batch(taken, more)
+        # The texts of the messages taken only, not of every row looked at.
+        ids = [row.id for row in taken]
+        texts = dict(
+            session.execute(
+                select(WhatsAppInbox.id, WhatsAppInbox.message).where(WhatsAppInbox.id.in_(ids))
+            ).all()
+            if ids
+            else ()
+        )
+    return Batch(
+        [Pending(r.id, r.pseudonym, json.loads(texts[r.id]), r.attempts + 1) for r in taken], more
+    )
 
 
 def renew(inbox_id: int, attempts: int) -> bool:
