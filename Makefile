@@ -23,7 +23,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup train run test test-fast test-deps lint format validate eval crossval shell db \
+.PHONY: help setup train run test test-fast test-deps lint format validate eval eval-dev eval-frozen crossval shell db \
 	console operator-add browser-deps directory-import directory-export directory-stale \
 	run-production nginx-deps bench report suggest new-topic markers train-content profile \
 	k8s-check k8s-render k8s-simulate
@@ -55,7 +55,9 @@ help:
 	@echo "  make k8s-simulate  a day of traffic against the autoscaler (docs/scale.md)"
 	@echo "Measuring"
 	@echo "  make eval       run ../shared/eval against a running server (make run first)"
-	@echo "  make crossval   cross-validate the NLU model against the keyword baseline"
+	@echo "  make eval-dev   understanding on tests/dev/ (tune here) against a running server, beside the keyword baseline"
+	@echo "  make eval-frozen  the same on the frozen sets of tests/frozen/ (never tuned on)"
+	@echo "  make crossval   cross-validate the NLU model and the line's router against the lexicons and the keyword baseline"
 	@echo "  make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
 	@echo "  make profile    where a turn's time goes (pyinstrument; needs the action server); results/profile.html"
 	@echo "Content and data"
@@ -123,6 +125,18 @@ eval: setup
 crossval: setup
 	$(RASA) test nlu --nlu data --cross-validation --folds 3 --out results/crossval
 	$(BIN)/python -m bench.keyword_baseline --folds 3
+	$(BIN)/python -m bench.understanding_cv --folds 5
+
+# Understanding measured on whole conversations against a running line (make run first),
+# beside the keyword baseline: the development set (tune here) and the frozen set (never
+# tuned on; tests/frozen/README.md).
+eval-dev: setup
+	$(BIN)/python -m bench.eval_sets tests/dev/understanding.yml \
+		--url http://localhost:$(RASA_PORT) --json results/eval_dev.json
+
+eval-frozen: setup
+	$(BIN)/python -m bench.eval_sets tests/frozen/safety.yml tests/frozen/routing.yml \
+		--url http://localhost:$(RASA_PORT) --json results/eval_frozen.json
 
 shell: setup $(MODEL) db
 	@trap 'kill 0' INT TERM EXIT; \

@@ -192,6 +192,10 @@ class ValidateServiceSearchForm(FormValidationAction):
     async def extract_service_category(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        need = tracker.get_slot(names.NEED_CATEGORY)
+        if need and not tracker.get_slot("service_category"):
+            # "necesito un dentista para mi hija" … "vivo en Chiclayo": the need told first.
+            return {"service_category": need}
         return self._read_answer(
             "service_category", read_category, "utter_category_unknown", dispatcher, tracker
         )

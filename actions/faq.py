@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import LineAction, domain_text, latest_entity, latest_intent
+from actions.common import LineAction, domain_text, latest_entity
 from line.core import topics
 from line.understanding import names
 
@@ -51,18 +51,18 @@ class ActionClarify(LineAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         human = {"title": domain_text(domain, "utter_button_human"), "payload": "/request_human"}
-        if latest_intent(tracker) == names.OUT_OF_SCOPE_INTENT:
-            dispatcher.utter_message(response="utter_out_of_scope")
-            dispatcher.utter_message(response="utter_offer_human")
-            return []
-        candidates = faq_candidates(tracker.latest_message or {})
+        latest = tracker.latest_message or {}
+        candidates = faq_candidates(latest)
         if not candidates:
             dispatcher.utter_message(response="utter_clarify_no_guess", buttons=[human])
-            return []
-        titles = topics.faq_titles()
-        buttons = [
-            {"title": titles[topic], "payload": f'/choose_faq{{"faq_topic": "{topic}"}}'}
-            for topic in candidates
-        ]
-        dispatcher.utter_message(response="utter_clarify", buttons=buttons + [human])
+        else:
+            titles = topics.faq_titles()
+            buttons = [
+                {"title": titles[topic], "payload": f'/choose_faq{{"faq_topic": "{topic}"}}'}
+                for topic in candidates
+            ]
+            dispatcher.utter_message(response="utter_clarify", buttons=buttons + [human])
+        if latest.get(names.RISK_KEY):
+            # Unsure what the person means, but something in it sounds like risk.
+            dispatcher.utter_message(response="utter_safety_line")
         return []

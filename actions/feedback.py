@@ -29,7 +29,7 @@ STORAGE_ERRORS = (DatabaseUnavailable, SQLAlchemyError, OSError)
 class ActionAskRating(LineAction):
     """Asks "¿Te sirvió?" after an FAQ answer, at most once per session and topic,
     so people are not asked after every answer; hands off instead when the
-    message reported abuse (components/line_nlu.py, IntentCues)."""
+    message reported abuse (components/understanding.py)."""
 
     NAME = "action_ask_rating"
 

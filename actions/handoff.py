@@ -6,6 +6,7 @@ person is told; this action reads the tracker, says it and pauses the bot."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -15,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import LineAction
 from line.handoff import request, spool
+from line.understanding import names
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +42,27 @@ async def hand_over(
     them what happens next and pause the bot. `failure`: the line itself failed. When the
     database is down the ticket is kept and written later (line/handoff/spool.py)."""
     handoff = handoff_of(tracker, failure)
+    if not await tell_and_queue(dispatcher, handoff):
+        return []
+    return [ConversationPaused()]
+
+
+async def tell_and_queue(dispatcher: CollectingDispatcher, handoff: request.Handoff) -> bool:
+    """The emergency numbers first when in danger, the ticket, then what happens next.
+    False when no ticket could be kept at all (the person is told)."""
     if handoff.emergency_response:
         dispatcher.utter_message(response=handoff.emergency_response)
     try:
         receipt = await asyncio.to_thread(spool.open_or_keep, handoff)
     except OSError:
         logger.exception(
-            "NO TICKET for %s: neither the database nor the spool took it", tracker.sender_id
+            "NO TICKET for %s: neither the database nor the spool took it", handoff.sender_id
         )
         dispatcher.utter_message(response="utter_handoff_failed")
-        return []
+        return False
     response, values = request.reply(handoff, receipt)
     dispatcher.utter_message(response=response, **values)
-    return [ConversationPaused()]
+    return True
 
 
 class ActionHandoff(LineAction):
@@ -62,3 +72,39 @@ class ActionHandoff(LineAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         return await hand_over(dispatcher, tracker)
+
+
+class ActionReplyInLanguage(LineAction):
+    """A short reply in the person's language (the line works in Spanish) before a person
+    takes over; the ticket records the language."""
+
+    NAME = "action_reply_in_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        language = (tracker.latest_message or {}).get(names.LANGUAGE_KEY)
+        if language in names.OTHER_LANGUAGES:
+            dispatcher.utter_message(response=f"utter_other_language_{language}")
+        else:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
+class ActionDangerWhilePaused(LineAction):
+    """Danger told by someone already waiting for an operator. The bot is paused then, so
+    no rule runs; Rasa still runs this slot-filling action (slot danger_while_paused) on
+    every message about danger. The numbers go out at once and the ticket moves to the
+    front of the queue. Not paused: the emergency rule hands over as usual."""
+
+    NAME = "action_danger_while_paused"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if not tracker.is_paused():
+            return []
+        text = (tracker.latest_message or {}).get("text") or ""
+        handoff = dataclasses.replace(handoff_of(tracker), messages=(("user", text),))
+        await tell_and_queue(dispatcher, handoff)
+        return []

@@ -1,4 +1,4 @@
-"""What Rasa loads from config.yml: the line's NLU components (line_nlu), Rasa's own
+"""What Rasa loads from config.yml: the line's NLU components (understanding), Rasa's own
 components made faster (spacy_nlp, count_vectors) or lighter to serve (inference_models),
 and how Rasa calls the action server (action_calls).
 

@@ -101,7 +101,7 @@ def day_curve(peak: float, burst_minutes: float = 10.0) -> List[float]:
     if amplitude < 0:
         amplitude = 0.0
     scale = 1 / (mean_base + amplitude * mean_spike)
-    curve = [scale * (b + amplitude * s) for b, s in zip(base, spike, strict=True)]
+    curve = [scale * (b + amplitude * s) for b, s in zip(base, spike, strict=False)]
     return curve
 
 

@@ -39,6 +39,7 @@ class Handoff:
     topic: Optional[str] = None
     region: Optional[str] = None
     danger: Optional[str] = None
+    language: Optional[str] = None
     messages: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -57,6 +58,7 @@ class Handoff:
             "topic": self.topic,
             "region": self.region,
             "danger": self.danger,
+            "language": self.language,
             "messages": [list(m) for m in self.messages],
         }
 
@@ -109,6 +111,7 @@ def from_conversation(
         topic=names.last_faq_topic(events) or slots.get("service_category"),
         region=slots.get("region"),
         danger=latest.get(names.DANGER_KEY) if reason == reasons.EMERGENCY else None,
+        language=latest.get(names.LANGUAGE_KEY),
         messages=tuple(messages),
     )
 

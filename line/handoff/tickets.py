@@ -36,6 +36,7 @@ class Ticket(Base):
     topic = Column(String(64), nullable=True)
     region = Column(String(64), nullable=True)
     danger = Column(String(32), nullable=True)
+    language = Column(String(8), nullable=True)  # when not Spanish ("en", "pt", "fr", "ht")
     summary = Column(Text, default="")
     created_at = Column(DateTime, nullable=False, default=utc_now)
     updated_at = Column(DateTime, default=utc_now)
@@ -85,6 +86,7 @@ def open_ticket(
     topic: Optional[str] = None,
     region: Optional[str] = None,
     danger: Optional[str] = None,
+    language: Optional[str] = None,
     messages: Sequence[tuple[str, str]] = (),
 ) -> Receipt:
     """Create the person's open ticket, or add to it; `messages` are (author, text)."""
@@ -107,6 +109,7 @@ def open_ticket(
         ticket.topic = topic or ticket.topic
         ticket.region = region or ticket.region
         ticket.danger = danger or ticket.danger
+        ticket.language = language or ticket.language
         ticket.updated_at = utc_now()
         session.flush()
         _append(session, ticket, messages)
@@ -184,6 +187,7 @@ TICKET_FIELDS = (
     "topic",
     "region",
     "danger",
+    "language",
     "summary",
     "created_at",
     "claimed_by",

@@ -17,9 +17,9 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from line.core.text import normalise, whole_words
-from line.core.topics import category_ids
+from line.core.topics import category_ids, faq_ids
 
-__all__ = ["category_ids", "find_category"]
+__all__ = ["category_ids", "faq_topic_categories", "find_category"]
 
 LEXICON = Path(__file__).parent / "lexicon" / "categories.yml"
 # Typos are only looked for in words this long: shorter ones are too close to
@@ -36,6 +36,7 @@ class _Lexicon:
     weak: tuple[tuple[re.Pattern, ...], ...]
     fuzzy: dict[str, int]  # plain word -> rank of its id
     not_typos: frozenset[str]
+    faq_topics: dict[str, str]  # FAQ topic -> the category that answers it with a place
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +49,9 @@ def _lexicon() -> _Lexicon:
         different = sorted(set(entries) ^ set(category_ids()))
         raise ValueError(f"categories.yml ids differ from the contract: {different}")
     ids = tuple(entries)
+    unknown = {t for i in ids for t in entries[i].get("faq_topics", ())} - set(faq_ids())
+    if unknown:
+        raise ValueError(f"categories.yml names FAQ topics not in the contract: {sorted(unknown)}")
     return _Lexicon(
         ids=ids,
         phrases=tuple(tuple(whole_words(p) for p in entries[i]["phrases"]) for i in ids),
@@ -59,7 +63,13 @@ def _lexicon() -> _Lexicon:
             if len(word) >= FUZZY_MIN_LENGTH
         },
         not_typos=frozenset(data.get("not_typos", ())),
+        faq_topics={topic: i for i in ids for topic in entries[i].get("faq_topics", ())},
     )
+
+
+def faq_topic_categories() -> dict[str, str]:
+    """FAQ topic -> the category that answers its question when a place comes with it."""
+    return dict(_lexicon().faq_topics)
 
 
 def _best_rank(folded: str, tier: tuple[tuple[re.Pattern, ...], ...]) -> Optional[int]:

@@ -16,18 +16,30 @@ COMPLAINT_INTENT = "complaint"
 FIND_SERVICE_INTENT = "find_service"
 INFORM_INTENT = "inform"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+OTHER_LANGUAGE_INTENT = "other_language"
 RATE_USEFUL_INTENT = "rate_useful"
 RATE_NOT_USEFUL_INTENT = "rate_not_useful"
-# Rasa's intent when the model is unsure (FallbackClassifier, FaqConfidenceGate).
+# Rasa's intent when the model is unsure (FallbackClassifier, components/understanding.py).
 NLU_FALLBACK_INTENT = "nlu_fallback"
 # Intents that already lead to a person: no cue overrides them.
 PERSON_INTENTS = frozenset({EMERGENCY_INTENT, REQUEST_HUMAN_INTENT, PERSONAL_CASE_INTENT})
 
-# Keys the NLU components add to a parsed message (components/line_nlu.py).
-# The kind of danger the safety net found (one of DANGER_KINDS).
+# Keys the NLU components add to a parsed message (components/understanding.py).
+# The kind of danger happening now (one of DANGER_KINDS).
 DANGER_KEY = "danger"
 # The person reports abuse, exploitation or fraud: a person must read it.
 ABUSE_KEY = "abuse_report"
+# A risk signal short of danger: a clarification carries the one-line emergency numbers.
+RISK_KEY = "risk"
+# The language of a message not in Spanish, one of OTHER_LANGUAGES.
+LANGUAGE_KEY = "language"
+# Languages the line recognises and answers briefly (utter_other_language_<code>).
+OTHER_LANGUAGES = ("en", "pt", "fr", "ht")
+# The needs of the message that lost the precedence, as intents: offered next.
+ALSO_KEY = "also"
+# Entity and slot: the service a person named before giving a place ("necesito un
+# dentista para mi hija" … "vivo en Chiclayo" searches health in Lambayeque).
+NEED_CATEGORY = "need_category"
 
 # Kinds of danger (lexicon/danger.yml), each with its `utter_emergency_<kind>` answer.
 DANGER_KINDS = ("violence", "child_abuse", "trafficking", "suicide", "medical", "fire")

@@ -40,6 +40,7 @@ class _Kind:
 
 @dataclass(frozen=True)
 class _Lexicon:
+    over: re.Pattern
     not_danger: tuple[re.Pattern, ...]
     hypothetical: re.Pattern
     kinds: tuple[_Kind, ...]
@@ -59,6 +60,7 @@ def _lexicon() -> _Lexicon:
         patterns = tuple(whole_words(p) for p in entry["patterns"])
         kinds.append(_Kind(danger, patterns, bool(entry.get("hypothetical_guard"))))
     return _Lexicon(
+        over=whole_words("|".join(f"(?:{p})" for p in data["over"])),
         not_danger=tuple(whole_words(p) for p in data["not_danger"]),
         hypothetical=re.compile(rf"\b(?:{data['hypothetical']})"),
         kinds=tuple(kinds),
@@ -66,9 +68,12 @@ def _lexicon() -> _Lexicon:
 
 
 def detect(text: str) -> Optional[Danger]:
-    """The first kind (in danger.yml priority order) whose pattern matches, else None."""
+    """The first kind (in danger.yml priority order) whose pattern matches, else None;
+    None too when the message tells the danger as over or long past (`over`)."""
     lexicon = _lexicon()
     folded = normalise(text)
+    if lexicon.over.search(folded):
+        return None
     for pattern in lexicon.not_danger:
         # A marker instead of nothing, so words on both sides never join up.
         folded = pattern.sub(" . ", folded)

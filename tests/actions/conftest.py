@@ -17,7 +17,14 @@ def domain():
 
 
 def make_tracker(
-    text="", intent=None, entities=(), slots=None, events=(), sender="tester", parse_extra=None
+    text="",
+    intent=None,
+    entities=(),
+    slots=None,
+    events=(),
+    sender="tester",
+    parse_extra=None,
+    paused=False,
 ):
     latest = {
         "text": text,
@@ -27,7 +34,7 @@ def make_tracker(
     }
     user = {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}
     return Tracker(
-        sender, slots or {}, latest, list(events) + [user], False, None, None, "action_listen"
+        sender, slots or {}, latest, list(events) + [user], paused, None, None, "action_listen"
     )
 
 

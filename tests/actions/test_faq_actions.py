@@ -58,11 +58,20 @@ def test_clarify_without_a_likely_topic_asks_to_rephrase(domain):
     assert [b["payload"] for b in message["buttons"]] == ["/request_human"]
 
 
-def test_out_of_scope_says_so_and_offers_a_person(domain):
+def test_a_clarification_carries_the_emergency_line_when_something_sounds_like_risk(domain):
+    extra = {**selector(("mental_health_support", 0.3)), "risk": True}
     messages, _ = run(
-        faq.ActionClarify(), make_tracker("cuanto esta el dolar", "out_of_scope"), domain
+        faq.ActionClarify(),
+        make_tracker("ya no se q hacer", "nlu_fallback", parse_extra=extra),
+        domain,
     )
-    assert [m["response"] for m in messages] == ["utter_out_of_scope", "utter_offer_human"]
+    assert [m["response"] for m in messages] == ["utter_clarify", "utter_safety_line"]
+    calm, _ = run(
+        faq.ActionClarify(),
+        make_tracker("xjq", "nlu_fallback", parse_extra=selector(("shelter", 0.3))),
+        domain,
+    )
+    assert [m["response"] for m in calm] == ["utter_clarify"]
 
 
 def test_every_topic_has_a_title_short_enough_for_a_button():

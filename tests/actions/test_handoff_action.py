@@ -140,3 +140,44 @@ def test_a_reported_abuse_is_a_personal_case_for_the_queue(database, domain, clo
     run(handoff_action.ActionHandoff(), tracker, domain)
     [ticket] = tickets.queue()
     assert ticket["reason"] == "case" and ticket["priority"] == tickets.PRIORITY["case"]
+
+
+@pytest.mark.parametrize("language", ["en", "pt", "fr", "ht"])
+def test_another_language_gets_a_reply_in_it_and_the_ticket_records_it(
+    database, domain, clock, language
+):
+    clock(OPEN)
+    tracker = make_tracker("hello", "other_language", parse_extra={"language": language})
+    messages, _ = run(handoff_action.ActionReplyInLanguage(), tracker, domain)
+    assert responses(messages) == [f"utter_other_language_{language}"]
+    run(handoff_action.ActionHandoff(), tracker, domain)
+    [ticket] = tickets.queue()
+    assert ticket["language"] == language and ticket["reason"] == "unresolved"
+
+
+def test_danger_told_while_waiting_for_a_person_gets_the_numbers_and_the_front_of_the_queue(
+    database, domain, clock
+):
+    clock(OPEN)
+    run(
+        handoff_action.ActionHandoff(),
+        make_tracker("quiero hablar con alguien", "request_human"),
+        domain,
+    )
+    paused = make_tracker(
+        "ahora mi pareja me esta pegando",
+        "emergency",
+        parse_extra={"danger": "violence"},
+        paused=True,
+    )
+    messages, events = run(handoff_action.ActionDangerWhilePaused(), paused, domain)
+    assert responses(messages) == ["utter_emergency_violence", "utter_handoff_priority"]
+    assert events == []  # the conversation stays with the operator
+    [ticket] = tickets.queue()
+    assert ticket["priority"] == tickets.PRIORITY["emergency"] and ticket["danger"] == "violence"
+
+
+def test_danger_in_a_conversation_not_paused_is_left_to_the_emergency_rule(database, domain):
+    tracker = make_tracker("me esta pegando", "emergency", parse_extra={"danger": "violence"})
+    assert run(handoff_action.ActionDangerWhilePaused(), tracker, domain) == ([], [])
+    assert tickets.queue() == []

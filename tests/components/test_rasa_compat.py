@@ -97,7 +97,7 @@ def test_creating_the_component_installs_both_action_server_patches(tmp_path):
 def test_importing_the_components_changes_nothing_in_rasa():
     for name in (
         "components",
-        "components.line_nlu",
+        "components.understanding",
         "components.action_calls",
         "components.inference_models",
         "components.spacy_nlp",

@@ -11,9 +11,9 @@ N = emergency_numbers()
 NUMBERS = {
     "violence": (N["police"], N["violence_line_100"]),
     "child_abuse": (N["violence_line_100"], N["police"]),
-    "trafficking": (N["police"],),
+    "trafficking": (N["trafficking_line"], N["police"]),
     "suicide": (N["covid_health_line"], N["ambulance_samu"]),
-    "medical": (N["ambulance_samu"],),
+    "medical": (N["ambulance_samu"], N["firefighters"]),
     "fire": (N["firefighters"],),
 }
 
@@ -97,6 +97,11 @@ POSITIVES = [
 ]
 
 NEGATIVES = [
+    # told as over or long past: the learned detector decides alone
+    "hace dos anos mi ex me pegaba, ya me separe y quiero un psicologo",
+    "el mes pasado mi hijo convulsiono por la fiebre, ya le dieron de alta",
+    "me van a matar mis hijos si no les compro el uniforme jaja",
+    "antes pense en quitarme la vida, ahora estoy mejor",
     "mi empleador me retiene el pasaporte, eso es legal?",
     "el dueño del restaurante me quito mi pasaporte",
     "a mi bebe le toca la vacuna de los 4 meses pero no tenemos ptp",

@@ -163,8 +163,8 @@ def main() -> int:
             km = ""
             if lat is not None and code in centroids:
                 clat, clon = centroids[code]
-                east = (lon - clon) * 111.2 * math.cos(math.radians(clat))
-                km = f"{math.hypot((lat - clat) * 111.2, east):.1f}"
+                east_west = (lon - clon) * 111.2 * math.cos(math.radians(clat))
+                km = f"{math.hypot((lat - clat) * 111.2, east_west):.1f}"
             out.append(
                 {
                     "codigo_unico": row["codigo_unico"].strip().zfill(8),

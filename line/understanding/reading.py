@@ -1,0 +1,151 @@
+"""From what the models and lexicons see in one message to the signals the precedence ranks.
+
+Plain Python, so every rule is tested without Rasa: the component hands over what the
+learned parts said (`ModelView`: DIET and the router's intents blended, the FAQ topic both
+models agree on, the router's danger and closeness); this adds what the lexicons and the
+language detector say, applies the thresholds of config.yml (`Thresholds`, chosen on
+tests/dev/ with bench/tune_understanding.py), and returns the signals with the category,
+place and flags the actions need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from line.core import topics
+from line.understanding import categories, cues, language, names, places, safety
+from line.understanding.precedence import Signals
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """What the learned parts said about one message."""
+
+    intents: Mapping[str, float]  # intent -> probability (DIET and the router, blended)
+    danger: float = 0.0  # the router's probability of danger now
+    danger_kind: Optional[str] = None
+    faq_topic: Optional[str] = None  # the likeliest FAQ topic (ResponseSelector and router)
+    faq_confidence: float = 0.0
+    faq_closeness: float = 0.0  # closeness of the message to that topic's examples
+    faq_ranking: tuple[str, ...] = ()  # FAQ topics, likeliest first
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    danger: float
+    risk: float
+    personal_case: float
+    wants_person: float
+    place_request: float
+    faq: float
+    faq_gate: float
+    faq_close: float
+    faq_far: float
+    no_topic: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    signals: Signals
+    faq_topic: Optional[str]  # the topic to answer, after the rumour rule
+    category: Optional[str]
+    place: Optional[places.Place]
+    risk: bool  # a risk signal: a clarification carries the one-line emergency numbers
+    abuse: bool  # abuse, exploitation or fraud reported: a person reads it
+    unsure_faq: bool  # an FAQ guess too weak to answer: ask "¿Quisiste decir…?"
+
+
+def blend_topics(
+    selector: Mapping[str, float], router: Mapping[str, float], router_weight: float
+) -> list[tuple[str, float]]:
+    """FAQ topics ranked by the two models together, likeliest first."""
+    blended = {
+        topic: (1 - router_weight) * selector.get(topic, 0.0)
+        + router_weight * router.get(topic, 0.0)
+        for topic in set(selector) | set(router)
+    }
+    return sorted(blended.items(), key=lambda row: -row[1])
+
+
+def answer_topic(topic: str, ranking: tuple[str, ...], text: str) -> str:
+    """A plain question gets its contract topic, not the rumour's myth-busting answer:
+    "¿hay que pagar por la ayuda?" is help_is_free; "dicen que cobran" is the rumour."""
+    candidates = topics.plain_question_topics().get(topic)
+    if not candidates or cues.is_hearsay(text):
+        return topic
+    return min(candidates, key=lambda t: ranking.index(t) if t in ranking else len(ranking))
+
+
+def read(
+    text: str, view: ModelView, limits: Thresholds, faq_categories: Mapping[str, str]
+) -> Reading:
+    """The signals of one message. `faq_categories` maps an FAQ topic to the service
+    category that answers it with a place ("¿hay albergues en Piura?" is a search)."""
+    p = view.intents
+    other_language = language.detect(text)
+    lexicon_danger = safety.detect(text)
+    learned_danger = view.danger >= limits.danger and other_language is None
+    danger = (
+        lexicon_danger.kind
+        if lexicon_danger
+        else (view.danger_kind or names.GENERAL_DANGER)
+        if learned_danger
+        else None
+    )
+    abuse = cues.reports_abuse(text)
+    category = categories.find_category(text)
+    place = places.find_in_text(text)
+
+    faq_likely = p.get(names.FAQ_INTENT, 0.0) >= limits.faq and view.faq_topic is not None
+    faq_answerable = (
+        faq_likely
+        and view.faq_confidence >= limits.faq_gate
+        and view.faq_closeness >= max(limits.faq_close, limits.faq_far)
+    )
+    personal = (
+        cues.is_personal_case(text)
+        or p.get(names.PERSONAL_CASE_INTENT, 0.0) + p.get(names.COMPLAINT_INTENT, 0.0)
+        >= limits.personal_case
+        or (abuse and not faq_answerable)
+    )
+    complaint = p.get(names.COMPLAINT_INTENT, 0.0) > p.get(names.PERSONAL_CASE_INTENT, 0.0)
+    place_request = bool(category) and (
+        cues.asks_for_a_place(text, names_a_place=False)
+        or p.get(names.FIND_SERVICE_INTENT, 0.0) >= limits.place_request
+        or (
+            place is not None
+            and (not faq_answerable or faq_categories.get(view.faq_topic or "") == category)
+        )
+    )
+    no_topic = (
+        cues.asks_about_another_country(text)
+        or p.get(names.OUT_OF_SCOPE_INTENT, 0.0) >= limits.no_topic
+        or (faq_likely and view.faq_closeness < limits.faq_far)
+    )
+    signals = Signals(
+        danger=danger,
+        language=other_language,
+        personal_case=(
+            (names.COMPLAINT_INTENT if complaint else names.PERSONAL_CASE_INTENT)
+            if personal
+            else None
+        ),
+        wants_person=(
+            cues.asks_for_person(text)
+            or p.get(names.REQUEST_HUMAN_INTENT, 0.0) >= limits.wants_person
+        ),
+        place_request=place_request,
+        faq_topic=view.faq_topic if faq_answerable else None,
+        no_topic=no_topic,
+    )
+    faq_topic = answer_topic(view.faq_topic, view.faq_ranking, text) if view.faq_topic else None
+    return Reading(
+        signals,
+        faq_topic,
+        category,
+        place,
+        risk=bool(danger) or view.danger >= limits.risk or safety.is_sensitive(text),
+        abuse=abuse,
+        unsure_faq=faq_likely and not faq_answerable and not no_topic,
+    )

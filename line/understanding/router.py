@@ -1,0 +1,171 @@
+"""The line's own learned reader: which intent a message is, how likely danger is and of
+what kind, and how close it is to an FAQ topic's examples.
+
+One TF-IDF space (words and characters, so typos and missing accents still share most
+features) serves two models trained on the whole training data:
+- a logistic regression over every intent, each FAQ topic (`faq/<topic>`), and danger split
+  by kind (`emergency:<kind>`, from each emergency block's `metadata.kind`). Its
+  probabilities are calibrated well enough to threshold: P(danger) is the sum over kinds,
+  P(faq) the sum over topics;
+- the FAQ examples themselves, for `closeness`: the mean cosine similarity of a message to
+  its few nearest examples of one topic. The ResponseSelector only ranks topics against each
+  other, so a question about driving licences still gets a confident "nearest" topic; this
+  says whether the message is near that topic at all.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+from scipy.sparse import csr_matrix, diags, load_npz, save_npz
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_union
+
+from line.core.text import normalise
+from line.understanding import names
+
+DANGER_LABEL = f"{names.EMERGENCY_INTENT}:"
+NEAREST_EXAMPLES = 3
+
+
+def label_of(intent: str, faq_topic: Optional[str] = None, kind: Optional[str] = None) -> str:
+    """The router's label of a training example."""
+    if intent == names.EMERGENCY_INTENT:
+        return f"{DANGER_LABEL}{kind or names.GENERAL_DANGER}"
+    if intent == names.FAQ_INTENT and faq_topic:
+        return names.faq_key(faq_topic)
+    return intent
+
+
+@dataclass(frozen=True)
+class RouterReading:
+    intents: Mapping[str, float]  # intent -> probability (kinds and topics summed)
+    faq_topics: Mapping[str, float]  # FAQ topic -> probability, given that it is an FAQ
+    danger: float  # probability that the message reports danger now
+    danger_kind: str  # the likeliest kind, when it does
+    closeness: Mapping[str, float]  # FAQ topic -> closeness, for the topics asked about
+
+
+def _vectorizers(vocabularies: Sequence[Optional[dict]] = (None, None)) -> list[TfidfVectorizer]:
+    """Words (1–2) and characters within words (2–5), on the normalised text."""
+    words, characters = vocabularies
+    return [
+        TfidfVectorizer(
+            preprocessor=normalise, ngram_range=(1, 2), sublinear_tf=True, vocabulary=words
+        ),
+        TfidfVectorizer(
+            preprocessor=normalise,
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            sublinear_tf=True,
+            min_df=1 if characters else 2,
+            vocabulary=characters,
+        ),
+    ]
+
+
+class IntentRouter:
+    def __init__(self, regularisation: float = 30.0) -> None:
+        self.features = make_union(*_vectorizers())
+        self.model = LogisticRegression(C=regularisation, max_iter=3000)
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "IntentRouter":
+        """Labels from `label_of`; FAQ examples also become the closeness references."""
+        matrix = self.features.fit_transform(list(texts))
+        self.model.fit(matrix, list(labels))
+        self.labels = list(self.model.classes_)
+        unit = _unit_rows(matrix)
+        topics = [
+            names.topic_of_key(label) if label.startswith(names.FAQ_KEY_PREFIX) else None
+            for label in labels
+        ]
+        self.topic_examples = {
+            topic: unit[[i for i, t in enumerate(topics) if t == topic]]
+            for topic in sorted({t for t in topics if t})
+        }
+        return self
+
+    def read(self, text: str, topics: Sequence[str] = ()) -> RouterReading:
+        vector = self.features.transform([text])
+        probabilities = self.model.predict_proba(vector)[0]
+        intents: dict[str, float] = {}
+        kinds: dict[str, float] = {}
+        faq_topics: dict[str, float] = {}
+        for label, probability in zip(self.labels, probabilities, strict=True):
+            if label.startswith(DANGER_LABEL):
+                kinds[label[len(DANGER_LABEL) :]] = float(probability)
+                label = names.EMERGENCY_INTENT
+            elif label.startswith(names.FAQ_KEY_PREFIX):
+                faq_topics[names.topic_of_key(label)] = float(probability)
+                label = names.FAQ_INTENT
+            intents[label] = intents.get(label, 0.0) + float(probability)
+        faq_total = sum(faq_topics.values()) or 1.0
+        unit = _unit_rows(vector)
+        return RouterReading(
+            intents,
+            {topic: p / faq_total for topic, p in faq_topics.items()},
+            sum(kinds.values()),
+            max(kinds, key=kinds.get) if kinds else names.GENERAL_DANGER,
+            {topic: self._closeness(unit, topic) for topic in topics},
+        )
+
+    def save(self, folder: Path) -> None:
+        """Arrays and JSON only (no pickle), so loading a model runs no code from it."""
+        vectorizers = [v for _, v in self.features.transformer_list]
+        (folder / "router.json").write_text(
+            json.dumps(
+                {
+                    "labels": self.labels,
+                    "vocabularies": [v.vocabulary_ for v in vectorizers],
+                    "topics": list(self.topic_examples),
+                }
+            ),
+            encoding="utf-8",
+        )
+        np.savez(
+            folder / "router.npz",
+            coef=self.model.coef_,
+            intercept=self.model.intercept_,
+            **{f"idf{i}": v.idf_ for i, v in enumerate(vectorizers)},
+        )
+        for i, examples in enumerate(self.topic_examples.values()):
+            save_npz(folder / f"topic{i}.npz", examples)
+
+    @classmethod
+    def load(cls, folder: Path) -> "IntentRouter":
+        meta = json.loads((folder / "router.json").read_text(encoding="utf-8"))
+        arrays = np.load(folder / "router.npz")
+        router = cls()
+        vectorizers = _vectorizers(
+            [{k: int(v) for k, v in vocabulary.items()} for vocabulary in meta["vocabularies"]]
+        )
+        for i, vectorizer in enumerate(vectorizers):
+            vectorizer.idf_ = arrays[f"idf{i}"]
+        router.features = make_union(*vectorizers)
+        router.model.classes_ = np.array(meta["labels"])
+        router.model.coef_ = arrays["coef"]
+        router.model.intercept_ = arrays["intercept"]
+        router.labels = list(meta["labels"])
+        router.topic_examples = {
+            topic: load_npz(folder / f"topic{i}.npz").tocsr()
+            for i, topic in enumerate(meta["topics"])
+        }
+        return router
+
+    def _closeness(self, unit_vector: csr_matrix, topic: str) -> float:
+        examples = self.topic_examples.get(topic)
+        if examples is None or examples.shape[0] == 0:
+            return 0.0
+        similarities = np.sort((examples @ unit_vector.T).toarray().ravel())[::-1]
+        return float(similarities[:NEAREST_EXAMPLES].mean())
+
+
+def _unit_rows(matrix: csr_matrix) -> csr_matrix:
+    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A.ravel()
+    norms[norms == 0] = 1.0
+    return (diags(1.0 / norms) @ matrix).tocsr()

@@ -1,0 +1,65 @@
+"""The line's own reader: intents, FAQ topics and danger by kind from one TF-IDF space."""
+
+import numpy as np
+import pytest
+
+from line.understanding.router import IntentRouter, label_of
+
+EXAMPLES = [
+    ("emergency", None, "medical", "mi bebe no respira y esta morado"),
+    ("emergency", None, "medical", "mi papa se desmayo y no despierta"),
+    ("emergency", None, "fire", "se esta quemando la casa hay humo"),
+    ("emergency", None, "fire", "sale fuego de la cocina ayuda"),
+    ("faq", "shelter", None, "los albergues cobran algo"),
+    ("faq", "shelter", None, "cuantos dias me puedo quedar en el albergue"),
+    ("faq", "covid_vaccine", None, "la vacuna del covid es gratis para extranjeros"),
+    ("faq", "covid_vaccine", None, "donde me pongo la tercera dosis de la vacuna"),
+    ("greet", None, None, "hola buenas tardes"),
+    ("greet", None, None, "buenos dias amigos"),
+    ("out_of_scope", None, None, "como saco licencia de conducir"),
+    ("out_of_scope", None, None, "cuanto esta el dolar hoy"),
+]
+
+
+@pytest.fixture(scope="module")
+def router():
+    texts = [text for *_, text in EXAMPLES]
+    labels = [label_of(intent, topic, kind) for intent, topic, kind, _ in EXAMPLES]
+    return IntentRouter().fit(texts, labels)
+
+
+def test_labels_split_danger_by_kind_and_faq_by_topic():
+    assert label_of("emergency", kind="fire") == "emergency:fire"
+    assert label_of("emergency") == "emergency:general"
+    assert label_of("faq", "shelter") == "faq/shelter"
+    assert label_of("greet") == "greet"
+
+
+def test_danger_is_the_sum_over_kinds_and_names_the_likeliest(router):
+    reading = router.read("el bebe esta morado y no respira")
+    assert reading.intents["emergency"] == pytest.approx(reading.danger)
+    assert reading.danger > 0.5 and reading.danger_kind == "medical"
+    assert sum(reading.intents.values()) == pytest.approx(1.0)
+
+
+def test_faq_topics_are_given_within_faq(router):
+    reading = router.read("el albergue cobra?")
+    assert max(reading.faq_topics, key=reading.faq_topics.get) == "shelter"
+    assert sum(reading.faq_topics.values()) == pytest.approx(1.0)
+
+
+def test_closeness_is_high_near_a_topics_examples_and_low_far_from_them(router):
+    near = router.read("los albergues cobran algo?", ["shelter"]).closeness["shelter"]
+    far = router.read("cuanto cuesta una licencia de conducir", ["shelter"]).closeness["shelter"]
+    assert near > 0.5 > far
+
+
+def test_saved_and_loaded_it_reads_the_same(router, tmp_path):
+    router.save(tmp_path)
+    loaded = IntentRouter.load(tmp_path)
+    for text in ("mi bebe no respira", "los albergues cobran", "hola", "zzz"):
+        a, b = router.read(text, ["shelter"]), loaded.read(text, ["shelter"])
+        assert a.intents.keys() == b.intents.keys()
+        assert np.allclose([a.intents[k] for k in a.intents], [b.intents[k] for k in a.intents])
+        assert a.closeness == pytest.approx(b.closeness)
+    assert not list(tmp_path.glob("*.pkl"))  # arrays and JSON only
