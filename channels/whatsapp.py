@@ -7,8 +7,9 @@ before the 200 and marked done after its turn, so one whose Rasa instance dies
 mid-turn is handled again by any instance (docs/failures.md). In production the
 gateway (line/whatsapp/gateway.py) receives the webhooks instead, so the 200
 never waits behind a prediction, and nudges POST /webhooks/whatsapp/inbox: the
-channel then takes the inbox rows nobody has taken. A voice note, photo or file
-goes to a person (line/media/): its caption through the model first, then a kind
+channel then takes the inbox rows nobody has taken, as many as it has room for
+(WHATSAPP_MAX_IN_FLIGHT), leaving the rest to other instances. A voice note, photo or
+file goes to a person (line/media/): its caption through the model first, then a kind
 reply, a ticket, and the file fetched in the background. Rasa only ever
 sees a keyed pseudonym of the phone number (line/core/pseudonyms.py); the number itself
 stays in `whatsapp_contacts`. The Cloud API itself (limits, retries, the 24-hour
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import lru_cache
@@ -33,7 +35,7 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from line.core import pseudonyms
+from line.core import metrics, pseudonyms
 from line.core import settings as config
 from line.core.background import Background
 from line.handoff import outbound, request, spool, tickets
@@ -64,6 +66,9 @@ NUMBER_REPLY = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 SHUTDOWN_GRACE_SECONDS = 10
 # A message whose turn failed this often goes to a person instead (docs/failures.md).
 MAX_ATTEMPTS = 3
+# How soon an instance with nothing in hand looks again at messages that waited behind
+# another instance's (line/whatsapp/store.py take_stale).
+RECHECK_SECONDS = 1.0
 
 
 class WhatsAppOutput(OutputChannel):
@@ -149,6 +154,8 @@ class WhatsAppInput(InputChannel):
         self.pause = asyncio.sleep  # between media fetch attempts (tests replace it)
         self._in_flight: set = set()  # inbox ids being handled by this process
         self._fetching: set = set()  # media ids being fetched by this process
+        self.max_in_flight = s.whatsapp_max_in_flight
+        self._more = False  # the inbox may hold messages this process could take
         self._replayer: Optional[asyncio.Task] = None
         self._wanted: Optional[asyncio.Event] = None  # set by a nudge of the gateway
         outbound.register(self.name(), self.sender)
@@ -169,24 +176,10 @@ class WhatsAppInput(InputChannel):
 
         @webhook.post("/webhook", stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            payload, refusal = webhook_rules.signed_payload(
-                await self._read_body(request),
-                request.headers.get(SIGNATURE_HEADER),
-                self.webhook.app_secret,
-                self.webhook.max_body_bytes,
-            )
-            if refusal:
-                return _answer(refusal)
-            for message in parse_webhook(payload, self.webhook.phone_number_id):
-                sender_id = pseudonyms.pseudonym(message.sender)
-                accepted, inbox_id = await asyncio.to_thread(
-                    webhook_rules.accept, message, sender_id
-                )
-                if accepted:
-                    self.background.spawn(
-                        self._handle(sender_id, message, inbox_id, on_new_message)
-                    )
-            return _answer(webhook_rules.OK)
+            began = time.perf_counter()
+            answer = await self._receive(request, on_new_message)
+            metrics.webhook_answered("channel", answer.status, time.perf_counter() - began)
+            return answer
 
         @webhook.post("/inbox")
         async def nudged(request: Request) -> HTTPResponse:
@@ -215,6 +208,26 @@ class WhatsAppInput(InputChannel):
 
         return webhook
 
+    async def _receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        payload, refusal = webhook_rules.signed_payload(
+            await self._read_body(request),
+            request.headers.get(SIGNATURE_HEADER),
+            self.webhook.app_secret,
+            self.webhook.max_body_bytes,
+        )
+        if refusal:
+            return _answer(refusal)
+        for message in parse_webhook(payload, self.webhook.phone_number_id):
+            sender_id = pseudonyms.pseudonym(message.sender)
+            accepted, inbox_id = await asyncio.to_thread(webhook_rules.accept, message, sender_id)
+            metrics.message_received("channel", webhook_rules.outcome(accepted, inbox_id))
+            if accepted:
+                self._hold(inbox_id)
+                self.background.spawn(self._handle(sender_id, message, inbox_id, on_new_message))
+        return _answer(webhook_rules.OK)
+
     async def _read_body(self, request: Request) -> Optional[bytes]:
         """The raw body (what the signature covers), or None when it is too large."""
         request.stream.request_max_size = self.webhook.max_body_bytes
@@ -238,10 +251,11 @@ class WhatsAppInput(InputChannel):
         A turn that raises stays in the inbox and is tried again (`_replay`). A message
         read back from the inbox has no id: the gateway or an earlier attempt already
         checked it and marked it read."""
-        if inbox_id is not None:
-            self._in_flight.add(inbox_id)
+        self._hold(inbox_id)
         try:
             async with self._locks.hold(sender_id):
+                if inbox_id is not None and not await self._still_ours(inbox_id, attempt):
+                    return
                 if message.message_id:
                     if not await self._first_delivery(message, sender_id):
                         await self._finish(inbox_id)
@@ -255,6 +269,7 @@ class WhatsAppInput(InputChannel):
                     try:
                         await self._dispatch(message, sender_id, on_new_message)
                     except Exception:
+                        metrics.whatsapp_turn_failed()
                         logger.exception(
                             "whatsapp message from %s could not be handled (attempt %d)%s",
                             sender_id,
@@ -264,7 +279,37 @@ class WhatsAppInput(InputChannel):
                         return
                 await self._finish(inbox_id)
         finally:
-            self._in_flight.discard(inbox_id)
+            self._release(inbox_id)
+
+    def _hold(self, inbox_id: Optional[int]) -> None:
+        if inbox_id is not None:
+            self._in_flight.add(inbox_id)
+            metrics.in_flight(len(self._in_flight))
+
+    def _release(self, inbox_id: Optional[int]) -> None:
+        """A message is out of hand: room for one that was left waiting in the inbox."""
+        self._in_flight.discard(inbox_id)
+        metrics.in_flight(len(self._in_flight))
+        if self._more and self._wanted is not None:
+            self._wanted.set()
+
+    @staticmethod
+    async def _still_ours(inbox_id: int, attempt: int) -> bool:
+        """Another instance may have taken the message while this one waited for the
+        person's earlier turn (the lease ran out): then that one answers, not this one."""
+        try:
+            if await asyncio.to_thread(store.renew, inbox_id, attempt):
+                return True
+        except STORE_ERRORS as exc:
+            # Better a rare double answer than a message nobody answers.
+            logger.error("whatsapp inbox lease not renewed: %s", type(exc).__name__)
+            return True
+        metrics.lease_lost()
+        logger.warning(
+            "whatsapp inbox message %d taken by another instance meanwhile: answered there",
+            inbox_id,
+        )
+        return False
 
     @staticmethod
     async def _first_delivery(message: Inbound, sender_id: str) -> bool:
@@ -292,22 +337,28 @@ class WhatsAppInput(InputChannel):
             )
 
     async def _replay(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """At start, when the gateway nudges, and every WHATSAPP_REPLAY_SECONDS: the
-        messages the gateway stored, and those whose instance died mid-turn (or whose
-        turn failed), oldest first, one person at a time. One loop takes them, so they
-        start in inbox order; the lease in the inbox keeps two instances from taking
-        the same one."""
+        """At start, when the gateway nudges, when a turn ends and messages were left
+        waiting, and every WHATSAPP_REPLAY_SECONDS: the messages the gateway stored, and
+        those whose instance died mid-turn (or whose turn failed), oldest first, one
+        person at a time. One loop takes them, so they start in inbox order; the lease in
+        the inbox keeps two instances from taking the same one. It takes no more than
+        WHATSAPP_MAX_IN_FLIGHT in hand at once: a nudged instance leaves the rest to the
+        others, and nothing waits in its hands long enough to be replayed by another."""
         every = config.settings.whatsapp_replay_seconds
         while True:
             self._wanted.clear()
-            try:
-                stale = await asyncio.to_thread(
-                    store.take_stale, timedelta(seconds=every), set(self._in_flight)
-                )
-            except STORE_ERRORS as exc:
-                logger.error("whatsapp inbox unavailable for replay: %s", type(exc).__name__)
-                stale = []
-            for pending in stale:
+            room = self.max_in_flight - len(self._in_flight)
+            batch = store.Batch([], more=room <= 0)
+            if room > 0:
+                try:
+                    batch = await asyncio.to_thread(
+                        store.take_stale, timedelta(seconds=every), set(self._in_flight), room
+                    )
+                except STORE_ERRORS as exc:
+                    logger.error("whatsapp inbox unavailable for replay: %s", type(exc).__name__)
+            self._more = batch.more
+            metrics.inbox_taken(len(batch.taken), sum(p.attempts > 1 for p in batch.taken))
+            for pending in batch.taken:
                 try:
                     message = webhook_rules.stored_message(pending)
                 except (KeyError, TypeError, ValueError) as exc:
@@ -325,14 +376,16 @@ class WhatsAppInput(InputChannel):
                         pending.pseudonym,
                         pending.attempts,
                     )
+                self._hold(pending.id)
                 self.background.spawn(
                     self._handle(
                         pending.pseudonym, message, pending.id, on_new_message, pending.attempts
                     )
                 )
             await self._media_due(on_new_message)
+            wait = RECHECK_SECONDS if self._more and not self._in_flight else every
             try:
-                await asyncio.wait_for(self._wanted.wait(), timeout=every)
+                await asyncio.wait_for(self._wanted.wait(), timeout=wait)
             except asyncio.TimeoutError:
                 pass
 
@@ -350,6 +403,7 @@ class WhatsAppInput(InputChannel):
 
     async def _give_up(self, sender_id: str, message: Inbound) -> None:
         """A turn that keeps failing: the person is told and a person takes over."""
+        metrics.whatsapp_given_up()
         logger.error(
             "whatsapp message of %s failed %d times: a person takes over", sender_id, MAX_ATTEMPTS
         )

@@ -43,6 +43,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, BotUttered, ConversationPaused, Event, SlotSet
 
 from components import rasa_compat
+from line.core import metrics
 from line.core import settings as config
 from line.handoff import request, spool
 
@@ -74,8 +75,10 @@ async def run_or_hand_over(
         raise
     except asyncio.TimeoutError:
         failure = f"{self.name()} took more than {timeout:g} s"
+        metrics.action_failed(timed_out=True)
     except Exception as exc:  # whatever it was, the person must not be left in silence
         failure = f"{self.name()} failed: {exc}"
+        metrics.action_failed(timed_out=False)
     logger.error("custom action %s (conversation %s)", failure, tracker.sender_id)
     if self.name() == ACTION_SESSION_START_NAME:
         return await ActionSessionStart().run(output_channel, nlg, tracker, domain)

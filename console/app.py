@@ -4,6 +4,8 @@ Handlers stay thin: the work is in `line/handoff/` (`tickets`, `desk`,
 `accounts`), which are blocking (SQLAlchemy, HTTP to Rasa) and so run in a
 thread. Every POST carries a CSRF token; every reply and note form carries a
 one-time key, so a double click never sends twice. Wording lives in templates.
+`main()` also opens the metrics port, where the queue and the WhatsApp inbox are read
+from the database at each scrape (line/core/metrics.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sanic.request import Request
 
 from console import security
 from line.content import provenance
-from line.core import db, rasa_api, topics
+from line.core import db, metrics, rasa_api, topics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
 from line.handoff import accounts, desk, hours, outbound, tickets
@@ -32,6 +34,7 @@ from line.media import crypto as media_crypto
 from line.media import kinds as media_kinds
 from line.media import store as media_store
 from line.whatsapp import cloud
+from line.whatsapp import store as whatsapp_store
 
 HERE = Path(__file__).resolve().parent
 KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -531,9 +534,18 @@ def create_app(
     return app
 
 
+def backlog() -> metrics.Backlog:
+    """What waits for the operators and for Rasa, read at each scrape of the metrics."""
+    counts, oldest = tickets.backlog()
+    waiting, inbox_oldest = whatsapp_store.backlog()
+    return metrics.Backlog(counts, oldest, waiting, inbox_oldest, hours.is_open())
+
+
 def main() -> None:
     cfg = config.settings
     db.migrate()
     # Rasa registers the WhatsApp sender in its own process; the console is another.
     outbound.register("whatsapp", cloud.WhatsAppOutbound.from_settings())
+    metrics.watch(backlog)
+    metrics.serve()
     create_app().run(host=cfg.console_host, port=cfg.console_port, access_log=False)

@@ -25,6 +25,7 @@ from typing import Any, Dict, Optional, Text
 from rasa.core.brokers.pika import PikaEventBroker
 
 from components import rasa_compat
+from line.core import metrics
 from line.core import settings as config
 from stores.retry import reason
 
@@ -52,6 +53,7 @@ class BufferedPikaEventBroker(PikaEventBroker):
         try:
             await super().connect()
         except Exception as exc:
+            metrics.broker_error("unreachable")
             logger.error(
                 "RabbitMQ unreachable at %s:%s (%s): Rasa starts without it, events wait in memory",
                 self.host,
@@ -66,12 +68,14 @@ class BufferedPikaEventBroker(PikaEventBroker):
             try:
                 await super().connect()
             except Exception:
+                metrics.broker_error("unreachable")
                 continue
             logger.warning(
                 "RabbitMQ reachable: publishing %d events kept meanwhile",
                 len(self._unpublished_events),
             )
             self._publish_unpublished_messages()
+            metrics.broker_waiting(self.waiting)
             return
 
     async def _publish(
@@ -86,12 +90,16 @@ class BufferedPikaEventBroker(PikaEventBroker):
                 # Events kept while RabbitMQ was away go out at the latest now, even if
                 # the reconnection callback came before the channel was back.
                 self._publish_unpublished_messages()
+                metrics.broker_waiting(self.waiting)
                 return
+        metrics.broker_error("publish")
         if len(self._unpublished_events) == self._unpublished_events.maxlen:
+            metrics.broker_error("dropped")
             logger.error(
                 "%d events wait for RabbitMQ: the oldest is dropped", len(self._unpublished_events)
             )
         self._unpublished_events.append(event)
+        metrics.broker_waiting(self.waiting)
 
     @property
     def waiting(self) -> int:

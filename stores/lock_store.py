@@ -35,6 +35,7 @@ from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import RedisError
 
 from components import rasa_compat
+from line.core import metrics
 from line.core import settings as config
 from stores.retry import Retry, reason
 
@@ -109,6 +110,7 @@ class FallbackRedisLockStore(RedisLockStore):
 
     @staticmethod
     def _log_fallback(conversation_id: str, exc: RedisError) -> None:
+        metrics.lock_fallback()
         logger.error(
             "conversation %s locked in this instance only, Redis unavailable: %s",
             conversation_id,

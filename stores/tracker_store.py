@@ -13,7 +13,8 @@ outage began; none means a new session), the new events are journaled on local d
 (stores/journal.py), and they are written to PostgreSQL, oldest first, before anything
 else is read or written once it answers again, or by a background retry every
 TRACKER_STORE_RETRY_SECONDS if no message comes. A save appends exactly the events added
-since the tracker was loaded, so concurrent turns keep all their events.
+since the tracker was loaded, so concurrent turns keep all their events. Each turn is
+counted and timed for the metrics (stores/turns.py).
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from components import rasa_compat
+from line.core import metrics
 from line.core import settings as config
 from stores.journal import Entry, Journal
 from stores.retry import Retry, reason
+from stores.turns import TurnMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ STORED = "_line_stored_events"
 FLUSH_LOCK = 7_403_243
 
 
-class JournaledSQLTrackerStore(SQLTrackerStore):
+class JournaledSQLTrackerStore(TurnMetrics, SQLTrackerStore):
     def __init__(self, *args, **kwargs) -> None:
         rasa_compat.check(*REPLACED)
         super().__init__(*args, **kwargs)
@@ -85,6 +88,7 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
         try:
             events = await self.database.run(self._read, sender_id, fetch_events_from_all_sessions)
         except DOWN as exc:
+            metrics.database_error("tracker")
             events = self.journal.events(sender_id)
             logger.error(
                 "conversation %s read from the journal (%d events), PostgreSQL unavailable: %s",
@@ -108,6 +112,7 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
         try:
             stored = await self.database.run(self._write, sender_id, events, stored)
         except DOWN as exc:
+            metrics.database_error("tracker")
             new = [event.as_dict() for event in events[stored or 0 :]]
             if new:
                 self.journal.append(sender_id, new, appended=stored is not None)
@@ -124,6 +129,7 @@ class JournaledSQLTrackerStore(SQLTrackerStore):
         if self.event_broker:
             await self._stream_new_events(self.event_broker, events[stored:], sender_id)
         _stored(tracker, len(events))
+        self._turn_saved(tracker)
 
     def _keep_flushing(self) -> None:
         if self._flusher is None or self._flusher.done():

@@ -34,6 +34,7 @@ CODE = [
         "console",
         "deploy",
         "line",
+        "rasa_sdk_plugins",
         "stores",
         "tests",
     )

@@ -20,6 +20,9 @@ object is validated against the Kubernetes schemas that kubernetes-validate ship
   and the measured resident sizes fit;
 - security: what the namespace's `restricted` Pod Security profile demands (non-root,
   no privilege escalation, no capabilities, a seccomp profile, no hostPath);
+- metrics: every Deployment container of the line serves Prometheus metrics on its
+  named metrics port (the code it runs calls the server), its pod is annotated for the
+  scrape, and a NetworkPolicy lets the scrape in;
 - references: Services select pods, Ingresses name Services and ports that exist,
   the autoscaler and the disruption budgets find their targets.
 
@@ -82,7 +85,7 @@ PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 
 @dataclass
 class Finding:
-    rule: str  # schema, env, probe, resources, security, reference, config
+    rule: str  # schema, env, probe, metrics, resources, security, reference, config
     where: str  # Kind/name[/container]
     message: str
     error: bool = True
@@ -477,6 +480,33 @@ class Code:
                             break
         return found
 
+    def calls(self, files: Iterable[Path], function: str) -> bool:
+        """Whether any of `files` calls `function` (dotted: module.name), however the
+        module or the name was imported."""
+        module, _, name = function.rpartition(".")
+        for path in files:
+            aliases = self.imports(path)
+            for node in ast.walk(self.trees.get(path) or ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                if isinstance(func, ast.Name) and aliases.get(func.id) == f"{module}:{name}":
+                    return True
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr == name
+                    and isinstance(func.value, ast.Name)
+                    and aliases.get(func.value.id) == module
+                ):
+                    return True
+                if (
+                    self.module_name(path) == module
+                    and isinstance(func, ast.Name)
+                    and (func.id == name)
+                ):
+                    return True
+        return False
+
 
 def installed_file(package: str, relative: str) -> Optional[Path]:
     """A file of an installed package, found without importing it."""
@@ -833,6 +863,104 @@ def check_commands(docs: Sequence[dict], config: dict, code: Code, report: Repor
                             )
 
 
+def program_files(c: Container, code: Code, config: dict) -> Optional[List[Path]]:
+    """The project's files the container's program runs, or None when it cannot be told
+    (a module not in the tree yet). For `rasa run`: the channels of its --credentials;
+    for `rasa run actions`: the actions and the rasa_sdk plugin package."""
+    argv = program(c.argv)
+    if argv[:3] == ["rasa", "run", "actions"]:
+        plugins = code.module_file((config.get("metrics") or {}).get("action_server_plugins", ""))
+        return code.closure(plugins) if plugins else []
+    if is_rasa_server(argv):
+        credentials = code.root / (option(argv, "--credentials") or "credentials.yml")
+        if not credentials.exists():
+            return None
+        files = []
+        for channel in yaml.safe_load(credentials.read_text()) or {}:
+            module = (
+                code.module_file(str(channel).rpartition(".")[0]) if "." in str(channel) else None
+            )
+            files += code.closure(module) if module else []
+        return files
+    if len(argv) >= 3 and Path(argv[0]).name.startswith("python") and argv[1] == "-m":
+        file = code.module_file(argv[2], run=True)
+        return code.closure(file) if file else None
+    return None
+
+
+def metrics_port(c: Container, config: dict) -> Optional[int]:
+    """The containerPort of the container's metrics port, if it has one."""
+    name = (config.get("metrics") or {}).get("port_name", "metrics")
+    return next(
+        (p.get("containerPort") for p in c.spec.get("ports") or [] if p.get("name") == name), None
+    )
+
+
+def check_metrics(docs: Sequence[dict], config: dict, code: Code, report: Report) -> None:
+    """Every Deployment container of the line serves its metrics on the port the
+    environment gives it, names that port, and its pod is annotated for the scrape on it
+    and let in by a NetworkPolicy."""
+    rules = config.get("metrics") or {}
+    if not rules:
+        return
+    env = Environment(docs, config)
+    scratch = Report(report.overlay)
+    pending = set(config.get("pending_modules") or [])
+    policies = [d for d in docs if d.get("kind") == "NetworkPolicy"]
+    for c in containers(docs):
+        if c.init or c.workload.get("kind") != "Deployment" or not is_line_container(c, config):
+            continue
+        port = metrics_port(c, config)
+        wanted = env.of(c, scratch).get(rules["port_env"])
+        if port is None:
+            report.add("metrics", c.where, f"no port named {rules['port_name']!r} for Prometheus")
+            continue
+        if wanted is None or str(port) != str(wanted):
+            report.add(
+                "metrics",
+                c.where,
+                f"the metrics port is {port}, the program opens {rules['port_env']}={wanted}",
+            )
+        annotations = (c.workload["spec"]["template"].get("metadata") or {}).get(
+            "annotations"
+        ) or {}
+        expected = {**(rules.get("annotations") or {}), rules["port_annotation"]: str(port)}
+        for key, value in expected.items():
+            if str(annotations.get(key)) != str(value):
+                report.add(
+                    "metrics",
+                    c.where,
+                    f"pod annotation {key} is {annotations.get(key)!r}, not {value!r}",
+                )
+        files = program_files(c, code, config)
+        argv = program(c.argv)
+        if files is None:
+            module = argv[2] if len(argv) > 2 else " ".join(argv)
+            report.add(
+                "metrics",
+                c.where,
+                f"cannot tell whether {module} serves metrics"
+                + (" (pending_modules in check.yml)" if module in pending else ""),
+                error=module not in pending,
+            )
+        elif not code.calls(files, rules["server"]):
+            report.add(
+                "metrics",
+                c.where,
+                f"{' '.join(argv[:3])} never calls {rules['server']}: nothing serves the port",
+            )
+        labels = pod_labels(c.workload)
+        if not any(
+            matches(pol["spec"].get("podSelector") or {}, labels)
+            and any(
+                port in {p.get("port") for p in rule.get("ports") or []}
+                for rule in pol["spec"].get("ingress") or []
+            )
+            for pol in policies
+        ):
+            report.add("metrics", c.where, f"no NetworkPolicy lets Prometheus in on port {port}")
+
+
 def check_probes(docs: Sequence[dict], config: dict, code: Code, report: Report) -> None:
     env = Environment(docs, config)
     exempt = config.get("no_probes") or {}
@@ -850,6 +978,23 @@ def check_probes(docs: Sequence[dict], config: dict, code: Code, report: Report)
         if not probes:
             continue
         values = env.of(c, scratch)
+        on_metrics = {
+            kind
+            for kind, probe in probes.items()
+            if (probe.get("httpGet") or {}).get("port")
+            in ((config.get("metrics") or {}).get("port_name"), metrics_port(c, config))
+        }
+        for kind in on_metrics:
+            path = probes.pop(kind)["httpGet"].get("path", "/")
+            if path != config["metrics"]["path"]:
+                report.add(
+                    "probe",
+                    c.where,
+                    f"{kind} asks {path} of the metrics port, which "
+                    f"serves {config['metrics']['path']}",
+                )
+        if not probes:
+            continue  # check_metrics says whether the program opens that port
         routes, port, token = served_routes(c, code, config, values, report)
         ports: Dict[str, int] = {}
         for p in c.spec.get("ports") or []:
@@ -1072,6 +1217,7 @@ def check_overlay(directory: Path, config: dict, code: Code, reads: Dict[str, Se
     check_environment(docs, config, code, reads, report)
     check_commands(docs, config, code, report)
     check_probes(docs, config, code, report)
+    check_metrics(docs, config, code, report)
     check_resources(docs, config, report)
     check_security(docs, report)
     check_references(docs, report)

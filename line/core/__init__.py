@@ -2,5 +2,6 @@
 the line's one database with its sessions and Alembic migrations (`db`, `migrations/`),
 the folding of WhatsApp text that every matcher uses (`text`), the content catalogue of
 contract topics, rumours and FAQ titles (`topics`), keyed pseudonyms of phone numbers
-(`pseudonyms`), a small client of Rasa's HTTP API (`rasa_api`) and the background work a
-process keeps until it ends (`background`)."""
+(`pseudonyms`), a small client of Rasa's HTTP API (`rasa_api`), the background work a
+process keeps until it ends (`background`) and every process's Prometheus metrics, each
+name defined once (`metrics`)."""

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, declarative_base
 
+from line.core import metrics
 from line.core import settings as config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -90,6 +91,7 @@ def session_scope() -> Iterator[Session]:
         session.commit()
     except (OperationalError, InterfaceError) as exc:
         session.rollback()
+        metrics.database_error("line")
         raise _unavailable(exc, str(eng.url)) from exc
     except BaseException:
         session.rollback()

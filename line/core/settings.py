@@ -216,6 +216,24 @@ class Settings:
     # A local speech model the deployer installed (faster-whisper or Vosk): voice notes are
     # then transcribed in the background. Empty: no transcription.
     asr_model_dir: str = field(default_factory=lambda: _env("ASR_MODEL_DIR", ""))
+    # How many inbox messages one Rasa instance handles at once: a nudged instance takes
+    # no more than it has room for, so the others get the rest and nothing waits long
+    # enough in one instance to be replayed by another (docs/scale.md).
+    whatsapp_max_in_flight: int = field(
+        default_factory=lambda: max(1, _int("WHATSAPP_MAX_IN_FLIGHT", 16))
+    )
+    # Prometheus metrics (line/core/metrics.py): the port each process serves them on
+    # (0: none; make run gives each process its own, Kubernetes 9100 to every pod), the
+    # address it listens on, the Pushgateway short jobs push to (empty: none), and the
+    # folder of prometheus_client's multiprocess mode (read by prometheus_client itself
+    # too), needed when a Rasa container runs several Sanic workers (SANIC_WORKERS).
+    metrics_port: int = field(default_factory=lambda: _int("LINE_METRICS_PORT", 0))
+    metrics_host: str = field(default_factory=lambda: _env("LINE_METRICS_HOST", "127.0.0.1"))
+    metrics_pushgateway: str = field(default_factory=lambda: _env("LINE_METRICS_PUSHGATEWAY", ""))
+    metrics_multiprocess_dir: str = field(
+        default_factory=lambda: _env("PROMETHEUS_MULTIPROC_DIR", "")
+    )
+    sanic_workers: int = field(default_factory=lambda: _int("SANIC_WORKERS", 1))
     # Seconds the console waits for the Rasa HTTP API before telling the operator.
     rasa_timeout_seconds: float = field(default_factory=lambda: _float("RASA_TIMEOUT", 5.0))
     # Operator console. Listen on all interfaces only behind a TLS proxy.

@@ -23,6 +23,7 @@ from typing import Iterator, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from line.core import metrics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
 from line.handoff import tickets
@@ -46,7 +47,9 @@ def open_or_keep(handoff: Handoff) -> Optional[Receipt]:
     if _spooled():
         keep_retrying()  # left over from before a restart
     try:
-        return tickets.open_ticket(handoff.sender_id, handoff.reason, **handoff.ticket_fields())
+        receipt = tickets.open_ticket(handoff.sender_id, handoff.reason, **handoff.ticket_fields())
+        metrics.ticket_kept(handoff.reason, spooled=False)
+        return receipt
     except DATABASE_ERRORS as exc:
         logger.error(
             "TICKET NOT IN THE DATABASE for %s (%s): kept in %s until it answers",
@@ -59,6 +62,7 @@ def open_or_keep(handoff: Handoff) -> Optional[Receipt]:
         spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
         spool.flush()
         os.fsync(spool.fileno())
+    metrics.ticket_kept(handoff.reason, spooled=True)
     keep_retrying()
     return None
 

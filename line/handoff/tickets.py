@@ -473,6 +473,25 @@ def stats(since: datetime, now: Optional[datetime] = None) -> dict:
     }
 
 
+def backlog(now: Optional[datetime] = None) -> tuple[dict, dict]:
+    """Open tickets by (reason, status), and how long the oldest waiting ticket of each
+    reason has waited, in seconds (the metrics: line/core/metrics.py)."""
+    now = now or utc_now()
+    with session_scope() as session:
+        rows = session.execute(
+            select(Ticket.reason, Ticket.status, func.count(Ticket.id), func.min(Ticket.created_at))
+            .where(Ticket.status.in_(OPEN_STATUSES))
+            .group_by(Ticket.reason, Ticket.status)
+        ).all()
+    counts = {(reason, status): count for reason, status, count, _ in rows}
+    oldest = {
+        reason: (now - first).total_seconds()
+        for reason, status, _, first in rows
+        if status == "waiting"
+    }
+    return counts, oldest
+
+
 def flag_delivery_failure(sender_id: str, reason: str) -> Optional[int]:
     """Mark the person's open ticket when a message to them finally failed, so an
     operator knows they may not have read the last answer."""

@@ -21,6 +21,7 @@ import requests
 from sqlalchemy.exc import SQLAlchemyError
 from urllib3.exceptions import NewConnectionError
 
+from line.core import metrics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable, utc_now
 from line.handoff import tickets
@@ -408,12 +409,12 @@ class GraphClient:
             **address,
             **content,
         }
-        return self._post(body, self.attempts)
+        return self._post(body, self.attempts, "message")
 
     def mark_read(self, message_id: str) -> Delivery:
         """The person sees the blue ticks; one try is enough for a courtesy."""
         return self._post(
-            {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}, 1
+            {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}, 1, "read"
         )
 
     def download_media(
@@ -479,13 +480,15 @@ class GraphClient:
             return True
         return parts.scheme == "https" and port in (None, 443) and parts.hostname in hosts
 
-    def _post(self, body: dict, attempts: int) -> Delivery:
+    def _post(self, body: dict, attempts: int, kind: str) -> Delivery:
         attempt = 1
         while True:
             delivery, retryable, retry_after = self._attempt(body)
             if delivery.ok or not retryable or attempt >= attempts:
+                metrics.sent(kind, delivery.reason)
                 return delivery
             logger.info("whatsapp send attempt %d failed (%s), retrying", attempt, delivery.reason)
+            metrics.send_retried(delivery.reason)
             self.sleep(self._pause(attempt, retry_after))
             attempt += 1
 
@@ -542,13 +545,13 @@ class WhatsAppOutbound:
             person = store.contact(sender_id)
         except (DatabaseUnavailable, SQLAlchemyError) as exc:
             logger.error("whatsapp contacts unavailable for %s: %s", sender_id, type(exc).__name__)
-            return Delivery(False, "contacts_unavailable")
+            return _refused("contacts_unavailable")
         if person is None:
             logger.warning("whatsapp send to %s refused: unknown recipient", sender_id)
-            return Delivery(False, "unknown_recipient")
+            return _refused("unknown_recipient")
         if not person.within_window():
             logger.warning("whatsapp send to %s refused: outside the 24-hour window", sender_id)
-            return Delivery(False, "outside_24h_window")
+            return _refused("outside_24h_window")
         for message in messages:
             delivery = self.client.send(person.phone, message)
             if not delivery.ok:
@@ -567,3 +570,9 @@ class WhatsAppOutbound:
             tickets.flag_delivery_failure(sender_id, reason)
         except (DatabaseUnavailable, SQLAlchemyError) as exc:
             logger.error("ticket of %s not flagged: %s", sender_id, type(exc).__name__)
+
+
+def _refused(reason: str) -> Delivery:
+    """A message the line did not even offer to Graph."""
+    metrics.sent("message", reason)
+    return Delivery(False, reason)

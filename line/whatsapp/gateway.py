@@ -1,29 +1,34 @@
 """The WhatsApp gateway: acknowledges Meta's webhooks in a small process that never
 predicts, so the 200 never waits behind a model (issue #7).
 
-    python -m channels.whatsapp_gateway      # WHATSAPP_GATEWAY_HOST:WHATSAPP_GATEWAY_PORT
+    python -m line.whatsapp.gateway      # WHATSAPP_GATEWAY_HOST:WHATSAPP_GATEWAY_PORT
 
 It serves the same /webhooks/whatsapp/webhook as Rasa's channel (channels/whatsapp.py),
 with the same rules (line/whatsapp/webhook.py): the handshake, the signature on the raw
 body, the size limit, one short transaction per message (contact and inbox row, the
 inbox key dropping copies). Then it answers 200, and only afterwards nudges a Rasa
 instance (POST /webhooks/whatsapp/inbox) to take the rows, and marks the messages
-read. A nudge that fails loses nothing: the rows wait in the inbox for the channel's
-replay (WHATSAPP_REPLAY_SECONDS). While the database is down a message cannot be
-stored, so the signed body goes to Rasa's own webhook as it came, and Meta gets 503
+read. Each nudge goes on a connection of its own: through a Kubernetes Service, a kept
+connection would take every nudge to one pod (docs/scale.md), while a new one lets
+kube-proxy choose a pod each time; a nudged instance takes only what it has room for.
+A nudge that fails loses nothing: the rows wait in the inbox for the next nudge or the
+channel's replay (WHATSAPP_REPLAY_SECONDS). While the database is down a message cannot
+be stored, so the signed body goes to Rasa's own webhook as it came, and Meta gets 503
 (it delivers again later) if no instance takes it. No Rasa import: a few tens of MB.
+Its metrics are on LINE_METRICS_PORT (line/core/metrics.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Optional
 
 import aiohttp
 from aiohttp import web
 
-from line.core import pseudonyms
+from line.core import metrics, pseudonyms
 from line.core import settings as config
 from line.core.background import Background
 from line.whatsapp import store
@@ -38,6 +43,8 @@ HEALTH_PATH = "/webhooks/whatsapp/"
 # Meta itself waits longer than this.
 FORWARD_TIMEOUT_SECONDS = 10.0
 SHUTDOWN_GRACE_SECONDS = 5.0
+# Nudges on their way at once; more wait for one of them to end.
+MAX_NUDGES = 8
 
 
 class Gateway:
@@ -58,8 +65,7 @@ class Gateway:
         self.client = GraphClient.from_settings()
         self.background = Background()  # nudges and read receipts after the 200
         self._next = 0  # the instance nudged first next time, so they share the work
-        self._nudge_wanted = False
-        self._nudging = False
+        self._nudges: Optional[asyncio.Semaphore] = None
         self._session: Optional[aiohttp.ClientSession] = None
 
     def app(self) -> web.Application:
@@ -72,7 +78,9 @@ class Gateway:
         return app
 
     async def _open(self, _: web.Application) -> None:
-        self._session = aiohttp.ClientSession()
+        # A new connection for every call: see the module's docstring.
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+        self._nudges = asyncio.Semaphore(MAX_NUDGES)
 
     async def _close(self, _: web.Application) -> None:
         """Nudges and read receipts in progress may end; the inbox keeps the rest."""
@@ -86,6 +94,12 @@ class Gateway:
         return _answer(rules.verification(request.query, self.webhook.verify_token))
 
     async def receive(self, request: web.Request) -> web.Response:
+        began = time.perf_counter()
+        answer = await self._receive(request)
+        metrics.webhook_answered("gateway", answer.status, time.perf_counter() - began)
+        return answer
+
+    async def _receive(self, request: web.Request) -> web.Response:
         body = await self._read_body(request)
         payload, refusal = rules.signed_payload(
             body,
@@ -101,6 +115,7 @@ class Gateway:
             accepted, inbox_id = await asyncio.to_thread(
                 rules.accept, message, sender_id, queued=True
             )
+            metrics.message_received("gateway", rules.outcome(accepted, inbox_id))
             if inbox_id is not None:
                 stored.append(message)
             elif accepted:
@@ -134,20 +149,16 @@ class Gateway:
             logger.error("whatsapp purge failed: %s", type(exc).__name__)
 
     async def nudge(self) -> None:
-        """One nudge at a time: messages stored meanwhile ride on the next one, since an
-        instance that is nudged takes every row waiting."""
-        self._nudge_wanted = True
-        if self._nudging or not self.token:
+        """One nudge for each webhook's messages: an instance takes only what it has room
+        for, so the nudges, spread over the instances, share the work among them."""
+        if not self.token:
             return
-        self._nudging = True
-        try:
-            while self._nudge_wanted:
-                self._nudge_wanted = False
-                await self._nudge_once()
-        finally:
-            self._nudging = False
+        async with self._nudges:
+            metrics.nudged(await self._nudge_once())
 
-    async def _nudge_once(self) -> bool:
+    async def _nudge_once(self) -> str:
+        """taken, refused (every instance tried answered an error) or failed."""
+        result = "failed"
         for url in self._in_turn():
             try:
                 async with self._session.post(
@@ -156,7 +167,8 @@ class Gateway:
                     timeout=aiohttp.ClientTimeout(total=self.nudge_timeout),
                 ) as answer:
                     if answer.status < 300:
-                        return True
+                        return "taken"
+                    result = "refused"
                     logger.warning("whatsapp nudge refused by %s: HTTP %d", url, answer.status)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 logger.warning("whatsapp nudge to %s failed: %s", url, type(exc).__name__)
@@ -165,7 +177,7 @@ class Gateway:
             "no Rasa instance confirmed the nudge: the messages wait in the inbox "
             "for the next nudge or replay"
         )
-        return False
+        return result
 
     def _in_turn(self) -> list[str]:
         start = self._next % len(self.rasa_urls) if self.rasa_urls else 0
@@ -200,6 +212,7 @@ def _answer(answer: rules.Answer) -> web.Response:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     s = config.settings
+    metrics.serve()
     web.run_app(
         Gateway().app(),
         host=s.whatsapp_gateway_host,

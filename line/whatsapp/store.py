@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from functools import lru_cache
 from typing import Collection, Optional, Sequence
 
 import redis
-from sqlalchemy import Column, DateTime, Integer, String, Text, delete, select, update
+from sqlalchemy import Column, DateTime, Integer, String, Text, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,9 @@ PURGE_EVERY_SECONDS = 3600
 # The lease of an inbox row stored by the gateway: taken by no one yet, so any
 # instance takes it at once.
 NOT_TAKEN = datetime(1970, 1, 1)
+# Rows read past a taker's limit, to see the messages held elsewhere without reading a
+# whole backlog.
+SCAN_BEYOND_LIMIT = 200
 _INSERTS = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
@@ -93,12 +97,22 @@ class Contact:
 
 @dataclass(frozen=True)
 class Pending:
-    """An inbox message to handle again."""
+    """An inbox message to handle again; `attempts` is also the lease's token (`renew`)."""
 
     id: int
     pseudonym: str
     message: dict
     attempts: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one instance took from the inbox, and whether messages were left that it may
+    take later (beyond its limit, or behind an earlier message of the same person that
+    another instance holds)."""
+
+    taken: list
+    more: bool
 
 
 def _upsert(session, model, values: dict, key: str, where=None) -> None:
@@ -168,27 +182,44 @@ def finish(inbox_id: int) -> None:
         )
 
 
-def take_stale(older_than: timedelta, skip: Collection[int] = ()) -> list[Pending]:
+def take_stale(
+    older_than: timedelta, skip: Collection[int] = (), limit: Optional[int] = None
+) -> Batch:
     """Messages nobody has taken (queued by the gateway) or nobody finished within
-    `older_than` of being taken, oldest first, each taken by one instance only: the
-    conditional UPDATE renews the lease."""
+    `older_than` of being taken, oldest first, at most `limit`, each taken by one
+    instance only: the conditional UPDATE renews the lease. `skip` are the caller's own
+    messages in hand. A person's message is never taken while an earlier one of theirs
+    is in another instance's hands, so one person's messages are answered in order
+    even when several instances share the inbox."""
     now = utc_now()
-    taken = []
+    limit = limit if limit is not None else math.inf
+    taken, held = [], set()
     with session_scope() as session:
-        rows = session.execute(
+        query = (
             select(
                 WhatsAppInbox.id,
                 WhatsAppInbox.pseudonym,
-                WhatsAppInbox.message,
                 WhatsAppInbox.claimed_at,
                 WhatsAppInbox.attempts,
             )
-            .where(WhatsAppInbox.done_at.is_(None), WhatsAppInbox.claimed_at < now - older_than)
+            .where(WhatsAppInbox.done_at.is_(None))
             .order_by(WhatsAppInbox.id)
-        ).all()
+        )
+        scan = None if limit == math.inf else limit + len(skip) + SCAN_BEYOND_LIMIT
+        rows = session.execute(query.limit(scan)).all()
+        more = scan is not None and len(rows) == scan
         for row in rows:
             if row.id in skip:
                 continue
+            if row.pseudonym in held:
+                more = True  # waits for an earlier message of the person, elsewhere
+                continue
+            if row.claimed_at >= now - older_than:
+                held.add(row.pseudonym)  # in another instance's hands
+                continue
+            if len(taken) >= limit:
+                more = True
+                break
             won = (
                 session.execute(
                     update(WhatsAppInbox)
@@ -203,10 +234,58 @@ def take_stale(older_than: timedelta, skip: Collection[int] = ()) -> list[Pendin
                 == 1
             )
             if won:
-                taken.append(
-                    Pending(row.id, row.pseudonym, json.loads(row.message), row.attempts + 1)
+                taken.append(row)
+            else:
+                held.add(row.pseudonym)  # another instance took it first
+        # The texts of the messages taken only, not of every row looked at.
+        ids = [row.id for row in taken]
+        texts = dict(
+            session.execute(
+                select(WhatsAppInbox.id, WhatsAppInbox.message).where(WhatsAppInbox.id.in_(ids))
+            ).all()
+            if ids
+            else ()
+        )
+    return Batch(
+        [Pending(r.id, r.pseudonym, json.loads(texts[r.id]), r.attempts + 1) for r in taken], more
+    )
+
+
+def renew(inbox_id: int, attempts: int) -> bool:
+    """Just before answering: False if another instance took the message meanwhile (its
+    lease ran out while this one waited), so it is answered once. Renews the lease."""
+    with session_scope() as session:
+        return (
+            session.execute(
+                update(WhatsAppInbox)
+                .where(
+                    WhatsAppInbox.id == inbox_id,
+                    WhatsAppInbox.attempts == attempts,
+                    WhatsAppInbox.done_at.is_(None),
                 )
-    return taken
+                .values(claimed_at=utc_now())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
+
+
+def backlog(now: Optional[datetime] = None) -> tuple[int, float]:
+    """Messages stored and not yet answered, and the age in seconds of the oldest (from
+    the time WhatsApp gives it), for the metrics (line/core/metrics.py)."""
+    now = now or utc_now()
+    with session_scope() as session:
+        waiting, first = session.execute(
+            select(func.count(WhatsAppInbox.id), func.min(WhatsAppInbox.id)).where(
+                WhatsAppInbox.done_at.is_(None)
+            )
+        ).one()
+        message = session.get(WhatsAppInbox, first).message if first is not None else None
+    try:
+        sent_at = datetime.fromisoformat(json.loads(message)["sent_at"])
+    except (TypeError, ValueError, KeyError):  # none, or a row the channel will drop
+        return waiting, 0.0
+    return waiting, max(0.0, (now - sent_at).total_seconds())
 
 
 def contact(pseudonym: str) -> Optional[Contact]:

@@ -160,6 +160,13 @@ def accept(message: Inbound, sender_id: str, queued: bool = False) -> tuple[bool
     return inbox_id is not None, inbox_id
 
 
+def outcome(accepted: bool, inbox_id: Optional[int]) -> str:
+    """What `accept` did with a message, for the metrics: stored, duplicate, unstored."""
+    if inbox_id is not None:
+        return "stored"
+    return "unstored" if accepted else "duplicate"
+
+
 def stored_message(pending: store.Pending) -> Inbound:
     """An inbox row as a message again; without its id and number, which are never
     stored (the channel neither marks it read nor checks it as a redelivery again)."""

@@ -3,21 +3,26 @@ Rasa instance died mid-turn. The store on SQLite and PostgreSQL; the channel on 
 real Sanic server with a stand-in agent (the kill -9 test with the real Rasa is
 tests/failure/test_rasa_killed_mid_turn.py)."""
 
+import asyncio
 import dataclasses
 from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+import requests
 from sqlalchemy import update
 
 from channels.whatsapp import MAX_ATTEMPTS, WhatsAppInput
-from line.core import pseudonyms
+from line.core import metrics, pseudonyms
 from line.core import settings as config
 from line.core.db import session_scope, utc_now
 from line.handoff import tickets
 from line.whatsapp import store as whatsapp_store
+from line.whatsapp import webhook as webhook_rules
+from line.whatsapp.webhook import INBOX_PATH
 from tests.support.net import at_once, wait_until
 from tests.support.whatsapp import (
+    INBOX_TOKEN,
     PHONE,
     PSEUDONYM_SECRET,
     ChannelServer,
@@ -68,15 +73,15 @@ def test_stale_messages_come_back_oldest_first_once_each(whatsapp_db):
         for n in range(4)
     ]
     whatsapp_store.finish(ids[1])
-    assert whatsapp_store.take_stale(timedelta(seconds=30)) == []  # still in someone's hands
+    assert whatsapp_store.take_stale(timedelta(seconds=30)).taken == []  # in someone's hands
     age(60)
-    taken = whatsapp_store.take_stale(timedelta(seconds=30), skip={ids[3]})
+    taken = whatsapp_store.take_stale(timedelta(seconds=30), skip={ids[3]}).taken
     assert [(p.id, p.pseudonym, p.message["text"], p.attempts) for p in taken] == [
         (ids[0], "wa-0", "m0", 2),
         (ids[2], "wa-0", "m2", 2),
     ]
-    assert [p.id for p in whatsapp_store.take_stale(timedelta(seconds=30))] == [ids[3]]
-    assert whatsapp_store.take_stale(timedelta(seconds=30)) == []  # the lease was renewed
+    assert [p.id for p in whatsapp_store.take_stale(timedelta(seconds=30)).taken] == [ids[3]]
+    assert whatsapp_store.take_stale(timedelta(seconds=30)).taken == []  # the lease renewed
 
 
 def test_racing_instances_take_each_stale_message_once(whatsapp_db):
@@ -84,7 +89,7 @@ def test_racing_instances_take_each_stale_message_once(whatsapp_db):
         whatsapp_store.accept("wa-1", PHONE, f"wamid.{n}", utc_now(), TEXT)
     age(60)
     taken = at_once(lambda _: whatsapp_store.take_stale(timedelta(seconds=30)), 4)
-    assert sorted(p.id for batch in taken for p in batch) == [row.id for row in inbox_rows()]
+    assert sorted(p.id for batch in taken for p in batch.taken) == [row.id for row in inbox_rows()]
 
 
 def test_handled_rows_are_purged_with_the_seen_ids(whatsapp_db, monkeypatch):
@@ -194,3 +199,118 @@ def test_a_turn_that_keeps_failing_goes_to_a_person_with_a_kind_message(replayin
             "whatsapp",
         )
         assert ticket["summary"] == "hola, la prueba de covid es gratis?"
+
+
+# --- Several instances sharing the inbox (docs/scale.md) -----------------------------
+
+
+class SlowAgent(FakeAgent):
+    """Answers after a short wait, counting the turns it has in hand at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.active = self.most = 0
+
+    async def handle_message(self, message):
+        self.active += 1
+        self.most = max(self.most, self.active)
+        try:
+            await asyncio.sleep(0.05)
+            await super().handle_message(message)
+        finally:
+            self.active -= 1
+
+
+def nudge(server) -> None:
+    headers = {"Authorization": f"Bearer {INBOX_TOKEN}"}
+    assert requests.post(server.base + INBOX_PATH, headers=headers).status_code == 202
+
+
+def test_instances_sharing_the_inbox_take_bounded_batches_and_answer_each_message_once(
+    line_settings, graph
+):
+    people = {f"5190000000{p}": f"wa-{p}" for p in range(4)}
+    for n in range(5):
+        for phone, pseudonym in people.items():
+            whatsapp_store.accept(
+                pseudonym,
+                phone,
+                f"wamid.{phone}.{n}",
+                utc_now(),
+                {**TEXT, "text": f"m{n}"},
+                queued=True,
+            )
+    agents = [SlowAgent(), SlowAgent()]
+    servers = []
+    try:
+        for agent in agents:
+            channel = WhatsAppInput()
+            channel.max_in_flight = 2
+            servers.append(ChannelServer(channel, agent))
+        for server in servers:
+            nudge(server)
+        assert wait_until(lambda: len(graph.sent) == 20, 20), graph.texts()
+        assert wait_until(all_done) and all(server.idle() for server in servers)
+    finally:
+        for server in servers:
+            server.stop()
+    for phone in people:  # once each, and each person's in the order they wrote
+        assert [t for t, m in graph.received() if m["to"] == phone] == [
+            f"eco: m{n}" for n in range(5)
+        ]
+    assert [agent.most <= 2 for agent in agents] == [True, True]
+    assert all(agent.messages for agent in agents), "both instances took a share"
+    assert all(row.attempts == 1 for row in inbox_rows())
+
+
+def test_a_message_another_instance_took_meanwhile_is_not_answered_here(line_settings, graph):
+    """The lease ran out while the message waited for the person's earlier turn here, and
+    another instance took it: that one answers, this one does not."""
+    first = whatsapp_store.accept(PERSON, PHONE, "wamid.1", utc_now(), {**TEXT, "text": "m1"})
+    second = whatsapp_store.accept(PERSON, PHONE, "wamid.2", utc_now(), {**TEXT, "text": "m2"})
+    release = asyncio.Event()
+    lost = metrics.LEASE_LOST._value.get()
+
+    class HeldAgent(FakeAgent):
+        async def handle_message(self, message):
+            self.messages.append(message)
+            if message.text == "m1":
+                await release.wait()
+            await message.output_channel.send_text_message(
+                message.sender_id, f"eco: {message.text}"
+            )
+
+    agent = HeldAgent()
+    with running(agent) as server:
+        channel = server.channel
+        for inbox_id, text in ((first, "m1"), (second, "m2")):
+            pending = whatsapp_store.Pending(inbox_id, PERSON, {**TEXT, "text": text}, 1)
+            asyncio.run_coroutine_threadsafe(
+                spawn(channel, pending, server.app.ctx.agent.handle_message), server.loop
+            ).result(5)
+        assert wait_until(lambda: agent.messages)  # m1 in hand, m2 waits behind it
+        with session_scope() as session:  # another instance takes m2
+            session.execute(
+                update(whatsapp_store.WhatsAppInbox)
+                .where(whatsapp_store.WhatsAppInbox.id == second)
+                .values(attempts=2)
+            )
+        server.loop.call_soon_threadsafe(release.set)
+        assert wait_until(lambda: not channel.background.running)
+    assert [m.text for m in agent.messages] == ["m1"]
+    assert graph.texts() == ["eco: m1"]
+    assert metrics.LEASE_LOST._value.get() == lost + 1
+    [one, two] = inbox_rows()
+    assert one.done_at and two.done_at is None  # the other instance finishes it
+
+
+async def spawn(channel, pending, handler):
+    channel.background.spawn(
+        channel._handle(
+            pending.pseudonym,
+            webhook_rules.stored_message(pending),
+            pending.id,
+            handler,
+            pending.attempts,
+        )
+    )

@@ -116,6 +116,37 @@ def test_a_misspelt_field_fails_the_schema(config, code, reads):
     assert "readinesProbe" in message
 
 
+def test_a_pod_prometheus_would_scrape_on_the_wrong_port_fails(config, code, reads):
+    report = checked(FIXTURES / "unscraped", config, code, reads)
+    assert sorted(messages(report, "metrics")) == [
+        "Deployment/console container console: no NetworkPolicy lets Prometheus in on port 9200",
+        "Deployment/console container console: pod annotation prometheus.io/port is '9100', "
+        "not '9200'",
+        "Deployment/console container console: the metrics port is 9200, the program opens "
+        "LINE_METRICS_PORT=9100",
+        "Deployment/whatsapp-gateway container whatsapp-gateway: pod annotation "
+        "prometheus.io/port is '5007', not '9100'",
+    ]
+    assert len(report.errors) == 4
+
+
+@pytest.mark.parametrize(
+    "argv, serves",
+    [
+        (["rasa", "run", "--credentials", "credentials.yml"], True),
+        (["rasa", "run", "actions", "--actions", "actions"], True),
+        (["python", "-m", "line.whatsapp.gateway"], True),
+        (["python", "-m", "console"], True),
+        (["python", "-m", "line.directory.cli"], False),
+        (["rasa", "run", "--credentials", "endpoints.yml"], False),  # no channel of the line
+    ],
+)
+def test_what_serves_metrics_is_found_in_the_code(argv, serves, config, code):
+    container = check.Container({}, {"name": "x", "command": argv}, False)
+    files = check.program_files(container, code, config) or []
+    assert code.calls(files, config["metrics"]["server"]) is serves
+
+
 def test_the_command_line_exits_1_on_a_broken_overlay_and_0_on_a_good_one(capsys):
     assert check.main([str(FIXTURES / "missing-limit")]) == 1
     assert "no memory in limits" in capsys.readouterr().out

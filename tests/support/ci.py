@@ -20,6 +20,7 @@ REQUIRES = {
     "rabbitmq_service": "services",
     "redis_program": "services",
     "nginx_program": "services",
+    "promtool_program": "services",
     "chromium": "browser",
 }
 

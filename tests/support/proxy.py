@@ -55,7 +55,7 @@ class Proxy:
             except OSError:
                 return
             try:
-                server = socket.create_connection(self.target, timeout=5)
+                server = socket.create_connection(self._choose(), timeout=5)
             except OSError:
                 _close(client)
                 continue
@@ -68,6 +68,9 @@ class Proxy:
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
+    def _choose(self) -> tuple[str, int]:
+        return self.target
+
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
@@ -78,6 +81,20 @@ class Proxy:
             _close(connection)
         with self._guard:
             self._live.difference_update((source, sink))
+
+
+class Balancer(Proxy):
+    """A Kubernetes Service as kube-proxy makes it: each new connection goes to the next
+    of several targets (the pods), and stays with it while it lasts."""
+
+    def __init__(self, *targets: tuple[str, int]) -> None:
+        super().__init__(targets[0])
+        self.targets = targets
+        self.connections = 0
+
+    def _choose(self) -> tuple[str, int]:
+        self.connections += 1
+        return self.targets[(self.connections - 1) % len(self.targets)]
 
 
 def _close(connection: socket.socket) -> None:

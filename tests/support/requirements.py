@@ -1,5 +1,5 @@
 """What a test needs beyond Python, asked for by fixture: the trained model, this machine's
-PostgreSQL, Redis and RabbitMQ (and the redis-server and nginx programs), Chromium.
+PostgreSQL, Redis and RabbitMQ (and the redis-server, nginx and promtool programs), Chromium.
 
 tests/conftest.py marks every test from the fixtures it takes (tests/support/ci.py REQUIRES):
 `model`, `services` or `browser`, and `unit` for a test that needs none of them. Each fixture skips
@@ -72,6 +72,11 @@ def redis_program() -> str:
 @pytest.fixture(scope="session")
 def nginx_program() -> str:
     return _program("nginx", "make nginx-deps", "/usr/sbin/nginx")
+
+
+@pytest.fixture(scope="session")
+def promtool_program() -> str:
+    return _program("promtool", "make test-deps: Debian's prometheus package")
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,8 @@ def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
     """Like endpoints.yml: actions on a local port, conversations in a SQLite file."""
     path.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tracker_db}"\n'
+        f'tracker_store:\n  type: stores.turns.MeteredSQLTrackerStore\n  dialect: "sqlite"\n'
+        f'  db: "{tracker_db}"\n'
     )
     return path
 

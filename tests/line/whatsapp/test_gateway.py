@@ -19,6 +19,7 @@ from line.core.db import utc_now
 from line.whatsapp import store as whatsapp_store
 from line.whatsapp.webhook import INBOX_PATH
 from tests.support.net import free_port, serve_http, stop_http, wait_until
+from tests.support.proxy import Balancer
 from tests.support.whatsapp import (
     INBOX_TOKEN,
     PHONE,
@@ -49,6 +50,8 @@ class FakeRasa:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps a connection open, as Rasa's Sanic does
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path == INBOX_PATH:
@@ -178,7 +181,7 @@ def test_a_failed_nudge_leaves_the_message_pending(store, monkeypatch, answer):
         assert running.idle()
         [row] = inbox_rows()
         assert row.done_at is None and row.attempts == 0
-        assert [p.id for p in whatsapp_store.take_stale(timedelta(seconds=60))] == [row.id]
+        assert [p.id for p in whatsapp_store.take_stale(timedelta(seconds=60)).taken] == [row.id]
     finally:
         refusing.close()
         running.stop()
@@ -198,6 +201,26 @@ def test_with_the_database_down_the_body_goes_to_rasa_as_it_came(store, rasa, mo
         assert nobody.post(payload("text.json")).status_code == 503  # Meta delivers again
     finally:
         nobody.stop()
+
+
+def test_nudges_through_a_service_reach_every_pod(store, monkeypatch):
+    """A Service sends each new connection to a pod (kube-proxy): a kept connection would
+    take every nudge to the first pod (docs/scale.md), one per nudge spreads them."""
+    pods = [FakeRasa() for _ in range(3)]
+    service = Balancer(*[("127.0.0.1", pod.server.server_port) for pod in pods]).up()
+    running = start(monkeypatch, f"http://127.0.0.1:{service.port}")
+    try:
+        for n in range(9):
+            body = payload("text.json").replace(b"MDAwMDAxAA==", f"nudge{n}".encode())
+            assert running.post(body).status_code == 200
+            assert wait_until(lambda n=n: sum(len(pod.nudges) for pod in pods) == n + 1)
+        assert [len(pod.nudges) for pod in pods] == [3, 3, 3]
+        assert service.connections == 9
+    finally:
+        running.stop()
+        service.down()
+        for pod in pods:
+            pod.close()
 
 
 # --- The gateway in front of Rasa's channel ------------------------------------------

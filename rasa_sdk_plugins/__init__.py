@@ -1,0 +1,66 @@
+"""The action server's metrics (line/core/metrics.py), through rasa_sdk's plugin hook.
+
+`rasa run actions` looks for a package of this name and lets it extend its Sanic app
+(rasa_sdk/plugin.py): here the metrics port opens in the main process (LINE_METRICS_PORT,
+apart from the action server's own port), and every call of /webhook is counted and
+timed by action. An action is named only if the domain declares it; anything else is
+"other", so a stray caller cannot add labels.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from typing import Any, Optional
+
+import pluggy
+import yaml
+from sanic import Sanic
+from sanic.exceptions import SanicException
+from sanic.request import Request
+
+from line.core import metrics
+from line.core import settings as config
+
+hookimpl = pluggy.HookimplMarker("rasa_sdk")
+WEBHOOK = "/webhook"
+
+
+def init_hooks(manager: pluggy.PluginManager) -> None:
+    manager.register(ActionServerMetrics())
+
+
+class ActionServerMetrics:
+    @hookimpl
+    def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        domain = yaml.safe_load(config.settings.domain_file.read_text(encoding="utf-8"))
+        metrics.know_actions(domain.get("actions") or [])
+
+        @app.listener("main_process_start")
+        async def serve(*_: Any) -> None:
+            metrics.serve()
+
+        @app.on_request
+        async def started(request: Request) -> None:
+            request.ctx.metrics_began = time.perf_counter()
+
+        @app.on_response
+        async def answered(request: Request, response) -> None:
+            began = getattr(request.ctx, "metrics_began", None)
+            if request.path == WEBHOOK and began is not None:
+                metrics.action_called(
+                    action_of(request), response.status, time.perf_counter() - began
+                )
+
+
+def action_of(request: Request) -> Optional[str]:
+    """The action a call asked for (the body Sanic already parsed, or Rasa's deflated one)."""
+    try:
+        if request.headers.get("Content-Encoding") == "deflate":
+            call = json.loads(zlib.decompress(request.body))
+        else:
+            call = request.json
+    except (ValueError, zlib.error, SanicException):
+        return None
+    return call.get("next_action") if isinstance(call, dict) else None

@@ -1,0 +1,81 @@
+"""Every finished turn counted and timed, by what the line did (line/core/metrics.py).
+
+The narrowest place Rasa supports that sees a whole turn is the tracker store: Rasa reads
+the conversation once before the turn (`retrieve`, once the conversation's lock is held)
+and saves it once after it (`save`), when the bot's messages have gone out, with every
+event of the turn. An event broker sees the same events one by one, later, and only
+where one is configured; the action server sees custom actions only, never an FAQ answer
+nor an emergency number. Other saves carry no new message of the person (an operator's
+reply appended through the HTTP API, an external intent) and are not turns.
+
+The turn's time runs from `retrieve` to the end of `save`: the model, the dialogue, the
+actions and the sending, not the wait for the lock before it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Optional
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import IS_EXTERNAL
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from line.core import metrics
+
+# On a tracker: how many of its events were there when it was read or last saved.
+SEEN = "_line_turn_seen_events"
+# Conversations whose turn started and has not been saved yet (a read through the HTTP
+# API starts none that ends): the oldest are forgotten beyond this.
+REMEMBERED = 10_000
+
+
+class TurnMetrics:
+    """A tracker store mixin: put it first among the bases and call `_turn_saved` at the
+    end of `save`."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn_started: OrderedDict[str, float] = OrderedDict()
+        self._clock = time.perf_counter
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        self._turn_started[sender_id] = self._clock()
+        self._turn_started.move_to_end(sender_id)
+        while len(self._turn_started) > REMEMBERED:
+            self._turn_started.popitem(last=False)
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            setattr(tracker, SEEN, len(tracker.events))
+        return tracker
+
+    def _turn_saved(self, tracker: DialogueStateTracker) -> None:
+        events = list(tracker.events)
+        new = events[getattr(tracker, SEEN, 0) :]
+        setattr(tracker, SEEN, len(events))
+        said = [
+            i
+            for i, event in enumerate(new)
+            if isinstance(event, UserUttered) and not (event.metadata or {}).get(IS_EXTERNAL)
+        ]
+        if not said:
+            return
+        started = self._turn_started.pop(tracker.sender_id, None)
+        turn = new[said[-1] :]
+        metrics.turn_finished(
+            metrics.turn_outcome([event.as_dict() for event in turn]),
+            turn[0].input_channel,
+            None if started is None else self._clock() - started,
+        )
+
+
+class MeteredSQLTrackerStore(TurnMetrics, SQLTrackerStore):
+    """Rasa's SQL tracker store with the turn metrics (endpoints.yml)."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        finally:
+            self._turn_saved(tracker)

@@ -1,0 +1,105 @@
+"""stores/turns.py: Rasa's tracker store counts each finished turn once, by what the line
+did, as Rasa calls it (through its FailSafeTrackerStore): a new conversation, a turn that
+hands over, and saves that are no turn (an operator's reply appended through the HTTP
+API, an external intent)."""
+
+import asyncio
+
+import pytest
+from prometheus_client import REGISTRY
+from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, UserUttered
+
+from stores.turns import MeteredSQLTrackerStore
+from tests.support.metrics import ROOT, assert_clean, secrets_of
+
+SENDER = "wa-5f1e2d"
+
+
+def count(outcome, channel="whatsapp"):
+    return (
+        REGISTRY.get_sample_value("line_turns_total", {"outcome": outcome, "channel": channel})
+        or 0.0
+    )
+
+
+def seconds_observed(outcome):
+    return REGISTRY.get_sample_value("line_turn_seconds_count", {"outcome": outcome}) or 0.0
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+@pytest.fixture
+def store(tmp_path, domain):
+    metered = MeteredSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    return FailSafeTrackerStore(metered)
+
+
+def said(text, intent, channel="whatsapp"):
+    return UserUttered(text, {"name": intent, "confidence": 0.9}, input_channel=channel)
+
+
+def test_each_turn_is_counted_once_by_what_the_line_did(store):
+    faq, handoff = count("faq"), count("handoff")
+    seconds = seconds_observed("faq")
+
+    async def conversation():
+        # A new conversation: Rasa reads nothing, creates the tracker and saves it once
+        # before the turn.
+        tracker = await store.get_or_create_tracker(SENDER)
+        tracker.update(
+            said("hola soy Maria Fernanda Gutierrez Rojas, DNI 45678912", "faq/covid_testing")
+        )
+        tracker.update(ActionExecuted("utter_faq"))
+        tracker.update(BotUttered("...", metadata={"utter_action": "utter_faq/covid_testing"}))
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        await store.save(tracker)  # saved again: no new message, no new turn
+
+        tracker = await store.get_or_create_tracker(SENDER)
+        tracker.update(
+            said("quiero hablar con una persona, mi numero es 51987650001", "request_human")
+        )
+        tracker.update(ActionExecuted("action_handoff"))
+        tracker.update(BotUttered("...", metadata={"utter_action": "utter_handoff_queued"}))
+        tracker.update(ConversationPaused())
+        await store.save(tracker)
+
+    asyncio.run(conversation())
+    assert count("faq") == faq + 1 and count("handoff") == handoff + 1
+    assert seconds_observed("faq") == seconds + 1
+
+
+def test_saves_that_carry_no_message_of_the_person_are_no_turn(store):
+    async def saves():
+        tracker = await store.get_or_create_tracker(SENDER)
+        tracker.update(said("hola", "greet", channel="rest"))
+        tracker.update(ActionExecuted("utter_greet"))
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        before = sum(count(o, c) for o in ("other", "faq") for c in ("rest", "whatsapp"))
+        # The console appends an operator's reply through the HTTP API.
+        tracker = await store.get_or_create_tracker(SENDER)
+        tracker.update(BotUttered("Hola, soy Ana del equipo"))
+        await store.save(tracker)
+        # The console resumes the conversation with an external intent.
+        tracker = await store.get_or_create_tracker(SENDER)
+        tracker.update(UserUttered.create_external("greet"))
+        tracker.update(ActionExecuted("utter_greet"))
+        await store.save(tracker)
+        return before
+
+    before = asyncio.run(saves())
+    assert count("other", "rest") >= 1
+    assert sum(count(o, c) for o in ("other", "faq") for c in ("rest", "whatsapp")) == before
+
+
+def test_the_turns_name_no_one(store):
+    test_each_turn_is_counted_once_by_what_the_line_did(store)
+    from prometheus_client import generate_latest
+
+    assert_clean(generate_latest(REGISTRY).decode(), secrets_of(more=[SENDER]))
