@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ACTION_VALIDATE_SLOT_MAPPINGS
 
 from actions.common import LineAction
 from line.handoff import request, spool
@@ -93,18 +94,22 @@ class ActionReplyInLanguage(LineAction):
 
 class ActionDangerWhilePaused(LineAction):
     """Danger told by someone already waiting for an operator. The bot is paused then, so
-    no rule runs; Rasa still runs this slot-filling action (slot danger_while_paused) on
-    every message about danger. The numbers go out at once and the ticket moves to the
-    front of the queue. Not paused: the emergency rule hands over as usual."""
+    no rule runs; Rasa 3.6 still runs its slot-mapping validation action after reading
+    every message, and sends what it says (a custom slot mapping's messages are
+    dropped). The numbers go out at once and the ticket moves to the front of the queue.
+    Not paused, or no danger: nothing (the emergency rule hands over as usual)."""
 
-    NAME = "action_danger_while_paused"
+    NAME = ACTION_VALIDATE_SLOT_MAPPINGS
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        if not tracker.is_paused():
+        latest = tracker.latest_message or {}
+        if not tracker.is_paused() or (latest.get("intent") or {}).get("name") != (
+            names.EMERGENCY_INTENT
+        ):
             return []
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest.get("text") or ""
         handoff = dataclasses.replace(handoff_of(tracker), messages=(("user", text),))
         await tell_and_queue(dispatcher, handoff)
         return []

@@ -38,7 +38,11 @@ from rasa.core.actions.action import (
     create_bot_utterance,
 )
 from rasa.core.nlg import NaturalLanguageGenerator, TemplatedNaturalLanguageGenerator
-from rasa.shared.core.constants import ACTION_SESSION_START_NAME, REQUESTED_SLOT
+from rasa.shared.core.constants import (
+    ACTION_SESSION_START_NAME,
+    ACTION_VALIDATE_SLOT_MAPPINGS,
+    REQUESTED_SLOT,
+)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, BotUttered, ConversationPaused, Event, SlotSet
 
@@ -51,8 +55,10 @@ logger = logging.getLogger(__name__)
 
 TROUBLE = "utter_line_trouble"
 NOT_KEPT = "utter_handoff_failed"
-# Asked after an FAQ answer: without it the person still has the answer.
-OPTIONAL = {"action_ask_rating"}
+# Asked after an FAQ answer: without it the person still has the answer. Run after every
+# message (actions/handoff.py): a paused conversation already has its ticket, and any
+# other turn's own actions hand over if the action server is down.
+OPTIONAL = {"action_ask_rating", ACTION_VALIDATE_SLOT_MAPPINGS}
 RUN = rasa_compat.Replaced(
     "failed actions hand over (components/resilience.py)", RemoteAction, "run", "ccabf6f1160d527a"
 )

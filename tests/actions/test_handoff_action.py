@@ -201,3 +201,10 @@ def test_danger_in_a_conversation_not_paused_is_left_to_the_emergency_rule(datab
     tracker = make_tracker("me esta pegando", "emergency", parse_extra={"danger": "violence"})
     assert run(handoff_action.ActionDangerWhilePaused(), tracker, domain) == ([], [])
     assert tickets.queue() == []
+
+
+def test_anything_else_said_while_waiting_for_a_person_gets_no_reply(database, domain):
+    """Rasa asks this action after every message: only danger gets an answer."""
+    tracker = make_tracker("sigo esperando", "inform", paused=True)
+    assert run(handoff_action.ActionDangerWhilePaused(), tracker, domain) == ([], [])
+    assert tickets.queue() == []

@@ -33,6 +33,7 @@ import yaml
 from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from line.understanding import names
 from stores.lock_store import FallbackRedisLockStore
 from tests.production.conftest import Queue
 from tests.support.net import free_port
@@ -227,7 +228,8 @@ def understood(url: str, text: str, intent: str, topic: Optional[str] = None) ->
     the person over: this test is about the stores, not about the model's accuracy
     (rasa test nlu measures that)."""
     data = parse(url, text)
-    if data["intent"]["name"] != intent or data.get("danger") or data.get("abuse_report"):
+    hands_over = (names.DANGER_KEY, names.ABUSE_KEY, names.IRREGULAR_STATUS_KEY)
+    if data["intent"]["name"] != intent or any(data.get(key) for key in hands_over):
         return False
     if topic is None:
         return True
