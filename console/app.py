@@ -33,6 +33,7 @@ from line.handoff import accounts, desk, hours, outbound, tickets
 from line.media import crypto as media_crypto
 from line.media import kinds as media_kinds
 from line.media import store as media_store
+from line.privacy import logs
 from line.whatsapp import cloud
 from line.whatsapp import store as whatsapp_store
 
@@ -542,6 +543,7 @@ def backlog() -> metrics.Backlog:
 
 
 def main() -> None:
+    logs.install(tensorflow=False)
     cfg = config.settings
     db.migrate()
     # Rasa registers the WhatsApp sender in its own process; the console is another.

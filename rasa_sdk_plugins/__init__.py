@@ -1,7 +1,8 @@
 """The action server's metrics (line/core/metrics.py), through rasa_sdk's plugin hook.
 
 `rasa run actions` looks for a package of this name and lets it extend its Sanic app
-(rasa_sdk/plugin.py): here the metrics port opens in the main process (LINE_METRICS_PORT,
+(rasa_sdk/plugin.py): here every log line is redacted from then on (line/privacy/logs.py),
+the metrics port opens in the main process (LINE_METRICS_PORT,
 apart from the action server's own port), and every call of /webhook is counted and
 timed by action. An action is named only if the domain declares it; anything else is
 "other", so a stray caller cannot add labels.
@@ -22,6 +23,7 @@ from sanic.request import Request
 
 from line.core import metrics
 from line.core import settings as config
+from line.privacy import logs
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
 WEBHOOK = "/webhook"
@@ -34,6 +36,7 @@ def init_hooks(manager: pluggy.PluginManager) -> None:
 class ActionServerMetrics:
     @hookimpl
     def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        logs.install(tensorflow=False)
         domain = yaml.safe_load(config.settings.domain_file.read_text(encoding="utf-8"))
         metrics.know_actions(domain.get("actions") or [])
 

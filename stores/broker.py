@@ -13,6 +13,10 @@ oldest are dropped and logged) and goes out, oldest first, once RabbitMQ takes e
 again. Delivery is at least once: an event whose confirmation was cut off is sent
 again. Events waiting in memory are lost if Rasa stops before RabbitMQ is back; the
 tracker store has them all (docs/failures.md).
+
+`RedactingPikaEventBroker`, the one endpoints.production.yml names, also takes the
+personal data out of every event before it is kept or sent (line/privacy/events.py,
+docs/privacy.md "Redacted at once").
 """
 
 from __future__ import annotations
@@ -23,26 +27,38 @@ from collections import deque
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.brokers.pika import PikaEventBroker
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 
 from components import rasa_compat
 from line.core import metrics
 from line.core import settings as config
+from line.privacy.events import Said, redact_event
 from stores.retry import reason
 
 logger = logging.getLogger(__name__)
 
 # Rasa's connecting and publishing, re-implemented here (checked against the installed Rasa).
-REPLACED = tuple(
+BUFFERING = tuple(
     rasa_compat.Replaced(
         "broker that waits for RabbitMQ (stores/broker.py)", PikaEventBroker, name, digest
     )
     for name, digest in (("connect", "8a66ba6cd694cede"), ("_publish", "9f76ab9c1448db88"))
 )
+# The redacting broker relies on every event passing `publish`, and on the events' form
+# (line/privacy/events.py reads it): checked the same way.
+REDACTION = "events redacted before RabbitMQ (stores/broker.py, line/privacy/events.py)"
+REDACTING = (
+    rasa_compat.Replaced(REDACTION, PikaEventBroker, "publish", "78f33402fd8cd8d8"),
+    rasa_compat.Replaced(REDACTION, UserUttered, "as_dict", "41fba9114a9f5cd7"),
+    rasa_compat.Replaced(REDACTION, BotUttered, "as_dict", "5d65b5230ff95c48"),
+    rasa_compat.Replaced(REDACTION, SlotSet, "as_dict", "eccfb36fb32450aa"),
+)
+REPLACED = BUFFERING + REDACTING
 
 
 class BufferedPikaEventBroker(PikaEventBroker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        rasa_compat.check(*REPLACED)
+        rasa_compat.check(*BUFFERING)
         # One attempt per connect: the retrying is done here, in the background.
         kwargs.update(connection_attempts=1, retry_delay_in_seconds=0)
         super().__init__(*args, **kwargs)
@@ -128,3 +144,16 @@ class BufferedPikaEventBroker(PikaEventBroker):
                 len(self._unpublished_events),
             )
         await super().close()
+
+
+class RedactingPikaEventBroker(BufferedPikaEventBroker):
+    """The buffered broker, publishing events without personal data: what waits in
+    memory for RabbitMQ is already redacted."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        rasa_compat.check(*REDACTING)
+        super().__init__(*args, **kwargs)
+        self._said = Said()
+
+    def publish(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None) -> None:
+        super().publish(redact_event(event, self._said), headers)

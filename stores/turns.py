@@ -24,6 +24,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from line.core import metrics
+from line.privacy import logs
 
 # On a tracker: how many of its events were there when it was read or last saved.
 SEEN = "_line_turn_seen_events"
@@ -37,6 +38,9 @@ class TurnMetrics:
     end of `save`."""
 
     def __init__(self, *args, **kwargs) -> None:
+        # Both endpoints files name a store with this mixin, and Rasa makes it before
+        # any message comes: the one start-up place of every Rasa server of the line.
+        logs.install()
         super().__init__(*args, **kwargs)
         self._turn_started: OrderedDict[str, float] = OrderedDict()
         self._clock = time.perf_counter

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -62,6 +61,7 @@ from line.core import settings as config
 from line.core import topics
 from line.core.db import Base, session_scope
 from line.directory.store import official_region
+from line.privacy import redact
 from line.understanding import names, safety
 
 TYPES = ("question", "rumour", "concern", "complaint", "suggestion", "appreciation")
@@ -105,9 +105,6 @@ EVENTS = table(
 # Senders read per query: keeps IN (...) lists well under database limits.
 SENDER_BATCH = 500
 
-_LONG_NUMBER = re.compile(r"\+?\d(?:[\s().-]*\d){5,}")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
 
 class Feedback(Base):
     __tablename__ = "feedback"
@@ -146,11 +143,6 @@ class Code:
     handoff: bool
     status: str
     text: Optional[str]
-
-
-def redact(text: str) -> str:
-    """Hide phone and document numbers (6+ digits, spaces allowed) and emails."""
-    return _LONG_NUMBER.sub("[number]", _EMAIL.sub("[email]", text))
 
 
 def sender_hash(sender_id: str) -> str:

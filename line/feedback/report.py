@@ -4,7 +4,8 @@ Codes new conversations first (line/feedback/coding.py, `ingest`), then writes t
 feedback.csv (IFRC codebook columns, no phone numbers, names or sender ids),
 PNG charts, and index.html, which embeds the charts by relative path so the
 folder can be zipped and sent as it is. Unresolved texts appear only in the HTML,
-for the content team, and were redacted when they were stored.
+for the content team: redacted when they were stored, and again when quoted, for rows
+coded before the line had its detector.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from line.directory import store
 from line.feedback import coding, erasure, ratings  # noqa: E402
 from line.feedback.coding import Feedback  # noqa: E402
 from line.handoff.tickets import Ticket  # noqa: E402
+from line.privacy import redact  # noqa: E402
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSV_COLUMNS = ("date", "channel", "feedback_type", "topic", "region", "sensitive", "status")
@@ -136,7 +138,7 @@ def unresolved(rows: list[Feedback], limit: int = TOP_UNRESOLVED) -> list[dict]:
     ranked = sorted(groups.values(), key=lambda g: (-len(g), -g[-1].timestamp))
     return [
         {
-            "text": group[-1].text,
+            "text": redact(group[-1].text),
             "count": len(group),
             "last": group[-1].date,
             "handed_off": sum(r.handoff for r in group),

@@ -28,7 +28,8 @@ from line.core import settings as config
 from line.core.db import session_scope
 from line.core.text import normalise
 from line.feedback import coding
-from line.feedback.coding import UNRESOLVED, Feedback, redact
+from line.feedback.coding import UNRESOLVED, Feedback
+from line.privacy import redact
 
 # Cosine distance under which two questions are grouped (average linkage).
 GROUP_DISTANCE = 0.75
@@ -100,8 +101,9 @@ def group(texts: list[str], examples: Mapping[str, Sequence[str]]) -> list[Group
         )
         best = int(similarities.argmax()) if topic_ids else None
         counts: dict[str, int] = {}
-        for i in members:
-            counts[redact(texts[i])] = counts.get(redact(texts[i]), 0) + 1
+        for i in members:  # redacted again: rows coded before the line had its detector
+            text = redact(texts[i])
+            counts[text] = counts.get(text, 0) + 1
         groups.append(
             Group(
                 messages=tuple(sorted(counts, key=lambda t: (-counts[t], t))),

@@ -17,6 +17,7 @@ search needs it): a name or address that would take it is shortened or dropped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
@@ -26,6 +27,8 @@ from line.privacy.recognizers import all_recognizers
 from line.understanding import places
 
 KINDS = ("TELEFONO", "EMAIL", "DOCUMENTO", "CUENTA", "DIRECCION", "NOMBRE")
+# What redaction leaves: never personal data itself, so redacting twice changes nothing.
+_PLACEHOLDER = re.compile("<(?:" + "|".join(KINDS) + ")>")
 THRESHOLD = 0.5
 # Kinds that may hold words the gazetteer reads as places, and give them back.
 _MAY_HOLD_PLACES = ("NOMBRE", "DIRECCION")
@@ -133,11 +136,14 @@ def detect(text: Optional[str]) -> list[Finding]:
     """The personal data in one message, in order, never overlapping."""
     if not text or not text.strip():
         return []
+    redacted = [m.span() for m in _PLACEHOLDER.finditer(text)]
     candidates = [
         Finding(recognizer.kind, start, end, score)
         for recognizer in registry()
         for start, end, score in recognizer.find(text)
-        if score >= THRESHOLD and end > start
+        if score >= THRESHOLD
+        and end > start
+        and all(end <= r_start or start >= r_end for r_start, r_end in redacted)
     ]
     findings = _merge(candidates)
     if any(f.kind in _MAY_HOLD_PLACES for f in findings):

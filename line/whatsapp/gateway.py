@@ -31,6 +31,7 @@ from aiohttp import web
 from line.core import metrics, pseudonyms
 from line.core import settings as config
 from line.core.background import Background
+from line.privacy import logs
 from line.whatsapp import store
 from line.whatsapp import webhook as rules
 from line.whatsapp.cloud import GraphClient, Inbound, parse_webhook
@@ -210,6 +211,7 @@ def _answer(answer: rules.Answer) -> web.Response:
 
 
 def main() -> None:
+    logs.install(tensorflow=False)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     s = config.settings
     metrics.serve()

@@ -20,7 +20,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from line.core import settings as config
-from stores.broker import BufferedPikaEventBroker
+from stores.broker import RedactingPikaEventBroker
 from tests.support.requirements import RABBITMQ, REDIS
 
 ENDPOINTS = Path(__file__).resolve().parents[2] / "endpoints.production.yml"
@@ -116,14 +116,15 @@ def test_a_conversation_lock_is_shared_through_redis(environment, redis_service)
     assert not second.get_lock(conversation)
 
 
-def test_events_reach_rabbitmq(environment, rabbitmq_service):
+def test_events_reach_rabbitmq_redacted(environment, rabbitmq_service):
     endpoints = read_endpoints_from_path(ENDPOINTS)
     queue_name = environment["RABBITMQ_QUEUE"]
-    event = {"event": "user", "sender_id": f"deploy-{uuid.uuid4().hex}", "text": "hola"}
+    said = "hola, me llamo Yuleisy Carrasquel, DNI 45678912, mi cel 987654321"
+    event = {"event": "user", "sender_id": f"deploy-{uuid.uuid4().hex}", "text": said}
 
     async def publish_and_consume():
         broker = await EventBroker.create(endpoints.event_broker)
-        assert isinstance(broker, BufferedPikaEventBroker)
+        assert isinstance(broker, RedactingPikaEventBroker)
         broker.publish(event)
         for _ in range(100):  # published within 10 s
             if not broker.in_flight:
@@ -148,4 +149,7 @@ def test_events_reach_rabbitmq(environment, rabbitmq_service):
 
     message = asyncio.run(publish_and_consume())
     assert message is not None, "nothing arrived in the queue"
-    assert json.loads(message.body)["sender_id"] == event["sender_id"]
+    body = json.loads(message.body)
+    assert body["sender_id"] == event["sender_id"]
+    assert body["text"] == "hola, me llamo <NOMBRE>, DNI <DOCUMENTO>, mi cel <TELEFONO>"
+    assert all(part not in message.body.decode() for part in ("Yuleisy", "45678912", "987654321"))

@@ -73,7 +73,7 @@ def test_rows_hold_no_sender_id_and_only_redacted_unresolved_texts(migrated, tra
     assert all("51987654321" not in r.sender_hash and len(r.sender_hash) == 32 for r in stored)
     texts = [r.text for r in stored if r.text]
     assert texts == [
-        "cuanto cuesta el pasaje a bolivia, escribeme a [email]",
+        "cuanto cuesta el pasaje a bolivia, escribeme a <EMAIL>",
         "el pasaje de bus a bolivia cuanto sale",
     ]
 
@@ -123,10 +123,14 @@ def test_ordinary_questions_are_not_sensitive(text):
     assert not coding.is_sensitive(text, "faq")
 
 
-def test_redaction_hides_numbers_and_emails():
-    assert (
-        coding.redact("llamame al +51 987 654 321 o a ana.p@mail.com, tengo 3 hijos")
-        == "llamame al [number] o a [email], tengo 3 hijos"
+def test_a_stored_text_holds_no_name_document_or_phone(migrated, tracker):
+    sender = "wa-eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+    tracker.session(sender)
+    said = "me llamo Yuleisy Carrasquel, DNI 45678912, cel 987654321, cuanto cuesta el pasaje"
+    tracker.turn(sender, said, "nlu_fallback", actions=("action_clarify",))
+    coding.ingest()
+    assert by_text_start("me llamo").text == (
+        "me llamo <NOMBRE>, DNI <DOCUMENTO>, cel <TELEFONO>, cuanto cuesta el pasaje"
     )
 
 

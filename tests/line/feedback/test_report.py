@@ -3,13 +3,15 @@
 import csv
 import dataclasses
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from line.core import settings as config
 from line.core import topics
+from line.core.db import session_scope
 from line.feedback import erasure, ratings, report
+from line.feedback.coding import Feedback
 from line.handoff import tickets
 from tests.line.feedback.trackers import seed
 from tests.support.requirements import fresh_sqlite, point_line_at
@@ -75,7 +77,7 @@ def test_the_html_embeds_the_charts_and_the_tables(built):
         assert (built.folder / chart).stat().st_size > 0
         assert f'src="{chart}"' in html
     assert "el pasaje de bus a bolivia cuanto sale" in html
-    assert "[email]" in html and "maria@correo.pe" not in html
+    assert "escribeme a &lt;EMAIL&gt;" in html and "maria@correo.pe" not in html
     assert "123456789" not in html and "me estan pegando" not in html
     assert "Valoraciones por tema" in html
 
@@ -89,6 +91,29 @@ def test_ratings_per_topic_and_erasures_are_in_the_report(fresh, tmp_path):
     row = re.search(rf"<td>{re.escape(title)} <small>\(shelter\)</small></td>(.*?)</tr>", html)
     assert re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["1", "1", "50 %"]
     assert "maria" not in html
+
+
+def test_a_text_coded_before_the_detector_is_quoted_redacted(fresh, tmp_path):
+    said = "me llamo Yuleisy Carrasquel, DNI 45678912, cel 987654321, y el bono?"
+    with session_scope() as session:
+        session.add(
+            Feedback(
+                sender_hash="0" * 32,
+                timestamp=1.0,
+                event_id=10_000,
+                date=date(2024, 1, 2),
+                channel="whatsapp",
+                intent="nlu_fallback",
+                feedback_type="question",
+                topic="unresolved",
+                status="unanswered",
+                text=said,
+            )
+        )
+    html = (report.build(tmp_path / "again").folder / "index.html").read_text(encoding="utf-8")
+    assert "me llamo &lt;NOMBRE&gt;, DNI &lt;DOCUMENTO&gt;, cel &lt;TELEFONO&gt;" in html
+    for identifier in ("Yuleisy", "Carrasquel", "45678912", "987654321"):
+        assert identifier not in html
 
 
 def test_waiting_times_come_from_the_tickets(built):

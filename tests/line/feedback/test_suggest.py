@@ -55,7 +55,7 @@ def test_only_unresolved_non_sensitive_questions_are_read(database, tmp_path, mo
     seed(url)
     coding.ingest()
     assert suggest.unresolved_texts() == [
-        "cuanto cuesta el pasaje a bolivia, escribeme a [email]",
+        "cuanto cuesta el pasaje a bolivia, escribeme a <EMAIL>",
         "el pasaje de bus a bolivia cuanto sale",
     ]
 
@@ -63,14 +63,17 @@ def test_only_unresolved_non_sensitive_questions_are_read(database, tmp_path, mo
 def test_the_file_lists_redacted_proposals(tracker, tmp_path):
     tracker.turn(
         "person9",
-        "mi numero es 987654321, el pasaje de bus a bolivia cuanto sale",
+        "soy Yuleisy Carrasquel, DNI 45678912, mi numero es 987654321, el pasaje de bus a "
+        "bolivia cuanto sale",
         "nlu_fallback",
         actions=("action_handoff",),
     )
     out = tmp_path / "reports" / "suggestions.yml"
     assert suggest.main(["--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    assert "987654321" not in text and "[number]" in text
+    for identifier in ("Yuleisy", "Carrasquel", "45678912", "987654321"):
+        assert identifier not in text
+    assert "soy <NOMBRE>, DNI <DOCUMENTO>, mi numero es <TELEFONO>" in text
     assert text.startswith("# Proposals from `make suggest`")
     groups = yaml.safe_load(text)["groups"]
     assert groups[0]["asked"] == 4 and groups[0]["proposal"] == "proposed new topic"
