@@ -1,7 +1,9 @@
 """rasa_sdk_plugins: the action server refuses a call that does not carry the shared
 secret (whatever it asks for), answers the one that does, and keeps /health open for
-probes; without a secret it answers this machine (non-loopback callers: test_access)."""
+probes; without a secret it answers this machine and refuses another address of it."""
 
+import ipaddress
+import socket
 from dataclasses import replace
 
 import pytest
@@ -15,13 +17,31 @@ from tests.support.whatsapp import SanicThread
 SECRET = "a-shared-secret"
 
 
-def serve(monkeypatch, secret: str) -> SanicThread:
+class OpenSanicThread(SanicThread):
+    """Listening on every interface, as with LINE_BIND=0.0.0.0."""
+
+    def _run(self):
+        self.app.run(host="0.0.0.0", port=self.port, register_sys_signals=False, access_log=False)
+
+
+def serve(monkeypatch, secret: str, thread=SanicThread) -> SanicThread:
     monkeypatch.setattr(
         settings, "settings", replace(settings.settings, action_server_token=secret)
     )
     app = create_app("actions")
     plugin_manager().hook.attach_sanic_app_extensions(app=app)  # as `rasa run actions` does
-    return SanicThread(app)
+    return thread(app)
+
+
+def own_address():
+    """This machine's address on its network (a UDP connect sends nothing), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if ipaddress.ip_address(address).is_loopback else address
 
 
 @pytest.fixture
@@ -47,9 +67,16 @@ def test_rasa_with_the_secret_is_answered(guarded):
     assert requests.get(f"{guarded.base}/health").ok
 
 
-def test_without_a_secret_this_machine_is_answered(monkeypatch):
-    server = serve(monkeypatch, "")
+def test_without_a_secret_only_loopback_callers_are_answered(monkeypatch):
+    address = own_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback to call from")
+    server = serve(monkeypatch, "", OpenSanicThread)
     try:
         assert requests.get(f"{server.base}/actions").status_code == 200
+        other = f"http://{address}:{server.port}"
+        assert requests.get(f"{other}/actions").status_code == 403
+        assert requests.post(f"{other}/webhook", json={}).status_code == 403
+        assert requests.get(f"{other}/health").ok
     finally:
         server.stop()
