@@ -95,15 +95,22 @@ $(MODEL): $(MODEL_INPUTS) | setup
 db: setup
 	$(BIN)/python -m line.directory.cli load-sample
 
-# WHATSAPP_INBOX_TOKEN lets the gateway nudge Rasa's channel; unset, each run makes one.
+# Closed by default (docs/privacy.md): every server listens on LINE_BIND (127.0.0.1 unless
+# set; the console and the gateway read it themselves), the Rasa HTTP API takes RASA_TOKEN
+# or a token made for this run in var/rasa-token, and the action server answers this
+# machine only (endpoints.yml sends no secret). WHATSAPP_INBOX_TOKEN lets the gateway
+# nudge Rasa's channel; unset, each run makes one.
+ACCESS := $(BIN)/python -m line.core.access
 run: setup $(MODEL) db
-	@echo "Action server on :$(ACTIONS_PORT), Rasa on :$(RASA_PORT), operator console on :$(CONSOLE_PORT), WhatsApp gateway on :$(GATEWAY_PORT). Ctrl-C stops all."
-	@trap 'kill 0' INT TERM EXIT; \
+	@bind="$$($(ACCESS) bind)" && RASA_TOKEN="$$($(ACCESS) new-rasa-token)" || exit 1; \
+	export RASA_TOKEN; \
+	trap 'kill 0' INT TERM EXIT; \
 	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
-	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
+	echo "On $$bind: action server :$(ACTIONS_PORT), Rasa :$(RASA_PORT) (its HTTP API takes $(if $(RASA_TOKEN),RASA_TOKEN,the token in var/rasa-token)), operator console :$(CONSOLE_PORT), WhatsApp gateway :$(GATEWAY_PORT). Ctrl-C stops all."; \
+	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) SANIC_HOST="$$bind" $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	LINE_METRICS_PORT=$$(($(CONSOLE_PORT) + $(METRICS_OFFSET))) CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
 	LINE_METRICS_PORT=$$(($(GATEWAY_PORT) + $(METRICS_OFFSET))) WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m line.whatsapp.gateway & \
-	LINE_METRICS_PORT=$$(($(RASA_PORT) + $(METRICS_OFFSET))) $(RASA) run --enable-api --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
+	LINE_METRICS_PORT=$$(($(RASA_PORT) + $(METRICS_OFFSET))) $(RASA) run --enable-api -i "$$bind" --auth-token "$$RASA_TOKEN" --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
 validate: setup
 	$(BIN)/python -m line.content.check
@@ -121,7 +128,7 @@ test: lint test-deps setup $(MODEL) db validate k8s-check
 eval: setup
 	@test -d $(SHARED)/eval || { echo "No $(SHARED)/eval here: nothing to evaluate."; exit 1; }
 	$(BIN)/python $(SHARED)/eval/evaluate.py --cases $(SHARED)/eval/examples.yml \
-		--url http://localhost:$(RASA_PORT) --json results/eval.json
+		--url http://localhost:$(RASA_PORT) --token "$$($(ACCESS) rasa-token)" --json results/eval.json
 
 crossval: setup
 	$(RASA) test nlu --nlu data --cross-validation --folds 3 --out results/crossval
@@ -140,9 +147,10 @@ eval-frozen: setup
 		--url http://localhost:$(RASA_PORT) --json results/eval_frozen.json
 
 shell: setup $(MODEL) db
-	@trap 'kill 0' INT TERM EXIT; \
-	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) >/dev/null 2>&1 & \
-	$(RASA) shell --model $(MODEL)
+	@bind="$$($(ACCESS) bind)" || exit 1; \
+	trap 'kill 0' INT TERM EXIT; \
+	SANIC_HOST="$$bind" $(RASA) run actions --actions actions --port $(ACTIONS_PORT) >/dev/null 2>&1 & \
+	$(RASA) shell -i "$$bind" --model $(MODEL)
 
 directory-import: setup
 	@test -n "$(FILE)" || { echo "Say which file: make directory-import FILE=services.csv"; exit 1; }
@@ -211,23 +219,28 @@ run-production: export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 # The gateway nudges the instances themselves: nginx would send the nudge back to it.
 run-production: export WHATSAPP_RASA_URLS ?= $(subst $(space),$(comma),$(strip $(foreach p,$(RASA_INSTANCE_PORTS),http://127.0.0.1:$(p))))
 
-# RASA_TOKEN guards the Rasa HTTP API; unset, each run makes a random one (shared with
-# the console, which resumes conversations through the API). The schema is brought up
-# to date but no sample data is loaded: a real directory is imported (directory-import).
+# RASA_TOKEN guards the Rasa HTTP API; unset, each run makes one in var/rasa-token (the
+# console resumes conversations through the API). ACTION_SERVER_TOKEN is the secret Rasa
+# shows the action server (endpoints.production.yml); unset, each run makes one. Rasa and
+# the action server listen on LINE_BIND (nginx reaches them on 127.0.0.1). The schema is
+# brought up to date but no sample data is loaded: a real directory is imported
+# (directory-import).
 run-production: setup $(MODEL) nginx-deps
 	$(BIN)/python -m deploy.createdb "$$DIRECTORY_DB_URL" "$$TRACKER_DB_URL"
 	$(BIN)/python -c 'from line.core.db import migrate; migrate()'
 	$(BIN)/python -m deploy.nginx var/nginx $(RASA_PORT) --gateway 127.0.0.1:$(GATEWAY_PORT) $(foreach p,$(RASA_INSTANCE_PORTS),127.0.0.1:$(p))
 	@echo "nginx on :$(RASA_PORT) -> Rasa on $(RASA_INSTANCE_PORTS), /webhooks/whatsapp/ -> gateway :$(GATEWAY_PORT); actions :$(ACTIONS_PORT); console :$(CONSOLE_PORT). Ctrl-C stops all."
-	@trap 'kill 0' INT TERM EXIT; \
-	export RASA_TOKEN="$${RASA_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
+	@bind="$$($(ACCESS) bind)" && RASA_TOKEN="$$($(ACCESS) new-rasa-token)" || exit 1; \
+	export RASA_TOKEN; \
+	trap 'kill 0' INT TERM EXIT; \
+	export ACTION_SERVER_TOKEN="$${ACTION_SERVER_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
 	export WHATSAPP_INBOX_TOKEN="$${WHATSAPP_INBOX_TOKEN:-$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')}"; \
-	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
+	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) SANIC_HOST="$$bind" $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	LINE_METRICS_PORT=$$(($(CONSOLE_PORT) + $(METRICS_OFFSET))) CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
 	LINE_METRICS_PORT=$$(($(GATEWAY_PORT) + $(METRICS_OFFSET))) WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m line.whatsapp.gateway & \
 	for port in $(RASA_INSTANCE_PORTS); do \
 		LINE_METRICS_PORT=$$((port + $(METRICS_OFFSET))) \
-		$(RASA) run --enable-api --auth-token "$$RASA_TOKEN" --port $$port --model $(MODEL) \
+		$(RASA) run --enable-api -i "$$bind" --auth-token "$$RASA_TOKEN" --port $$port --model $(MODEL) \
 			--credentials credentials.yml --endpoints endpoints.production.yml & \
 	done; \
 	$$(command -v nginx || echo /usr/sbin/nginx) -c $(CURDIR)/var/nginx/nginx.conf -e stderr -g 'daemon off;'

@@ -32,6 +32,7 @@ import requests
 import yaml
 
 from bench.tfidf_baseline import TfidfBaseline
+from line.core import access
 
 ROOT = Path(__file__).resolve().parent.parent
 FAQ_PREFIX = "utter_faq/"
@@ -263,7 +264,11 @@ def main() -> int:
         "cases", type=Path, nargs="+", help="one or more case files, read as one set"
     )
     parser.add_argument("--url", default="http://localhost:5005")
-    parser.add_argument("--token", default=None)
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="the Rasa HTTP API's token (default: RASA_TOKEN, or make run's var/rasa-token)",
+    )
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--json", type=Path, default=None)
@@ -272,7 +277,7 @@ def main() -> int:
 
     cases = [case for path in args.cases for case in load_cases(path)]
     name = " + ".join(str(path) for path in args.cases)
-    line = Line(args.url, args.token, args.timeout)
+    line = Line(args.url, args.token or access.rasa_token(), args.timeout)
     with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
         outcomes = dict(zip([c.id for c in cases], pool.map(line.play, cases), strict=False))
     errors = [cid for cid, o in outcomes.items() if o.error]

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import requests
 
+from line.core import access
 from line.core import settings as config
 
 
@@ -31,8 +32,9 @@ def _call(
     cfg = config.settings
     url = f"{cfg.rasa_url.rstrip('/')}/conversations/{quote(sender_id, safe=PATH_SAFE)}/{path}"
     params = dict(params or {})
-    if cfg.rasa_token:
-        params["token"] = cfg.rasa_token
+    token = access.rasa_token()
+    if token:
+        params["token"] = token
     try:
         response = requests.request(
             method, url, json=json, params=params, timeout=cfg.rasa_timeout_seconds

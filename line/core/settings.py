@@ -29,6 +29,11 @@ def _bool(name: str, default: bool) -> bool:
     return _env(name, str(default)).lower() in ("1", "true", "yes", "on")
 
 
+def _bind() -> str:
+    """Where the line's servers listen unless told otherwise: this machine only."""
+    return _env("LINE_BIND", "127.0.0.1")
+
+
 def _float(name: str, default: float) -> float:
     try:
         return float(_env(name, str(default)))
@@ -80,7 +85,20 @@ class Settings:
     directory_page_size: int = field(default_factory=lambda: _int("LINE_DIRECTORY_PAGE", 3))
     # The Rasa server, for tools that read trackers or resume conversations.
     rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://localhost:5005"))
+    # The Rasa HTTP API's --auth-token. Empty: the one `make run` wrote for this run
+    # into rasa_token_file (line/core/access.py), so tools started beside it can call.
     rasa_token: str = field(default_factory=lambda: _env("RASA_TOKEN", ""))
+    rasa_token_file: Path = field(
+        default_factory=lambda: Path(
+            _env("RASA_TOKEN_FILE", str(PROJECT_ROOT / "var" / "rasa-token"))
+        )
+    )
+    # The address `make run` binds Rasa, the action server, the console and the gateway
+    # to (the last two also read it themselves). 0.0.0.0 opens them to the network.
+    bind_host: str = field(default_factory=_bind)
+    # The secret Rasa sends the action server in a header (endpoints.production.yml).
+    # Empty: the action server answers loopback callers only.
+    action_server_token: str = field(default_factory=lambda: _env("ACTION_SERVER_TOKEN", ""))
     # Seconds a database call may take before the action gives up kindly.
     db_timeout_seconds: float = field(default_factory=lambda: _float("LINE_DB_TIMEOUT", 5.0))
     # Seconds Rasa waits for a custom action before the person is told kindly and a
@@ -167,7 +185,7 @@ class Settings:
     # The WhatsApp gateway (line/whatsapp/gateway.py): a small process that stores
     # and acknowledges webhooks, then nudges a Rasa instance to handle its inbox now.
     whatsapp_gateway_host: str = field(
-        default_factory=lambda: _env("WHATSAPP_GATEWAY_HOST", "127.0.0.1")
+        default_factory=lambda: _env("WHATSAPP_GATEWAY_HOST", _bind())
     )
     whatsapp_gateway_port: int = field(default_factory=lambda: _int("WHATSAPP_GATEWAY_PORT", 5007))
     # The Rasa instances the gateway nudges, comma-separated, taken in turn; directly,
@@ -237,7 +255,7 @@ class Settings:
     # Seconds the console waits for the Rasa HTTP API before telling the operator.
     rasa_timeout_seconds: float = field(default_factory=lambda: _float("RASA_TIMEOUT", 5.0))
     # Operator console. Listen on all interfaces only behind a TLS proxy.
-    console_host: str = field(default_factory=lambda: _env("CONSOLE_HOST", "127.0.0.1"))
+    console_host: str = field(default_factory=lambda: _env("CONSOLE_HOST", _bind()))
     console_port: int = field(default_factory=lambda: _int("CONSOLE_PORT", 5006))
     # Signs the CSRF tokens. Empty: a random secret is kept in console_secret_file,
     # so open forms survive a restart without anyone configuring anything.

@@ -167,6 +167,10 @@ def test_the_model_is_mounted_not_built():
 def test_make_run_production_has_a_default_for_every_endpoint_variable():
     makefile = (ROOT / "Makefile").read_text()
     defaults = set(re.findall(r"^run-production: export (\w+) \?=", makefile, re.M))
+    # A secret gets its default in the recipe: a new one each run, unless it is set.
+    recipe = makefile[makefile.index("\nrun-production: setup") :]
+    defaults |= set(re.findall(r'export (\w+)="\$\$\{\1:-', recipe))
+    assert "ACTION_SERVER_TOKEN" in defaults
     assert endpoint_variables() <= defaults
 
 

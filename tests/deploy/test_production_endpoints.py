@@ -19,6 +19,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from line.core import access
 from line.core import settings as config
 from stores.broker import RedactingPikaEventBroker
 from tests.support.requirements import RABBITMQ, REDIS
@@ -39,6 +40,7 @@ def environment(monkeypatch, tmp_path):
     queue = f"line_test_{uuid.uuid4().hex[:8]}"
     values = {
         "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+        "ACTION_SERVER_TOKEN": "a-shared-secret",
         "TRACKER_DB_URL": "postgresql://unused@127.0.0.1:5432/unused",
         "REDIS_HOST": REDIS[0],
         "REDIS_PORT": str(REDIS[1]),
@@ -58,6 +60,10 @@ def environment(monkeypatch, tmp_path):
 def test_every_value_comes_from_the_environment(environment):
     endpoints = read_endpoints_from_path(ENDPOINTS)
     assert endpoints.action.url == environment["ACTION_ENDPOINT_URL"]
+    # Rasa sends the secret with every action call, where the action server looks for it.
+    assert endpoints.action.headers == {
+        access.ACTION_TOKEN_HEADER: environment["ACTION_SERVER_TOKEN"]
+    }
     assert endpoints.tracker_store.url == environment["TRACKER_DB_URL"]
     assert endpoints.lock_store.kwargs["password"] == ""
     assert endpoints.event_broker.kwargs["queues"] == [environment["RABBITMQ_QUEUE"]]

@@ -6,6 +6,7 @@ from sqlalchemy import create_engine, text
 
 from line.feedback.coding import sender_hash
 from tests.support.net import wait_until
+from tests.support.servers import AUTH
 
 
 def count(url: str, sql: str, **params) -> int:
@@ -69,6 +70,7 @@ def test_erasing_my_data_after_one_confirmation(person, rasa_server):
     requests.post(
         f"{rasa_server.url}/conversations/{sender}/tracker/events",
         json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+        params=AUTH,
         timeout=30,
     ).raise_for_status()
     replies = person.say("borren todos mis datos por favor")

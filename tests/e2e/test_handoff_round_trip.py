@@ -10,6 +10,7 @@ import pytest
 
 from line.core import settings as config
 from line.handoff import desk, outbound, tickets
+from tests.support.servers import TOKEN
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def operator_side(rasa_server, monkeypatch):
             config.settings,
             database_url=rasa_server.db_url,
             rasa_url=rasa_server.url,
-            rasa_token="",
+            rasa_token=TOKEN,
         ),
     )
 

@@ -19,7 +19,7 @@ from line.handoff import desk, tickets
 from tests.failure.conftest import ActionGate
 from tests.support.net import free_port, wait_until
 from tests.support.requirements import ROOT
-from tests.support.servers import Conversation, bot_texts, prepare, serving
+from tests.support.servers import TOKEN, Conversation, bot_texts, prepare, serving
 from tests.support.whatsapp import faq
 
 TIMEOUT = 3  # ACTION_TIMEOUT_SECONDS of this Rasa server
@@ -55,7 +55,7 @@ def operator_side(line, monkeypatch):
         config,
         "settings",
         dataclasses.replace(
-            config.settings, database_url=line.db_url, rasa_url=line.url, rasa_token=""
+            config.settings, database_url=line.db_url, rasa_url=line.url, rasa_token=TOKEN
         ),
     )
 

@@ -17,7 +17,7 @@ from line.core import pseudonyms
 from tests.failure.conftest import ActionGate
 from tests.support.net import free_port, wait_until
 from tests.support.requirements import ROOT
-from tests.support.servers import prepare, start_actions, start_rasa, stop
+from tests.support.servers import AUTH, prepare, start_actions, start_rasa, stop
 from tests.support.whatsapp import (
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -102,7 +102,9 @@ def test_a_message_cut_short_by_kill_9_is_answered_once_after_the_restart(line):
         assert len(sent) == 2 and sent[1].startswith(queued), sent
 
         person = pseudonyms.pseudonym(PHONE, PSEUDONYM_SECRET)
-        tracker = requests.get(f"{server.base}/conversations/{person}/tracker", timeout=10).json()
+        tracker = requests.get(
+            f"{server.base}/conversations/{person}/tracker", params=AUTH, timeout=10
+        ).json()
         said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
         assert said == ["quiero hablar con una persona"] and tracker["paused"]
     finally:

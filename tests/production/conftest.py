@@ -25,6 +25,7 @@ from tests.support.net import free_port
 from tests.support.proxy import Proxy
 from tests.support.requirements import RABBITMQ, RABBITMQ_URL, REDIS, ROOT
 from tests.support.servers import (
+    ACTION_SECRET,
     Conversation,
     environment,
     load_sample,
@@ -146,6 +147,7 @@ def line(tmp_path_factory, trained_model, proxies, tracker_db):
         RABBITMQ_PASSWORD="guest",
         RABBITMQ_QUEUE=queue.name,
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        ACTION_SERVER_TOKEN=ACTION_SECRET,
         TRACKER_JOURNAL=str(work / "journal" / "tracker.db"),
         BROKER_RETRY_SECONDS="1",
         LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"),

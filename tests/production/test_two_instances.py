@@ -39,6 +39,8 @@ from tests.production.conftest import Queue
 from tests.support.net import free_port
 from tests.support.requirements import RABBITMQ, REDIS, ROOT
 from tests.support.servers import (
+    ACTION_SECRET,
+    AUTH,
     environment,
     launch,
     load_sample,
@@ -176,6 +178,7 @@ def instances(tmp_path_factory, trained_model, postgres_url, redis_service, rabb
         RABBITMQ_PASSWORD="guest",
         RABBITMQ_QUEUE=queue.name,
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        ACTION_SERVER_TOKEN=ACTION_SECRET,
         TRACKER_JOURNAL=str(work / "journal" / "tracker.db"),
         LINE_TICKET_SPOOL=str(work / "pending_tickets.jsonl"),
     )
@@ -192,7 +195,7 @@ def instances(tmp_path_factory, trained_model, postgres_url, redis_service, rabb
                 )
             )
         for name, port, process in zip("ab", ports, processes[1:], strict=True):
-            wait_for(f"http://127.0.0.1:{port}/status", process, work / f"rasa_{name}.log")
+            wait_for(f"http://127.0.0.1:{port}/status", process, work / f"rasa_{name}.log", AUTH)
         yield {
             "urls": [f"http://127.0.0.1:{port}" for port in ports],
             "db": postgres_url,
@@ -218,7 +221,7 @@ def held_out(pattern: str) -> dict:
 
 
 def parse(url: str, text: str) -> dict:
-    response = requests.post(f"{url}/model/parse", json={"text": text}, timeout=30)
+    response = requests.post(f"{url}/model/parse", json={"text": text}, params=AUTH, timeout=30)
     response.raise_for_status()
     return response.json()
 

@@ -20,11 +20,18 @@ RASA = Path(sys.executable).parent / "rasa"
 START_TIMEOUT = 240
 # Operators always answer, so a handoff tells the queue position whatever the hour.
 ALWAYS_OPEN = {"LINE_OPERATOR_DAYS": "0-6", "LINE_OPERATOR_OPEN": "0", "LINE_OPERATOR_CLOSE": "24"}
+# Test servers run closed, as make run starts them: Rasa's HTTP API takes this token (the
+# REST channel does not), and the action server answers loopback callers only, unless a
+# test starts it with ACTION_SERVER_TOKEN=ACTION_SECRET (endpoints.production.yml sends it).
+TOKEN = f"test-{uuid.uuid4().hex}"
+AUTH = {"token": TOKEN}
+ACTION_SECRET = f"test-{uuid.uuid4().hex}"
 
 
 def environment(**values: str) -> dict:
     """This process's environment with the line's settings for a test server."""
-    return {**os.environ, **ALWAYS_OPEN, **values}
+    closed = {"RASA_TOKEN": TOKEN, "ACTION_SERVER_TOKEN": ""}
+    return {**os.environ, **ALWAYS_OPEN, **closed, **values}
 
 
 def load_sample(env: dict) -> None:
@@ -61,14 +68,14 @@ def prepare(
     return env, write_endpoints(work / "endpoints.yml", actions_port, tracker_db)
 
 
-def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
+def wait_for(url: str, process: subprocess.Popen, log: Path, params: Optional[dict] = None) -> None:
     """Polls `url` until it answers, the process dies or START_TIMEOUT passes."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
         try:
-            if requests.get(url, timeout=2).ok:
+            if requests.get(url, params=params, timeout=2).ok:
                 return
         except requests.RequestException:
             pass
@@ -87,11 +94,13 @@ def launch(name: str, args: list, env: dict, work: Path) -> subprocess.Popen:
     )
 
 
-def start(name: str, args: list, health: str, env: dict, work: Path) -> subprocess.Popen:
+def start(
+    name: str, args: list, health: str, env: dict, work: Path, params: Optional[dict] = None
+) -> subprocess.Popen:
     """`launch`, returning once `health` answers."""
     process = launch(name, args, env, work)
     try:
-        wait_for(health, process, work / f"{name}.log")
+        wait_for(health, process, work / f"{name}.log", params)
     except BaseException:
         stop(process)
         raise
@@ -111,6 +120,8 @@ def rasa_args(port: int, endpoints: Path) -> list:
     return [
         "run",
         "--enable-api",
+        "--auth-token",
+        TOKEN,
         "--port",
         str(port),
         "--model",
@@ -135,7 +146,9 @@ def start_actions(port: int, env: dict, work: Path) -> subprocess.Popen:
 def start_rasa(
     port: int, endpoints: Path, env: dict, work: Path, name: str = "rasa"
 ) -> subprocess.Popen:
-    return start(name, rasa_args(port, endpoints), f"http://127.0.0.1:{port}/status", env, work)
+    return start(
+        name, rasa_args(port, endpoints), f"http://127.0.0.1:{port}/status", env, work, AUTH
+    )
 
 
 @contextmanager
@@ -169,7 +182,9 @@ class Conversation:
         return response.json()
 
     def tracker(self) -> dict:
-        response = requests.get(f"{self.url}/conversations/{self.sender}/tracker", timeout=30)
+        response = requests.get(
+            f"{self.url}/conversations/{self.sender}/tracker", params=AUTH, timeout=30
+        )
         response.raise_for_status()
         return response.json()
 
