@@ -19,6 +19,7 @@ The detector loads spaCy, whose thinc imports TensorFlow whenever it is installe
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 import sys
@@ -28,11 +29,13 @@ import traceback
 from line.privacy.pii import redact
 
 WITHHELD = "[log line withheld: redaction failed]"
+STOPPING = "[log line withheld: process stopping]"
 _ESCAPED_LETTER = re.compile(r"\\u([0-9a-fA-F]{4})")
 _inside = threading.local()
 _lock = threading.Lock()
 _replaced = None  # the record factory before `install`, while installed
 _refused_tensorflow = False
+_stopping = threading.Event()
 
 
 def _letters(text: str) -> str:
@@ -49,6 +52,12 @@ class RedactingFilter(logging.Filter):
     """Redacts a record in place and always keeps it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if _stopping.is_set():
+            # Exit handlers (Sentry's flush) log while the interpreter tears down the
+            # libraries spaCy runs on: running the detector then crashes the process.
+            record.msg, record.args = STOPPING, ()
+            record.exc_info = record.exc_text = record.stack_info = None
+            return True
         if getattr(_inside, "redacting", False):
             # Something the detector logged while redacting: no second pass, no loop.
             record.msg, record.args = WITHHELD, ()
@@ -92,6 +101,8 @@ def install(tensorflow: bool = True) -> None:
 
         logging.setLogRecordFactory(redacted_record)
         _replaced = make_record
+        _stopping.clear()
+        atexit.register(_stopping.set)  # runs before exit handlers registered earlier
 
 
 def uninstall() -> None:
@@ -100,6 +111,7 @@ def uninstall() -> None:
     with _lock:
         if _replaced is not None:
             logging.setLogRecordFactory(_replaced)
+            atexit.unregister(_stopping.set)
             _replaced = None
         if _refused_tensorflow and sys.modules.get("tensorflow", False) is None:
             del sys.modules["tensorflow"]

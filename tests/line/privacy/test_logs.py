@@ -115,3 +115,19 @@ def test_a_process_logs_only_redacted_lines():
     assert "INFO:gateway:llegó: me llamo <NOMBRE>, DNI <DOCUMENTO>" in done.stdout
     assert "KeyError: '<TELEFONO>'" in done.stdout
     assert "tensorflow None" in done.stdout
+
+
+def test_while_the_process_exits_lines_are_withheld_without_running_the_detector(
+    logged, monkeypatch
+):
+    """Exit handlers log while the libraries spaCy needs are torn down (a crash)."""
+    logger, written = logged
+
+    def no_detector(text):
+        raise AssertionError("the detector ran while the process was stopping")
+
+    monkeypatch.setattr(logs, "redact", no_detector)
+    monkeypatch.setattr(logs, "_stopping", logs.threading.Event())
+    logs._stopping.set()
+    logger.debug("flushing %s events for %s", 3, NAME)
+    assert written().strip() == f"DEBUG {logs.STOPPING}"
