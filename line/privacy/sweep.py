@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, Float, String, delete, func, or_, select, update
+from sqlalchemy import Column, DateTime, Float, String, delete, func, inspect, or_, select, update
 
 from line.core import metrics
 from line.core import settings as config
@@ -259,13 +259,13 @@ def _sessions_before(connection, sender: str, cutoff: float) -> Optional[float]:
     ).scalar()
 
 
-def delete_due(holder: str, now: datetime) -> dict:
+def delete_due(holder: str, now: datetime, in_tracker: bool = True) -> dict:
     """Delete what is past PRIVACY_DELETE_AFTER_DAYS; records deleted, by kind."""
     cutoff = now - timedelta(days=config.settings.privacy_delete_after_days)
     conversations = 0
     with session_scope() as session:
         open_senders = _open_senders(session)
-    for sender, whole in _old_conversations(_epoch(cutoff)):
+    for sender, whole in _old_conversations(_epoch(cutoff)) if in_tracker else []:
         if sender in open_senders:
             continue
         _renew(holder)
@@ -331,9 +331,11 @@ def run(now: Optional[datetime] = None) -> Result:
         return Result()
     now = now or utc_now()
     result = Result(ran=True)
+    # Rasa creates its table when it first starts: before that there is no conversation.
+    conversations = inspect(_tracker()).has_table(EVENTS.name)
     try:
-        result.anonymized = anonymize(holder, now)
-        result.deleted = delete_due(holder, now)
+        result.anonymized = anonymize(holder, now) if conversations else 0
+        result.deleted = delete_due(holder, now, conversations)
     finally:
         _release(holder)
     return result

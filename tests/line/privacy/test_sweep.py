@@ -256,3 +256,10 @@ def test_sweeps_at_the_same_time_do_the_work_once_without_errors(tracker_url):
         assert verbatim(json.dumps(events(tracker_url, sender), ensure_ascii=False)) == []
     with session_scope() as session:
         assert session.get(SweepLease, "sweep").holder is None
+
+
+def test_before_rasa_created_its_table_the_rest_is_still_swept(migrated):
+    """The tracker store is the line's database here, where Rasa has written nothing."""
+    store.record_inbound(ANA, "+51987654321", utc_now() - timedelta(days=200))
+    result = sweep.run()
+    assert result.anonymized == 0 and result.deleted["whatsapp_contacts"] == 1
