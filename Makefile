@@ -26,7 +26,7 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help setup train run test test-fast test-deps lint format validate eval eval-dev eval-frozen crossval shell db \
 	console operator-add browser-deps directory-import directory-export directory-stale \
 	run-production nginx-deps bench report suggest new-topic markers train-content profile \
-	content-due k8s-check k8s-render k8s-simulate
+	content-due k8s-check k8s-render k8s-simulate privacy-sweep
 
 help:
 	@echo "make help: this list"
@@ -69,6 +69,7 @@ help:
 	@echo "  make suggest    group unresolved questions into proposed examples ($(REPORT_DIR)/suggestions.yml)"
 	@echo "  make new-topic ID=school_meals TITLE=\"Comedor escolar\"  scaffold a new FAQ topic"
 	@echo "  make markers    evaluate markers/markers.yml on the stored conversations (results/markers.csv)"
+	@echo "  make privacy-sweep  anonymize finished conversations and delete what is past retention, now (docs/privacy.md)"
 
 setup: $(VENV)/.installed
 
@@ -268,6 +269,11 @@ report: setup
 
 suggest: setup
 	$(BIN)/python -m line.feedback.suggest --out $(REPORT_DIR)/suggestions.yml
+
+# Anonymization and deletion now (docs/privacy.md, "Retention"); Rasa's WhatsApp channel
+# also runs them every few minutes under make run, make run-production and compose.
+privacy-sweep: setup
+	$(BIN)/python -m line.privacy.sweep
 
 # For content teams: answers to check again soon (a reminder: always exits 0).
 content-due: setup

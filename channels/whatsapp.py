@@ -39,8 +39,9 @@ from line.core import metrics, pseudonyms
 from line.core import settings as config
 from line.core.background import Background
 from line.handoff import outbound, request, spool, tickets
-from line.media import crypto, fetch, intake, retention, speech
+from line.media import crypto, fetch, intake, speech
 from line.media import store as media_store
+from line.privacy import sweep as privacy_sweep
 from line.whatsapp import store
 from line.whatsapp import webhook as webhook_rules
 from line.whatsapp.cloud import (
@@ -390,10 +391,11 @@ class WhatsAppInput(InputChannel):
                 pass
 
     async def _media_due(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Files whose fetcher died or whose retry is due, and media past retention."""
+        """Files whose fetcher died or whose retry is due; the privacy sweep, which
+        deletes media past retention among the rest, every few minutes."""
+        await asyncio.to_thread(privacy_sweep.now_and_then)
         try:
             due = await asyncio.to_thread(media_store.due)
-            await asyncio.to_thread(retention.sweep_now_and_then)
         except STORE_ERRORS as exc:
             logger.error("media store unavailable: %s", type(exc).__name__)
             return

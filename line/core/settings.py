@@ -226,8 +226,13 @@ class Settings:
             if host.strip()
         )
     )
-    # Days a closed ticket's data is kept (issue #14); media goes that long after its
-    # ticket closes, and at once on "borrar mis datos".
+    # The privacy sweep (line/privacy/sweep.py, issue #14): a conversation is anonymized
+    # this many minutes after its last message, unless a ticket of it is open; what is kept
+    # about a person (conversations, contacts, ratings, closed tickets' copies, media) is
+    # deleted this many days on. "Borrar mis datos" deletes at once.
+    privacy_anonymize_after_minutes: int = field(
+        default_factory=lambda: _int("PRIVACY_ANONYMIZE_AFTER_MINUTES", 60)
+    )
     privacy_delete_after_days: int = field(
         default_factory=lambda: _int("PRIVACY_DELETE_AFTER_DAYS", 180)
     )

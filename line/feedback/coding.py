@@ -100,6 +100,7 @@ EVENTS = table(
     column("sender_id"),
     column("type_name"),
     column("timestamp"),
+    column("action_name"),
     column("data"),
 )
 # Senders read per query: keeps IN (...) lists well under database limits.

@@ -14,12 +14,12 @@ import logging
 from datetime import timedelta
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, Integer, String, column, delete, func, select, table
+from sqlalchemy import Column, DateTime, Integer, String, delete, func, select
 
 from line.core import settings as config
 from line.core.db import Base, engine, session_scope, utc_now
 from line.feedback import ratings
-from line.feedback.coding import Feedback, sender_hash
+from line.feedback.coding import EVENTS, Feedback, sender_hash
 from line.handoff.tickets import Ticket, TicketMessage
 from line.media import retention as media_retention
 from line.whatsapp.store import WhatsAppContact, WhatsAppOptions
@@ -28,10 +28,6 @@ logger = logging.getLogger(__name__)
 # The action that confirms an erasure, and where Rasa ends every turn.
 ERASE_ACTION = "action_erase_data"
 END_OF_TURN = "action_listen"
-# Rasa's events table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
-EVENTS = table(
-    "events", column("sender_id"), column("type_name"), column("timestamp"), column("action_name")
-)
 
 
 class Erasure(Base):

@@ -1,8 +1,8 @@
 """When media is deleted: PRIVACY_DELETE_AFTER_DAYS after its ticket closed (issue #14),
 or at once when the person asks "borrar mis datos".
 
-`sweep` is for the privacy sweep (line/privacy) and runs hourly in the WhatsApp channel
-meanwhile; `erase` is called by the erasure of one person (line/feedback/erasure.py).
+`sweep` is run by the privacy sweep (line/privacy/sweep.py); `erase` is called by the
+erasure of one person (line/feedback/erasure.py).
 Media whose ticket is gone (erased, or deleted by the sweep first) goes too, and media
 that never reached a ticket (stickers, a ticket kept in the spool) goes that many days
 after it arrived. The views log keeps no content and stays.
@@ -10,8 +10,6 @@ after it arrived. The views log keeps no content and stays.
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -22,8 +20,6 @@ from line.core import settings as config
 from line.core.db import session_scope, utc_now
 from line.handoff.tickets import Ticket
 from line.media.store import Media
-
-EVERY_SECONDS = 3600
 
 
 def sweep(now: Optional[datetime] = None, days: Optional[int] = None) -> int:
@@ -48,17 +44,3 @@ def sweep(now: Optional[datetime] = None, days: Optional[int] = None) -> int:
 def erase(session: Session, sender_id: str) -> None:
     """Everything a person sent, inside the erasure's own transaction."""
     session.execute(delete(Media).where(Media.sender_id == sender_id))
-
-
-_lock = threading.Lock()
-_last: Optional[float] = None  # monotonic time of the last sweep in this process
-
-
-def sweep_now_and_then() -> int:
-    """`sweep` about once an hour per process, on the way."""
-    global _last
-    with _lock:
-        if _last is not None and time.monotonic() - _last < EVERY_SECONDS:
-            return 0
-        _last = time.monotonic()
-    return sweep()

@@ -121,7 +121,10 @@ def postgres_url():
 
 
 def point_line_at(monkeypatch, url: str, **settings) -> None:
-    """The line's settings, with its database (and any other setting) replaced."""
+    """The line's settings, with its database (and any other setting) replaced. The
+    tracker store is that database too unless said otherwise, so that nothing a test runs
+    (the privacy sweep in the WhatsApp channel's loop) reaches the checkout's var/."""
+    settings = {"tracker_db_url": url, **settings}
     monkeypatch.setattr(
         config, "settings", dataclasses.replace(config.settings, database_url=url, **settings)
     )
