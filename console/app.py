@@ -40,7 +40,7 @@ from line.whatsapp import store as whatsapp_store
 HERE = Path(__file__).resolve().parent
 KEY = re.compile(r"^[0-9a-f]{32}$")
 TICKET_PATH = re.compile(r"^/casos/\d+")
-AUTO_REFRESH = "auto"  # the query parameter of the queue's own reloads (queue.html)
+AUTO_REFRESH = "auto"  # the query parameter of the queue's own reloads
 MAX_REPLY_LENGTH = 4096  # WhatsApp's limit for one text message
 MAX_NOTE_LENGTH = 4000
 
@@ -253,6 +253,7 @@ def create_app(
             media=media,
             is_open=is_open,
             opens=None if is_open else hours.next_opening(now, cfg),
+            auto_refresh=AUTO_REFRESH,
             titles=topics.faq_titles(),
         )
 
@@ -305,11 +306,11 @@ def create_app(
         entries, rasa_error = await asyncio.to_thread(desk.history, ticket)
         if not mine:
             entries = await asyncio.to_thread(desk.redacted, entries, "text")
+        now = _utc(clock())
         await asyncio.to_thread(
-            audit.record, user["username"], ticket_id, audit.CONVERSATION, mine, now=_utc(clock())
+            audit.record, user["username"], ticket_id, audit.CONVERSATION, mine, now=now
         )
         entries = await media_entries(request, ticket_id, entries, mine)
-        now = _utc(clock())
         return await render(
             request,
             "ticket.html",
