@@ -29,7 +29,7 @@ from line.content import provenance
 from line.core import db, metrics, rasa_api, topics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
-from line.handoff import accounts, desk, hours, outbound, tickets
+from line.handoff import accounts, audit, desk, hours, outbound, tickets
 from line.media import crypto as media_crypto
 from line.media import kinds as media_kinds
 from line.media import store as media_store
@@ -40,6 +40,7 @@ from line.whatsapp import store as whatsapp_store
 HERE = Path(__file__).resolve().parent
 KEY = re.compile(r"^[0-9a-f]{32}$")
 TICKET_PATH = re.compile(r"^/casos/\d+")
+AUTO_REFRESH = "auto"  # the query parameter of the queue's own reloads
 MAX_REPLY_LENGTH = 4096  # WhatsApp's limit for one text message
 MAX_NOTE_LENGTH = 4000
 
@@ -65,6 +66,11 @@ def create_app(
     pre_cookie = f"{cookie}_pre"
     idle = timedelta(minutes=cfg.console_idle_minutes)
     lifetime = timedelta(hours=cfg.console_session_hours)
+    limits = accounts.Limits(
+        cfg.console_login_failures,
+        cfg.console_address_failures,
+        timedelta(minutes=cfg.console_lock_minutes),
+    )
     templates = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=True,
@@ -122,7 +128,15 @@ def create_app(
             async def wrapper(request: Request, *args, **kwargs):
                 token = request.cookies.get(cookie)
                 user = (
-                    await asyncio.to_thread(accounts.session_user, token, idle, lifetime)
+                    await asyncio.to_thread(
+                        accounts.session_user,
+                        token,
+                        idle,
+                        lifetime,
+                        _utc(clock()),
+                        # The queue reloading itself is no sign that anyone is there.
+                        active=AUTO_REFRESH not in request.args,
+                    )
                     if token
                     else None
                 )
@@ -177,6 +191,7 @@ def create_app(
             username=username,
             reason=request.args.get("motivo"),
             next_path=_local_path(source.get("siguiente") or "/"),
+            lock_minutes=cfg.console_lock_minutes,
         )
         set_cookie(resp, pre_cookie, pre)
         return resp
@@ -192,14 +207,21 @@ def create_app(
         ):
             return await login_page(request, 403, "csrf")
         username = request.form.get("usuario", "")
-        user = await asyncio.to_thread(
-            accounts.authenticate, username, request.form.get("clave", "")
+        now = _utc(clock())
+        user, locked = await asyncio.to_thread(
+            accounts.login,
+            username,
+            request.form.get("clave", ""),
+            request.remote_addr or request.ip,
+            limits,
+            now,
         )
         if user is None:
-            return await login_page(request, 200, "credentials", username)
+            error = "locked" if locked else "credentials"
+            return await login_page(request, 429 if locked else 200, error, username)
         if request.cookies.get(cookie):  # a new login replaces the old session
             await asyncio.to_thread(accounts.end_session, request.cookies[cookie])
-        token = await asyncio.to_thread(accounts.start_session, user["id"])
+        token = await asyncio.to_thread(accounts.start_session, user["id"], now)
         resp = see_other(_local_path(request.form.get("siguiente", "/")))
         set_cookie(resp, cookie, token)
         del resp.cookies[pre_cookie]
@@ -219,7 +241,7 @@ def create_app(
     @protected()
     async def queue(request: Request):
         now = clock()
-        waiting = await asyncio.to_thread(tickets.queue)
+        waiting = await asyncio.to_thread(lambda: desk.redacted(tickets.queue(), "summary"))
         for ticket in waiting:
             ticket["wait_seconds"] = (_utc(now) - ticket["created_at"]).total_seconds()
         is_open = hours.is_open(now, cfg)
@@ -231,6 +253,7 @@ def create_app(
             media=media,
             is_open=is_open,
             opens=None if is_open else hours.next_opening(now, cfg),
+            auto_refresh=AUTO_REFRESH,
             titles=topics.faq_titles(),
         )
 
@@ -273,15 +296,21 @@ def create_app(
         note_text: str = "",
         outcome: str = "",
     ):
+        user = request.ctx.user
         ticket = await asyncio.to_thread(tickets.ticket, ticket_id)
         if ticket is None:
             return await render(request, "error.html", 404, code="missing")
+        mine = desk.sight(ticket, user)
+        if mine is None:
+            return await render(request, "error.html", 403, code="held", by=ticket["claimed_by"])
         entries, rasa_error = await asyncio.to_thread(desk.history, ticket)
-        mine = (
-            ticket["status"] == "claimed" and ticket["claimed_by"] == request.ctx.user["username"]
+        if not mine:
+            entries = await asyncio.to_thread(desk.redacted, entries, "text")
+        now = _utc(clock())
+        await asyncio.to_thread(
+            audit.record, user["username"], ticket_id, audit.CONVERSATION, mine, now=now
         )
         entries = await media_entries(request, ticket_id, entries, mine)
-        now = _utc(clock())
         return await render(
             request,
             "ticket.html",
@@ -315,11 +344,13 @@ def create_app(
             if mine and item["transcript_state"] in media_store.SHOWN_TRANSCRIPTS:
                 text = await asyncio.to_thread(media_store.transcript, item["id"])
                 await asyncio.to_thread(
-                    media_store.record_view,
+                    audit.record,
                     request.ctx.user["username"],
                     ticket_id,
+                    audit.TRANSCRIPT,
+                    True,
                     item["id"],
-                    "transcript",
+                    _utc(clock()),
                 )
             entries.append(
                 {"author": "media", "at": item["created_at"], "media": item, "transcript": text}
@@ -361,7 +392,9 @@ def create_app(
             return await render(request, "error.html", 404, code="missing_media")
         except media_crypto.KeyUnusable:
             return await render(request, "error.html", 500, code="media_key")
-        await asyncio.to_thread(media_store.record_view, user, ticket_id, media_id, "file")
+        await asyncio.to_thread(
+            audit.record, user, ticket_id, audit.FILE, True, media_id, _utc(clock())
+        )
         shown_as = media_kinds.SHOWN_AS[mime_type]
         extension = mime_type.split("/")[1].replace("mpeg", "mp3")
         disposition = "attachment" if shown_as == "download" else "inline"
@@ -483,12 +516,24 @@ def create_app(
         )
 
     @app.get("/coordinacion")
-    @protected("coordinator")
+    @protected(accounts.COORDINATOR)
     async def coordination(request: Request):
         return await coordination_page(request)
 
+    @app.get("/coordinacion/registro")
+    @protected(accounts.COORDINATOR)
+    async def audit_log(request: Request):
+        """Who opened which conversation, file or transcript (read only: no route
+        changes it, and the database refuses to)."""
+        asked = request.args.get("caso", "")
+        ticket_id = int(asked) if asked.isdigit() else None
+        views = await asyncio.to_thread(audit.views, ticket_id)
+        return await render(
+            request, "audit.html", views=views, ticket_id=ticket_id, limit=audit.LIMIT
+        )
+
     @app.post("/coordinacion/operadores")
-    @protected("coordinator")
+    @protected(accounts.COORDINATOR)
     async def add_operator(request: Request):
         form = {"usuario": request.form.get("usuario", ""), "rol": request.form.get("rol", "")}
         password = request.form.get("clave", "")
@@ -523,12 +568,12 @@ def create_app(
         return see_other("/coordinacion")
 
     @app.post("/coordinacion/operadores/<operator_id:int>/desactivar")
-    @protected("coordinator")
+    @protected(accounts.COORDINATOR)
     async def deactivate(request: Request, operator_id: int):
         return await set_active(request, operator_id, False)
 
     @app.post("/coordinacion/operadores/<operator_id:int>/activar")
-    @protected("coordinator")
+    @protected(accounts.COORDINATOR)
     async def activate(request: Request, operator_id: int):
         return await set_active(request, operator_id, True)
 

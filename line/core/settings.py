@@ -278,6 +278,14 @@ class Settings:
     # A session ends after this much inactivity, and in any case after the maximum.
     console_idle_minutes: int = field(default_factory=lambda: _int("CONSOLE_IDLE_MINUTES", 120))
     console_session_hours: int = field(default_factory=lambda: _int("CONSOLE_SESSION_HOURS", 12))
+    # Failed logins, each within the lock time of the one before, that lock an account
+    # name (known or not, so a lock says nothing of which accounts exist) or an address
+    # (higher: a whole office may share one) for the lock time.
+    console_login_failures: int = field(default_factory=lambda: _int("CONSOLE_LOGIN_FAILURES", 10))
+    console_address_failures: int = field(
+        default_factory=lambda: _int("CONSOLE_ADDRESS_FAILURES", 30)
+    )
+    console_lock_minutes: int = field(default_factory=lambda: _int("CONSOLE_LOCK_MINUTES", 15))
 
 
 def load() -> Settings:

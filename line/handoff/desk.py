@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from line.core import rasa_api
-from line.handoff import outbound, tickets
+from line.handoff import accounts, outbound, tickets
+from line.privacy import redact
 
 BACK_FROM_HUMAN = "utter_back_from_human"
 
@@ -130,6 +131,24 @@ def history(ticket: dict) -> tuple[list[dict], Optional[str]]:
     entries = [entry for entry in map(_entry, events) if entry] + local
     entries.sort(key=lambda entry: entry["at"])
     return entries, error
+
+
+def sight(ticket: dict, user: dict) -> Optional[bool]:
+    """How `user` may open `ticket`: True with the person's identifiers (they hold
+    it: they need them to help), False redacted (a waiting or closed ticket, or a
+    coordinator on someone else's), None not at all (an operator on a ticket another
+    operator holds: nobody reads along without a reason)."""
+    if ticket["status"] == "claimed" and ticket["claimed_by"] == user["username"]:
+        return True
+    if ticket["status"] == "claimed" and user["role"] != accounts.COORDINATOR:
+        return None
+    return False
+
+
+def redacted(items: list[dict], field: str) -> list[dict]:
+    """Copies of `items` with `field` redacted (line.privacy), for whoever does not
+    hold the ticket: the queue's previews, a conversation read without holding it."""
+    return [{**item, field: redact(item[field])} for item in items]
 
 
 def _entry(event: dict) -> Optional[dict]:

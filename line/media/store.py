@@ -70,23 +70,6 @@ class Media(Base):
     stored_at = Column(DateTime, nullable=True)
 
 
-class MediaView(Base):
-    """Who opened which file or transcript, when. Append-only.
-
-    FOR THE LEAD: a stand-in for the console audit log of issue #14 (branch
-    privacy-access). Once that table exists, `record_view` writes there instead and
-    this table and its migration go."""
-
-    __tablename__ = "media_views"
-
-    id = Column(Integer, primary_key=True)
-    media_id = Column(Integer, nullable=False, index=True)
-    ticket_id = Column(Integer, nullable=True)
-    operator = Column(String(64), nullable=False)
-    what = Column(String(16), nullable=False)  # file, transcript
-    viewed_at = Column(DateTime, nullable=False, default=utc_now)
-
-
 # What the console and the channel read of a row (never the file or the transcript).
 FIELDS = (
     "id",
@@ -338,20 +321,3 @@ def take_transcript_turn(media_id: int) -> bool:
             ).rowcount
             == 1
         )
-
-
-def record_view(operator: str, ticket_id: int, media_id: int, what: str) -> None:
-    """Every opening of a file or transcript in the console (see MediaView)."""
-    with session_scope() as session:
-        session.add(MediaView(media_id=media_id, ticket_id=ticket_id, operator=operator, what=what))
-
-
-def views(media_id: int) -> list[dict]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(MediaView).where(MediaView.media_id == media_id).order_by(MediaView.id)
-        ).scalars()
-        return [
-            {"operator": v.operator, "ticket_id": v.ticket_id, "what": v.what, "at": v.viewed_at}
-            for v in rows
-        ]

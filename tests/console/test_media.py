@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 
 from line.core import settings as config
+from line.handoff import audit
 from line.media import store
 from tests.console.conftest import waiting_ticket
 from tests.support import media as files
@@ -66,7 +67,7 @@ def test_the_holder_hears_sees_and_downloads_and_every_opening_is_logged(login, 
     download = ana.get(f"/casos/{ticket_id}/medios/{pdf_id}")
     assert download.content == notice
     assert download.headers["Content-Disposition"].startswith("attachment;")
-    assert [(v["operator"], v["ticket_id"], v["what"]) for v in store.views(voice_id)] == [
+    assert [(v["operator"], v["ticket_id"], v["what"]) for v in audit.views(media_id=voice_id)] == [
         ("ana", ticket_id, "file")
     ]
 
@@ -81,13 +82,14 @@ def test_only_the_holder_opens_a_file(login, rasa):
     ana = login("ana")
     ana.submit("/", f"/casos/{ticket_id}/tomar")
     assert beto.get(f"/casos/{ticket_id}/medios/{voice_id}").status_code == 403
-    page = beto.get(f"/casos/{ticket_id}").text
+    assert "<audio" not in beto.get(f"/casos/{ticket_id}").text  # refused altogether
+    page = login("coco").get(f"/casos/{ticket_id}").text
     assert "<audio" not in page and "Solo quien atiende el caso puede escucharlo" in page
     # A file of another ticket is not reached through one's own.
     other = media_ticket(rasa, sender="pedro")
     other_voice = kept(other, files.ogg_opus(1), "audio/ogg", sender="pedro")
     assert ana.get(f"/casos/{ticket_id}/medios/{other_voice}").status_code == 404
-    assert store.views(voice_id) == [] and store.views(other_voice) == []
+    assert audit.views(media_id=voice_id) == [] and audit.views(media_id=other_voice) == []
 
 
 def test_a_download_that_failed_tells_the_operator_what_to_do(login, rasa):
@@ -116,9 +118,9 @@ def test_the_transcript_is_shown_beside_the_audio_to_the_holder_only(login, rasa
     ana = login("ana")
     ana.submit("/", f"/casos/{ticket_id}/tomar")
     assert "necesito un albergue en lima" in ana.get(f"/casos/{ticket_id}").text
-    assert "necesito un albergue" not in login("beto").get(f"/casos/{ticket_id}").text
+    assert "necesito un albergue" not in login("coco").get(f"/casos/{ticket_id}").text
     # Each reading is logged (after claiming, and again), none for the other operator.
-    assert [(v["operator"], v["what"]) for v in store.views(voice_id)] == [
+    assert [(v["operator"], v["what"]) for v in audit.views(media_id=voice_id)] == [
         ("ana", "transcript")
     ] * 2
 
