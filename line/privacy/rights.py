@@ -41,13 +41,9 @@ class Summary:
 
     @property
     def empty(self) -> bool:
+        """Nothing the person said, sent or rated (the contact is told apart)."""
         return not (
-            self.messages
-            or self.open_tickets
-            or self.closed_tickets
-            or self.ratings
-            or self.media
-            or self.whatsapp_contact
+            self.messages or self.open_tickets or self.closed_tickets or self.ratings or self.media
         )
 
 
