@@ -1,4 +1,5 @@
-"""Feedback from the person: 👍 / 👎 on FAQ answers, and "borrar mis datos"."""
+"""Feedback from the person: 👍 / 👎 on FAQ answers; their rights over their data,
+"qué datos tienen de mí" and "borrar mis datos"."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from line.core.db import DatabaseUnavailable
 from line.core.settings import settings
 from line.feedback import erasure, ratings
 from line.handoff import request
+from line.privacy import rights
 from line.understanding import names
 
 logger = logging.getLogger(__name__)
@@ -93,6 +95,42 @@ class ActionEraseData(LineAction):
             return []
         _sweep_later()
         dispatcher.utter_message(response="utter_erase_done")
+        return []
+
+
+class ActionShowMyData(LineAction):
+    """Tells the person, after they confirmed, what is stored about them and for how
+    long: counts only (line/privacy/rights.py), never what they said."""
+
+    NAME = "action_show_my_data"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        try:
+            found = await asyncio.to_thread(rights.summary, tracker.sender_id)
+        except STORAGE_ERRORS:
+            logger.exception("the summary of stored data could not be read")
+            dispatcher.utter_message(response="utter_my_data_failed")
+            return []
+        if found.empty:
+            dispatcher.utter_message(response="utter_my_data_none")
+        else:
+            dispatcher.utter_message(
+                response="utter_my_data_summary",
+                conversations=found.conversations,
+                messages=found.messages,
+                open_tickets=found.open_tickets,
+                closed_tickets=found.closed_tickets,
+                ratings=found.ratings,
+                media=found.media,
+            )
+        dispatcher.utter_message(
+            response="utter_my_data_contact_kept"
+            if found.whatsapp_contact
+            else "utter_my_data_no_contact"
+        )
+        dispatcher.utter_message(response="utter_my_data_retention", days=found.retention_days)
         return []
 
 

@@ -1,9 +1,11 @@
-"""The console's routes: login, queue, ticket, coordination.
+"""The console's routes: login, queue, ticket, coordination, people's rights.
 
 Handlers stay thin: the work is in `line/handoff/` (`tickets`, `desk`,
 `accounts`), which are blocking (SQLAlchemy, HTTP to Rasa) and so run in a
 thread. Every POST carries a CSRF token; every reply and note form carries a
 one-time key, so a double click never sends twice. Wording lives in templates.
+People's rights (coordinators only): a written request names a person by phone
+number or pseudonym, always in a POST body, never in a URL that logs keep.
 `main()` also opens the metrics port, where the queue and the WhatsApp inbox are read
 from the database at each scrape (line/core/metrics.py).
 """
@@ -11,6 +13,8 @@ from the database at each scrape (line/core/metrics.py).
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import re
 import secrets
 import uuid
@@ -26,17 +30,19 @@ from sanic.request import Request
 
 from console import security
 from line.content import provenance
-from line.core import db, metrics, rasa_api, topics
+from line.core import db, metrics, pseudonyms, rasa_api, topics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
+from line.feedback import erasure
 from line.handoff import accounts, audit, desk, hours, outbound, tickets
 from line.media import crypto as media_crypto
 from line.media import kinds as media_kinds
 from line.media import store as media_store
-from line.privacy import logs
+from line.privacy import logs, rights
 from line.whatsapp import cloud
 from line.whatsapp import store as whatsapp_store
 
+logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 KEY = re.compile(r"^[0-9a-f]{32}$")
 TICKET_PATH = re.compile(r"^/casos/\d+")
@@ -576,6 +582,61 @@ def create_app(
     @protected(accounts.COORDINATOR)
     async def activate(request: Request, operator_id: int):
         return await set_active(request, operator_id, True)
+
+    # --- People's rights (written requests) -----------------------------------
+
+    def named_person(request: Request) -> tuple[Optional[str], Optional[str]]:
+        """The sender id the request's form names, or why there is none."""
+        try:
+            return rights.sender_of(request.form.get("persona", "")), None
+        except ValueError:
+            return None, "empty"
+        except pseudonyms.MissingSecret:
+            return None, "no_secret"
+
+    async def person_page(request: Request, confirm: bool = False):
+        """The person a request names and what is stored about them; `confirm` asks
+        once more before erasing."""
+        sender_id, error = named_person(request)
+        if error:
+            return await render(request, "person.html", 422, error=error)
+        found = await asyncio.to_thread(rights.summary, sender_id)
+        return await render(
+            request, "person.html", sender_id=sender_id, summary=found, confirm=confirm
+        )
+
+    @app.post("/coordinacion/personas")
+    @protected("coordinator")
+    async def find_person(request: Request):
+        return await person_page(request)
+
+    @app.post("/coordinacion/personas/exportar")
+    @protected("coordinator")
+    async def export_person(request: Request):
+        sender_id, error = named_person(request)
+        if error:
+            return await person_page(request)
+        data = await asyncio.to_thread(rights.export, sender_id)
+        logger.info("%s exported one person's data", request.ctx.user["username"])
+        day = hours.local_now(cfg, clock()).strftime("%Y%m%d")
+        return response.raw(
+            json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"),
+            content_type="application/json; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="datos-persona-{day}.json"'},
+        )
+
+    @app.post("/coordinacion/personas/borrar")
+    @protected("coordinator")
+    async def erase_person(request: Request):
+        if request.form.get("confirmar") != "si":
+            return await person_page(request, confirm=True)
+        sender_id, error = named_person(request)
+        if error:
+            return await person_page(request)
+        await asyncio.to_thread(erasure.erase_now, sender_id)
+        logger.info("%s erased one person's data", request.ctx.user["username"])
+        await flash(request, "ok", "person_erased")
+        return see_other("/coordinacion")
 
     return app
 

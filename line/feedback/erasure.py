@@ -1,10 +1,13 @@
 """ "Borrar mis datos": erase one person's conversations, tickets, codes, ratings and media.
 
-Two steps, because the request arrives inside a Rasa turn: Rasa saves the turn
-after the action runs, and would write back what was deleted under it. So
+Asked by the person, in two steps, because the request arrives inside a Rasa
+turn: Rasa saves the turn after the action runs, and would write back what was
+deleted under it. So
 `request` deletes at once what the line owns (tickets, feedback codes, ratings)
 and records a pending erasure; `sweep` deletes the conversation from the tracker
 store, and the phone number, once that turn is stored and the confirmation sent.
+Asked in writing, a coordinator erases from the console (`erase_now`): no turn of
+the person's is under way, so everything goes at once.
 Only the date of each erasure is kept, so reports can count them.
 """
 
@@ -19,7 +22,7 @@ from sqlalchemy import Column, DateTime, Integer, String, delete, func, select
 from line.core import settings as config
 from line.core.db import Base, engine, session_scope, utc_now
 from line.feedback import ratings
-from line.feedback.coding import EVENTS, Feedback, sender_hash
+from line.feedback.coding import EVENTS, Feedback, sender_hash, tracker_available
 from line.handoff.tickets import Ticket, TicketMessage
 from line.media import retention as media_retention
 from line.whatsapp.store import WhatsAppContact, WhatsAppOptions
@@ -51,6 +54,12 @@ def _erase_owned(session, sender_id: str) -> None:
     session.execute(delete(Feedback).where(Feedback.sender_hash == hashed))
     ratings.erase(session, hashed)
     media_retention.erase(session, sender_id)
+
+
+def _erase_contact_and_owned(session, sender_id: str) -> None:
+    _erase_owned(session, sender_id)
+    session.execute(delete(WhatsAppContact).where(WhatsAppContact.pseudonym == sender_id))
+    session.execute(delete(WhatsAppOptions).where(WhatsAppOptions.pseudonym == sender_id))
 
 
 def request(sender_id: str) -> None:
@@ -104,13 +113,24 @@ def sweep(tracker_url: Optional[str] = None) -> int:
             ).scalar()
             logger.info("erasure %s: conversation deleted, %s later events kept", erasure_id, left)
         with session_scope() as session:
-            _erase_owned(session, sender_id)
-            session.execute(delete(WhatsAppContact).where(WhatsAppContact.pseudonym == sender_id))
-            session.execute(delete(WhatsAppOptions).where(WhatsAppOptions.pseudonym == sender_id))
+            _erase_contact_and_owned(session, sender_id)
             erasure = session.get(Erasure, erasure_id)
             erasure.sender_id, erasure.completed_at = None, utc_now()
         done += 1
     return done
+
+
+def erase_now(sender_id: str, tracker_url: Optional[str] = None) -> None:
+    """Erase one person's data completely, for a written request; only the date stays.
+    A turn of theirs under way at that very moment is written back by Rasa when it
+    ends (its session, not older ones): the console's summary afterwards shows it."""
+    if tracker_url is not None or tracker_available():
+        with engine(tracker_url or config.settings.tracker_db_url).begin() as connection:
+            connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id))
+    with session_scope() as session:
+        _erase_contact_and_owned(session, sender_id)
+        now = utc_now()
+        session.add(Erasure(sender_id=None, requested_at=now, completed_at=now))
 
 
 def count_completed() -> int:

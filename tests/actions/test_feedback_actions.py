@@ -1,16 +1,21 @@
 """Rating and erasure actions: asked once per session and topic, stored, kind on failure."""
 
 import asyncio
+import dataclasses
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import feedback as feedback_actions
-from line.core.db import DatabaseUnavailable, session_scope
+from line.core import settings as config
+from line.core.db import DatabaseUnavailable, session_scope, utc_now
 from line.feedback import ratings
 from line.feedback.erasure import Erasure
+from line.handoff import tickets
+from line.whatsapp import store as whatsapp_store
 from tests.actions.conftest import make_tracker, run
+from tests.line.feedback.trackers import Tracker
 
 
 def answered(topic):
@@ -160,3 +165,62 @@ def test_a_status_sensitive_answer_without_the_cue_asks_for_a_rating(domain):
     )
     messages, _ = run(feedback_actions.ActionAskRating(), tracker, domain)
     assert [m["response"] for m in messages] == ["utter_ask_rating"]
+
+
+@pytest.fixture
+def stored(database, tmp_path, monkeypatch):
+    """A tracker store where "wa-ana" had one conversation of two messages."""
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, tracker_db_url=url, privacy_delete_after_days=120),
+    )
+    conversation = Tracker(url)
+    conversation.session("wa-ana")
+    conversation.turn("wa-ana", "hola", "greet")
+    conversation.turn("wa-ana", "que datos tienen de mi", "ask_my_data")
+
+
+def test_the_summary_of_stored_data_counts_and_says_how_long(stored, domain):
+    tickets.open_ticket("wa-ana", "requested", messages=[("user", "ayuda")])
+    ratings.record("wa-ana", "shelter", useful=True)
+    messages, events = run(
+        feedback_actions.ActionShowMyData(), make_tracker("si", "affirm", sender="wa-ana"), domain
+    )
+    summary, contact, retention = messages
+    assert summary["response"] == "utter_my_data_summary"
+    assert {k: summary[k] for k in ("conversations", "messages", "open_tickets", "ratings")} == {
+        "conversations": 1,
+        "messages": 2,
+        "open_tickets": 1,
+        "ratings": 1,
+    }
+    assert (summary["closed_tickets"], summary["media"]) == (0, 0)
+    assert contact["response"] == "utter_my_data_no_contact"
+    assert (retention["response"], retention["days"]) == ("utter_my_data_retention", 120)
+    # Every variable the summary's wording needs is given.
+    text = domain["responses"]["utter_my_data_summary"][0]["text"]
+    assert text.format(**summary)
+    assert events == []
+
+
+def test_someone_with_nothing_stored_is_told_so(stored, domain):
+    whatsapp_store.record_inbound("wa-luis", "51911222333", utc_now())
+    messages, _ = run(
+        feedback_actions.ActionShowMyData(), make_tracker("si", "affirm", sender="wa-luis"), domain
+    )
+    assert [m["response"] for m in messages] == [
+        "utter_my_data_none",  # no conversation, ticket or rating stored yet...
+        "utter_my_data_contact_kept",  # ...but the number replies go to is kept
+        "utter_my_data_retention",
+    ]
+
+
+def test_a_summary_that_cannot_be_read_says_so(domain, monkeypatch):
+    def down(sender_id):
+        raise DatabaseUnavailable("database down")
+
+    monkeypatch.setattr(feedback_actions.rights, "summary", down)
+    messages, _ = run(feedback_actions.ActionShowMyData(), make_tracker("si", "affirm"), domain)
+    assert [m["response"] for m in messages] == ["utter_my_data_failed"]

@@ -24,6 +24,9 @@ POSTS = [
     "/casos/1/respuestas/1/reintentar",
     "/coordinacion/operadores",
     "/coordinacion/operadores/1/desactivar",
+    "/coordinacion/personas",
+    "/coordinacion/personas/exportar",
+    "/coordinacion/personas/borrar",
     "/logout",
 ]
 

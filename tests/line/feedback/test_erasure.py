@@ -14,6 +14,8 @@ from line.feedback.coding import Feedback
 from line.feedback.erasure import Erasure
 from line.feedback.ratings import Rating
 from line.handoff import tickets
+from line.media import store as media
+from line.privacy import rights
 from line.whatsapp import store
 from tests.line.feedback.trackers import EVENTS, Tracker, seed
 
@@ -105,3 +107,25 @@ def test_a_sweep_waits_for_the_grace_time(tracker_url, monkeypatch):
         session.get(Erasure, 1).requested_at = utc_now() - timedelta(hours=2)
     # Older than the grace time, but its turn end is still missing from the store.
     assert erasure.sweep() == 0
+
+
+def test_a_written_request_erases_everything_of_the_person_at_once(tracker_url):
+    media.add(ANA, "whatsapp", "image", "graph-ana", "image/jpeg")
+    media.add(MARIA, "rest", "image", "graph-maria", "image/jpeg")
+    maria_before = rights.export(MARIA)
+    erasure.erase_now(ANA)
+    assert rights.summary(ANA).empty
+    left = rights.export(ANA)
+    kinds = ("conversation", "tickets", "ratings", "feedback", "media", "whatsapp_contact")
+    assert [left[kind] for kind in kinds] == [[], [], [], [], [], None]
+    # Nobody else's data is touched.
+    maria_after = rights.export(MARIA)
+    assert {k: v for k, v in maria_after.items() if k != "exported_at"} == {
+        k: v for k, v in maria_before.items() if k != "exported_at"
+    }
+    assert maria_after["conversation"] and maria_after["media"]
+    # Only the date stays, counted like the person's own erasures.
+    with session_scope() as session:
+        [row] = session.execute(select(Erasure)).scalars()
+    assert row.sender_id is None and row.completed_at is not None
+    assert erasure.count_completed() == 1
