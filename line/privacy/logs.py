@@ -102,7 +102,12 @@ def install(tensorflow: bool = True) -> None:
         logging.setLogRecordFactory(redacted_record)
         _replaced = make_record
         _stopping.clear()
-        atexit.register(_stopping.set)  # runs before exit handlers registered earlier
+        atexit.register(process_exiting)  # runs before exit handlers registered earlier
+
+
+def process_exiting() -> None:
+    """From now on lines are withheld, not redacted (see RedactingFilter)."""
+    _stopping.set()
 
 
 def uninstall() -> None:
@@ -111,7 +116,7 @@ def uninstall() -> None:
     with _lock:
         if _replaced is not None:
             logging.setLogRecordFactory(_replaced)
-            atexit.unregister(_stopping.set)
+            atexit.unregister(process_exiting)
             _replaced = None
         if _refused_tensorflow and sys.modules.get("tensorflow", False) is None:
             del sys.modules["tensorflow"]

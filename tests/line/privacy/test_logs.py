@@ -127,7 +127,6 @@ def test_while_the_process_exits_lines_are_withheld_without_running_the_detector
         raise AssertionError("the detector ran while the process was stopping")
 
     monkeypatch.setattr(logs, "redact", no_detector)
-    monkeypatch.setattr(logs, "_stopping", logs.threading.Event())
-    logs._stopping.set()
+    logs.process_exiting()  # what the exit handler does; `install` starts anew
     logger.debug("flushing %s events for %s", 3, NAME)
     assert written().strip() == f"DEBUG {logs.STOPPING}"
