@@ -148,7 +148,9 @@ class IntentRouter:
             vectorizer.idf_ = arrays[f"idf{i}"]
         router.features = make_union(*vectorizers)
         router.model.classes_ = np.array(meta["labels"])
-        router.model.coef_ = arrays["coef"]
+        # Column-major: LogisticRegression multiplies by coef_.T, which is then contiguous;
+        # row-major, scipy copies the whole weight matrix on every message (≈20 ms).
+        router.model.coef_ = np.asfortranarray(arrays["coef"])
         router.model.intercept_ = arrays["intercept"]
         router.labels = list(meta["labels"])
         router.topic_examples = {
