@@ -15,6 +15,9 @@ is in danger or reported abuse, written with line/handoff/spool.py so a database
 outage does not lose it), any form stopped, and ConversationPaused, so an operator
 takes the conversation.
 
+Rasa asks the action server for its slot-mapping check after every message; the line's
+acts only while a person waits for an operator (actions/handoff.py), so other turns skip
+the call.
 Two exceptions need no person: a failed action_session_start is replaced by Rasa's
 own session start (no greeting), so the person's message decides; and a failed
 extra that only adds to an answer already given (OPTIONAL) is skipped.
@@ -59,6 +62,8 @@ NOT_KEPT = "utter_handoff_failed"
 # message (actions/handoff.py): a paused conversation already has its ticket, and any
 # other turn's own actions hand over if the action server is down.
 OPTIONAL = {"action_ask_rating", ACTION_VALIDATE_SLOT_MAPPINGS}
+# Actions that do nothing unless the conversation is paused: not called otherwise.
+ONLY_WHILE_PAUSED = {ACTION_VALIDATE_SLOT_MAPPINGS}
 RUN = rasa_compat.Replaced(
     "failed actions hand over (components/resilience.py)", RemoteAction, "run", "ccabf6f1160d527a"
 )
@@ -72,6 +77,8 @@ def install() -> None:
 async def run_or_hand_over(
     self: RemoteAction, output_channel, nlg, tracker, domain: Domain
 ) -> List[Event]:
+    if self.name() in ONLY_WHILE_PAUSED and not tracker.is_paused():
+        return []
     timeout = config.settings.action_timeout_seconds
     try:
         return await asyncio.wait_for(
