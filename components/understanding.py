@@ -216,7 +216,8 @@ class Understanding(StatelessComponent):
             if reading.place:
                 _add_entity(message, REGION_ENTITY, reading.place.region)
                 _add_entity(message, CITY_ENTITY, reading.place.city)
-        elif reading.category:
+        elif reading.category and intent == names.NLU_FALLBACK_INTENT:
+            # Asked "¿Quisiste decir…?", the need is kept for a place told next.
             _add_entity(message, names.NEED_CATEGORY, reading.category)
 
     def _model_intent(self, view: ModelView, reading: Reading) -> str:
