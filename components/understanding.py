@@ -110,12 +110,8 @@ class LineRouter(GraphComponent):
             text = _typed(message)
             if text and self.router is not None:
                 selector = [topic for topic, _ in names.faq_ranking(message)]
-                first = self.router.read(text)
-                ranked = sorted(first.faq_topics, key=first.faq_topics.get, reverse=True)
-                candidates = list(
-                    dict.fromkeys(selector[:CANDIDATE_TOPICS] + ranked[:CANDIDATE_TOPICS])
-                )
-                message.set(ROUTER_KEY, self.router.read(text, candidates))
+                reading = self.router.read(text, selector[:CANDIDATE_TOPICS], CANDIDATE_TOPICS)
+                message.set(ROUTER_KEY, reading)
         return messages
 
 

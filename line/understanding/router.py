@@ -90,7 +90,9 @@ class IntentRouter:
         }
         return self
 
-    def read(self, text: str, topics: Sequence[str] = ()) -> RouterReading:
+    def read(self, text: str, topics: Sequence[str] = (), own_top: int = 0) -> RouterReading:
+        """Closeness for `topics` and for the router's own `own_top` likeliest FAQ topics:
+        one reading of the text serves both."""
         vector = self.features.transform([text])
         probabilities = self.model.predict_proba(vector)[0]
         intents: dict[str, float] = {}
@@ -106,12 +108,13 @@ class IntentRouter:
             intents[label] = intents.get(label, 0.0) + float(probability)
         faq_total = sum(faq_topics.values()) or 1.0
         unit = _unit_rows(vector)
+        likeliest = sorted(faq_topics, key=faq_topics.get, reverse=True)[:own_top]
         return RouterReading(
             intents,
             {topic: p / faq_total for topic, p in faq_topics.items()},
             sum(kinds.values()),
             max(kinds, key=kinds.get) if kinds else names.GENERAL_DANGER,
-            {topic: self._closeness(unit, topic) for topic in topics},
+            {topic: self._closeness(unit, topic) for topic in dict.fromkeys([*topics, *likeliest])},
         )
 
     def save(self, folder: Path) -> None:

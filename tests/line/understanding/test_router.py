@@ -63,3 +63,11 @@ def test_saved_and_loaded_it_reads_the_same(router, tmp_path):
         assert np.allclose([a.intents[k] for k in a.intents], [b.intents[k] for k in a.intents])
         assert a.closeness == pytest.approx(b.closeness)
     assert not list(tmp_path.glob("*.pkl"))  # arrays and JSON only
+
+
+def test_closeness_also_covers_the_routers_own_likeliest_topics(router):
+    reading = router.read("el albergue cobra?", own_top=1)
+    [likeliest] = sorted(reading.faq_topics, key=reading.faq_topics.get)[-1:]
+    assert list(reading.closeness) == [likeliest]
+    both = router.read("el albergue cobra?", ["covid_vaccine"], own_top=1)
+    assert list(both.closeness) == ["covid_vaccine", likeliest]
