@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 
+from line.core import access
 from line.core.settings import Settings
 
 
@@ -19,17 +19,9 @@ def load_secret(cfg: Settings) -> bytes:
     """The configured secret, or one generated once and kept in a private file."""
     if cfg.console_secret:
         return cfg.console_secret.encode("utf-8")
-    path = cfg.console_secret_file
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode("utf-8")
+    return access.kept_secret(cfg.console_secret_file, lambda: secrets.token_hex(32)).encode(
+        "utf-8"
+    )
 
 
 def csrf_token(secret: bytes, session_token: str) -> str:

@@ -18,7 +18,8 @@ import ipaddress
 import os
 import secrets
 import sys
-from typing import Optional
+from pathlib import Path
+from typing import Callable, Optional
 
 from line.core import settings as config
 
@@ -50,6 +51,21 @@ def new_rasa_token() -> str:
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         out.write(token + "\n")
     return token
+
+
+def kept_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret in `path`, made with `make` and written (mode 600) the first time;
+    of two processes starting together, both read the one that was written first."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(make())
+    return path.read_text().strip()
 
 
 def action_call_allowed(peer: Optional[str], presented: Optional[str]) -> bool:

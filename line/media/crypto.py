@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from line.core import access
 from line.core import settings as config
 
 NONCE_BYTES = 12
@@ -36,17 +36,7 @@ def _key_text() -> str:
     cfg = config.settings
     if cfg.media_key:
         return cfg.media_key
-    path = cfg.media_key_file
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(new_key())
-    return path.read_text().strip()
+    return access.kept_secret(cfg.media_key_file, new_key)
 
 
 @lru_cache(maxsize=4)

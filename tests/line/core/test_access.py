@@ -105,3 +105,16 @@ def test_with_a_secret_only_its_holder_is_answered_wherever_it_calls_from(monkey
     assert not access.action_call_allowed("127.0.0.1", "")
     assert not access.action_call_allowed("127.0.0.1", "s3cre")
     assert not access.action_call_allowed("10.0.0.5", "S3CRET")
+
+
+def test_a_kept_secret_is_made_once_and_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "var" / "secret"
+    made = []
+
+    def make():
+        made.append(1)
+        return "s3cret\n"
+
+    assert access.kept_secret(path, make) == "s3cret"
+    assert access.kept_secret(path, make) == "s3cret" and made == [1]
+    assert path.stat().st_mode & 0o777 == 0o600
