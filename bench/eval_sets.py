@@ -291,7 +291,7 @@ def main() -> int:
     baseline = {}
     if not args.no_baseline:
         model = TfidfBaseline.trained_on(ROOT / "data")
-        baseline = figures(cases, {c.id: model.play(c.turns) for c in cases})
+        baseline = figures(cases, {c.id: model.play(c.turns, Outcome()) for c in cases})
     width = max(len(k) for k in ours)
     print(f"{name} ({len(cases)} cases, {len(errors)} errors)")
     print(f"{'measure':<{width}}  {'line':<18}  keyword baseline")

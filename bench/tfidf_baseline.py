@@ -10,7 +10,6 @@ with the lexicons' category and place, and a FAQ label answers that topic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -39,19 +38,6 @@ def pipeline():
     )
 
 
-@dataclass
-class BaselineOutcome:
-    handoff: bool = False
-    searched: bool = False
-    emergency_wording: bool = False
-    danger_kinds: list[str] = field(default_factory=list)
-    faq_last: list[str] = field(default_factory=list)
-    faq_all: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    slots: dict = field(default_factory=dict)
-    languages: list[str] = field(default_factory=list)
-
-
 class TfidfBaseline:
     def __init__(self, model) -> None:
         self.model = model
@@ -64,8 +50,9 @@ class TfidfBaseline:
     def predict(self, texts: list[str]) -> list[str]:
         return list(self.model.predict(texts))
 
-    def play(self, turns: list[str]) -> BaselineOutcome:
-        outcome = BaselineOutcome(slots={"service_category": None, "region": None})
+    def play(self, turns: list[str], outcome):
+        """Fills `outcome` (bench.eval_sets.Outcome) as the line's tracker would be read."""
+        outcome.slots = {"service_category": None, "region": None}
         for turn, label in zip(turns, self.predict(turns), strict=False):
             outcome.faq_last = []
             if label.startswith("faq/"):
