@@ -2,11 +2,21 @@
 
 import json
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
+from types import SimpleNamespace
 
 import requests
 
-from tests.support.net import serve_http, stop_http
+from tests.support.net import free_port, serve_http, stop_http
+from tests.support.servers import prepare, start_actions, stop
+from tests.support.whatsapp import (
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    PSEUDONYM_SECRET,
+    VERIFY_TOKEN,
+    FakeGraph,
+)
 
 
 class ActionGate:
@@ -73,3 +83,31 @@ class ActionGate:
 
 def bot_texts(reply: list) -> list:
     return [message.get("text") for message in reply]
+
+
+@contextmanager
+def whatsapp_line(work, **settings):
+    """The action server behind an ActionGate, the fake Graph API and the WhatsApp
+    channel's settings, for tests that start and stop Rasa themselves."""
+    graph = FakeGraph()
+    gate_port, actions_port = free_port(), free_port()
+    gate = ActionGate(gate_port, f"http://127.0.0.1:{actions_port}/webhook")
+    env, endpoints = prepare(
+        work,
+        f"sqlite:///{work / 'line.db'}",
+        gate_port,
+        WHATSAPP_API_URL=graph.url,
+        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
+        WHATSAPP_APP_SECRET=APP_SECRET,
+        WHATSAPP_ACCESS_TOKEN="access-token",
+        WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
+        PSEUDONYM_SECRET=PSEUDONYM_SECRET,
+        **settings,
+    )
+    actions = start_actions(actions_port, env, work)
+    try:
+        yield SimpleNamespace(work=work, env=env, graph=graph, gate=gate, endpoints=endpoints)
+    finally:
+        gate.down()
+        stop(actions)
+        graph.close()

@@ -18,20 +18,11 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from line.core import pseudonyms
-from tests.failure.conftest import ActionGate
+from tests.failure.conftest import whatsapp_line
 from tests.support.net import free_port, wait_until
 from tests.support.requirements import ROOT
-from tests.support.servers import Conversation, prepare, start_actions, start_rasa, stop
-from tests.support.whatsapp import (
-    APP_SECRET,
-    PHONE_NUMBER_ID,
-    PSEUDONYM_SECRET,
-    VERIFY_TOKEN,
-    FakeGraph,
-    payload,
-    post,
-    say,
-)
+from tests.support.servers import Conversation, start_rasa, stop
+from tests.support.whatsapp import PSEUDONYM_SECRET, payload, post, say
 
 PHONE, LATE_PHONE = "51911000077", "51911000078"
 DELAY = 2.0  # each action call waits this long at the gate
@@ -40,28 +31,8 @@ RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["r
 
 @pytest.fixture(scope="module")
 def line(trained_model, tmp_path_factory):
-    work = tmp_path_factory.mktemp("graceful_shutdown")
-    graph = FakeGraph()
-    gate_port, actions_port = free_port(), free_port()
-    gate = ActionGate(gate_port, f"http://127.0.0.1:{actions_port}/webhook")
-    env, endpoints = prepare(
-        work,
-        f"sqlite:///{work / 'line.db'}",
-        gate_port,
-        WHATSAPP_API_URL=graph.url,
-        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
-        WHATSAPP_APP_SECRET=APP_SECRET,
-        WHATSAPP_ACCESS_TOKEN="access-token",
-        WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
-        PSEUDONYM_SECRET=PSEUDONYM_SECRET,
-    )
-    actions = start_actions(actions_port, env, work)
-    try:
-        yield SimpleNamespace(work=work, env=env, graph=graph, gate=gate, endpoints=endpoints)
-    finally:
-        gate.down()
-        stop(actions)
-        graph.close()
+    with whatsapp_line(tmp_path_factory.mktemp("graceful_shutdown")) as line:
+        yield line
 
 
 def rows(line, query):

@@ -14,18 +14,11 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from line.core import pseudonyms
-from tests.failure.conftest import ActionGate
+from tests.failure.conftest import whatsapp_line
 from tests.support.net import free_port, wait_until
 from tests.support.requirements import ROOT
-from tests.support.servers import AUTH, prepare, start_actions, start_rasa, stop
-from tests.support.whatsapp import (
-    APP_SECRET,
-    PHONE_NUMBER_ID,
-    PSEUDONYM_SECRET,
-    VERIFY_TOKEN,
-    FakeGraph,
-    say,
-)
+from tests.support.servers import AUTH, start_rasa, stop
+from tests.support.whatsapp import PSEUDONYM_SECRET, say
 
 REPLAY = 5  # WHATSAPP_REPLAY_SECONDS of the Rasa servers
 PHONE = "51911000099"
@@ -34,30 +27,10 @@ RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["r
 
 @pytest.fixture(scope="module")
 def line(trained_model, tmp_path_factory):
-    work = tmp_path_factory.mktemp("killed_mid_turn")
-    graph = FakeGraph()
-    gate_port, actions_port = free_port(), free_port()
-    gate = ActionGate(gate_port, f"http://127.0.0.1:{actions_port}/webhook")
-    db_url = f"sqlite:///{work / 'line.db'}"
-    env, endpoints = prepare(
-        work,
-        db_url,
-        gate_port,
-        WHATSAPP_API_URL=graph.url,
-        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
-        WHATSAPP_APP_SECRET=APP_SECRET,
-        WHATSAPP_ACCESS_TOKEN="access-token",
-        WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
-        PSEUDONYM_SECRET=PSEUDONYM_SECRET,
-        WHATSAPP_REPLAY_SECONDS=str(REPLAY),
-    )
-    actions = start_actions(actions_port, env, work)
-    try:
-        yield SimpleNamespace(work=work, env=env, graph=graph, gate=gate, endpoints=endpoints)
-    finally:
-        gate.down()
-        stop(actions)
-        graph.close()
+    with whatsapp_line(
+        tmp_path_factory.mktemp("killed_mid_turn"), WHATSAPP_REPLAY_SECONDS=str(REPLAY)
+    ) as line:
+        yield line
 
 
 def rasa(line, name):
