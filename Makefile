@@ -35,7 +35,7 @@ help:
 	@echo "  make run-production  two Rasa instances behind nginx on PostgreSQL, Redis, RabbitMQ"
 	@echo "  make shell      talk to the assistant in the terminal"
 	@echo "  make console    start only the operator console (:$(CONSOLE_PORT))"
-	@echo "  make operator-add USERNAME=ana [ROLE=operator|coordinator]  create a console account"
+	@echo "  make operator-add USERNAME=ana [ROLE=operator|coordinator|editor|trainer]  create a console account"
 	@echo "  make db         create the line's database with the sample directory if it is empty"
 	@echo "Building and checking"
 	@echo "  make setup      create .venv with the pinned packages"

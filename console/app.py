@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader
 from sanic import Sanic, response
 from sanic.request import Request
 
-from console import security
+from console import pages, security
 from line.content import provenance
 from line.core import db, metrics, pseudonyms, rasa_api, topics
 from line.core import settings as config
@@ -49,6 +49,13 @@ TICKET_PATH = re.compile(r"^/casos/\d+")
 AUTO_REFRESH = "auto"  # the query parameter of the queue's own reloads
 MAX_REPLY_LENGTH = 4096  # WhatsApp's limit for one text message
 MAX_NOTE_LENGTH = 4000
+# Where each role lands after login: an editor or a trainer has no queue.
+HOME = {
+    accounts.OPERATOR: "/",
+    accounts.COORDINATOR: "/",
+    accounts.EDITOR: "/contenido",
+    accounts.TRAINER: "/entrenamiento",
+}
 
 
 def _utc(moment: datetime) -> datetime:
@@ -103,6 +110,7 @@ def create_app(
         context.setdefault("pre_token", None)
         html = templates.get_template(template).render(
             user=getattr(request.ctx, "user", None),
+            may=accounts.may,
             flashes=flashes,
             csrf=security.csrf_token(secret, token or context["pre_token"] or ""),
             **context,
@@ -126,8 +134,9 @@ def create_app(
             del resp.cookies[cookie]
         return resp
 
-    def protected(role: Optional[str] = None):
-        """Login first (an expired session says so), then CSRF on POST, then the role."""
+    def protected(area: Optional[str] = None):
+        """Login first (an expired session says so), then CSRF on POST, then whether the
+        role opens `area` (accounts.AREAS)."""
 
         def decorate(handler):
             @wraps(handler)
@@ -153,7 +162,9 @@ def create_app(
                     secret, token, request.form.get("csrf", "")
                 ):
                     return await render(request, "error.html", 403, code="csrf")
-                if role and user["role"] != role:
+                if area and not accounts.may(user, area):
+                    if request.method == "GET" and request.path == "/":
+                        return see_other(HOME[user["role"]])  # each role lands on its page
                     return await render(request, "error.html", 403, code="forbidden")
                 return await handler(request, *args, **kwargs)
 
@@ -244,7 +255,7 @@ def create_app(
     # --- Queue ---------------------------------------------------------------
 
     @app.get("/")
-    @protected()
+    @protected(accounts.CASES)
     async def queue(request: Request):
         now = clock()
         waiting = await asyncio.to_thread(lambda: desk.redacted(tickets.queue(), "summary"))
@@ -280,12 +291,12 @@ def create_app(
         return see_other(then)
 
     @app.post("/casos/<ticket_id:int>/tomar")
-    @protected()
+    @protected(accounts.CASES)
     async def claim(request: Request, ticket_id: int):
         return await move(request, ticket_id, tickets.claim, "claimed", f"/casos/{ticket_id}", "/")
 
     @app.post("/casos/<ticket_id:int>/devolver")
-    @protected()
+    @protected(accounts.CASES)
     async def release(request: Request, ticket_id: int):
         return await move(
             request, ticket_id, tickets.release, "released", "/", f"/casos/{ticket_id}"
@@ -375,12 +386,12 @@ def create_app(
         return text, key, None
 
     @app.get("/casos/<ticket_id:int>")
-    @protected()
+    @protected(accounts.CASES)
     async def show_ticket(request: Request, ticket_id: int):
         return await ticket_page(request, ticket_id)
 
     @app.get("/casos/<ticket_id:int>/medios/<media_id:int>")
-    @protected()
+    @protected(accounts.CASES)
     async def show_media(request: Request, ticket_id: int, media_id: int):
         """The file itself, to the operator who holds the ticket only; every opening is
         logged. Served so that the browser never runs it: no scripts, no sniffing."""
@@ -415,7 +426,7 @@ def create_app(
         )
 
     @app.post("/casos/<ticket_id:int>/responder")
-    @protected()
+    @protected(accounts.CASES)
     async def reply(request: Request, ticket_id: int):
         text, key, problem = posted_text(request, MAX_REPLY_LENGTH, "reply")
         if problem:
@@ -439,7 +450,7 @@ def create_app(
         return see_other(f"/casos/{ticket_id}")
 
     @app.post("/casos/<ticket_id:int>/respuestas/<message_id:int>/reintentar")
-    @protected()
+    @protected(accounts.CASES)
     async def retry(request: Request, ticket_id: int, message_id: int):
         try:
             error = await asyncio.to_thread(
@@ -454,7 +465,7 @@ def create_app(
         return see_other(f"/casos/{ticket_id}")
 
     @app.post("/casos/<ticket_id:int>/nota")
-    @protected()
+    @protected(accounts.CASES)
     async def note(request: Request, ticket_id: int):
         text, key, problem = posted_text(request, MAX_NOTE_LENGTH, "note")
         if problem:
@@ -471,7 +482,7 @@ def create_app(
         return see_other(f"/casos/{ticket_id}")
 
     @app.post("/casos/<ticket_id:int>/cerrar")
-    @protected()
+    @protected(accounts.CASES)
     async def close(request: Request, ticket_id: int):
         outcome = request.form.get("resultado", "")
         if outcome not in tickets.OUTCOMES:
@@ -522,12 +533,12 @@ def create_app(
         )
 
     @app.get("/coordinacion")
-    @protected(accounts.COORDINATOR)
+    @protected(accounts.COORDINATION)
     async def coordination(request: Request):
         return await coordination_page(request)
 
     @app.get("/coordinacion/registro")
-    @protected(accounts.COORDINATOR)
+    @protected(accounts.COORDINATION)
     async def audit_log(request: Request):
         """Who opened which conversation, file or transcript (read only: no route
         changes it, and the database refuses to)."""
@@ -539,7 +550,7 @@ def create_app(
         )
 
     @app.post("/coordinacion/operadores")
-    @protected(accounts.COORDINATOR)
+    @protected(accounts.COORDINATION)
     async def add_operator(request: Request):
         form = {"usuario": request.form.get("usuario", ""), "rol": request.form.get("rol", "")}
         password = request.form.get("clave", "")
@@ -574,12 +585,12 @@ def create_app(
         return see_other("/coordinacion")
 
     @app.post("/coordinacion/operadores/<operator_id:int>/desactivar")
-    @protected(accounts.COORDINATOR)
+    @protected(accounts.COORDINATION)
     async def deactivate(request: Request, operator_id: int):
         return await set_active(request, operator_id, False)
 
     @app.post("/coordinacion/operadores/<operator_id:int>/activar")
-    @protected(accounts.COORDINATOR)
+    @protected(accounts.COORDINATION)
     async def activate(request: Request, operator_id: int):
         return await set_active(request, operator_id, True)
 
@@ -606,12 +617,12 @@ def create_app(
         )
 
     @app.post("/coordinacion/personas")
-    @protected("coordinator")
+    @protected(accounts.COORDINATION)
     async def find_person(request: Request):
         return await person_page(request)
 
     @app.post("/coordinacion/personas/exportar")
-    @protected("coordinator")
+    @protected(accounts.COORDINATION)
     async def export_person(request: Request):
         sender_id, error = named_person(request)
         if error:
@@ -626,7 +637,7 @@ def create_app(
         )
 
     @app.post("/coordinacion/personas/borrar")
-    @protected("coordinator")
+    @protected(accounts.COORDINATION)
     async def erase_person(request: Request):
         if request.form.get("confirmar") != "si":
             return await person_page(request, confirm=True)
@@ -638,6 +649,9 @@ def create_app(
         await flash(request, "ok", "person_erased")
         return see_other("/coordinacion")
 
+    kit = pages.Kit(cfg, clock, render, flash, see_other, protected)
+    for page in pages.ALL:
+        page.register(app, kit)
     return app
 
 

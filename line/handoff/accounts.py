@@ -24,8 +24,24 @@ from sqlalchemy.exc import IntegrityError
 
 from line.core.db import Base, session_scope, utc_now
 
-OPERATOR, COORDINATOR = "operator", "coordinator"
-ROLES = (OPERATOR, COORDINATOR)
+OPERATOR, COORDINATOR, EDITOR, TRAINER = "operator", "coordinator", "editor", "trainer"
+ROLES = (OPERATOR, COORDINATOR, EDITOR, TRAINER)
+CASES, COORDINATION, CONTENT, TRAINING, REPORTS = (
+    "cases",
+    "coordination",
+    "content",
+    "training",
+    "reports",
+)
+# Who may use each part of the console. An editor or a trainer never sees a person's case;
+# an operator never changes what the line says. Coordinators may do everything.
+AREAS = {
+    CASES: (OPERATOR, COORDINATOR),
+    COORDINATION: (COORDINATOR,),
+    CONTENT: (EDITOR, COORDINATOR),
+    TRAINING: (TRAINER, EDITOR, COORDINATOR),
+    REPORTS: (COORDINATOR, EDITOR, TRAINER),
+}
 MIN_PASSWORD_LENGTH = 10
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 
@@ -273,3 +289,8 @@ def pop_flash(token: str) -> list[dict]:
         messages = json.loads(row.flash)
         row.flash = None
         return messages
+
+
+def may(user: dict, area: str) -> bool:
+    """Whether this account's role opens `area` (one of AREAS)."""
+    return user["role"] in AREAS[area]

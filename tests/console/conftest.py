@@ -194,7 +194,13 @@ def console(rasa):
 
 @pytest.fixture
 def accounts_made(database):
-    for name, role in (("ana", "operator"), ("beto", "operator"), ("coco", "coordinator")):
+    for name, role in (
+        ("ana", "operator"),
+        ("beto", "operator"),
+        ("coco", "coordinator"),
+        ("eva", "editor"),
+        ("tito", "trainer"),
+    ):
         accounts.create(name, PASSWORD, role)
 
 
@@ -213,9 +219,11 @@ class Browser(requests.Session):
     def csrf(self, path: str = "/") -> str:
         return CSRF.search(self.get(path).text).group(1)
 
-    def login(self, username: str, password: str = PASSWORD):
+    def login(self, username: str, password: str = PASSWORD, **kwargs):
         token = self.csrf("/login")
-        return self.post("/login", data={"csrf": token, "usuario": username, "clave": password})
+        return self.post(
+            "/login", data={"csrf": token, "usuario": username, "clave": password}, **kwargs
+        )
 
     def submit(self, page: str, action: str, **data):
         """Post a form of `page` as a browser would: its CSRF token and one-time key."""
@@ -231,7 +239,8 @@ class Browser(requests.Session):
 def login(console, accounts_made):
     def make(username: str) -> Browser:
         browser = Browser(console.url)
-        assert "Fila de atención" in browser.login(username).text
+        page = browser.login(username, allow_redirects=False)
+        assert page.status_code == 303, f"{username} could not log in"
         return browser
 
     return make

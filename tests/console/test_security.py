@@ -260,6 +260,26 @@ def test_only_coordination_manages_accounts(login):
     assert "intruso" not in [o["username"] for o in accounts.operators()]
 
 
+def test_each_role_opens_only_its_part_of_the_console(login, rasa):
+    """An editor or a trainer never sees a person's case; an operator never edits content."""
+    ticket_id = waiting_ticket(rasa=rasa)
+    for name, home in (("eva", "/contenido"), ("tito", "/entrenamiento")):
+        person = login(name)
+        assert person.get("/", allow_redirects=False).headers["Location"] == home
+        assert person.get(f"/casos/{ticket_id}").status_code == 403
+        assert person.get("/coordinacion").status_code == 403
+        taken = person.post(
+            f"/casos/{ticket_id}/tomar", data={"csrf": person.csrf("/coordinacion")}
+        )
+        assert taken.status_code == 403
+    assert tickets.ticket(ticket_id)["status"] == "waiting"
+    ana = login("ana")
+    page = ana.get("/")
+    assert "Fila de atención" in page.text and 'href="/contenido"' not in page.text
+    for area in ("/contenido", "/entrenamiento", "/informes"):
+        assert ana.get(area).status_code in (403, 404)  # 404 until the page exists
+
+
 def new_account(coordinator, username, password):
     return coordinator.submit(
         "/coordinacion",
