@@ -309,24 +309,32 @@ class Job:
             raise
 
 
+def spawn(argv: list, log: Path) -> None:
+    """A process of its own session, so it outlives the console that started it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        subprocess.Popen(
+            argv,
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
 def launch(kind: str, who: str, now: datetime) -> runs.Started:
-    """Starts a run in its own process (it outlives the console); Busy when one runs."""
+    """Starts a run in its own process; Busy when one runs."""
     cfg = config.settings
     started = runs.start(kind, who, now, cfg.training_lease_seconds)
-    folder = run_folder(cfg, started.run["id"])
+    run_id = started.run["id"]
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / "process.log").open("ab") as out:
-            subprocess.Popen(
-                [sys.executable, "-m", "line.training.job", str(started.run["id"])],
-                cwd=PROJECT_ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        spawn(
+            [sys.executable, "-m", "line.training.job", str(run_id)],
+            run_folder(cfg, run_id) / "process.log",
+        )
     except OSError as exc:
-        runs.finish(started.run["id"], runs.FAILED, now, error=f"{type(exc).__name__}: {exc}")
+        runs.finish(run_id, runs.FAILED, now, error=f"{type(exc).__name__}: {exc}")
         raise
     return started
 
