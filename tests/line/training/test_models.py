@@ -2,6 +2,7 @@
 instance is told through PUT /model and checked to serve it."""
 
 import dataclasses
+import sys
 from datetime import datetime
 
 import pytest
@@ -85,3 +86,33 @@ def test_a_rollback_without_a_previous_model_fails_and_frees_the_lease(home):
     with pytest.raises(FileNotFoundError):
         job.Job(run_id, clock=lambda: NOW).run()
     assert runs.get(run_id)["status"] == runs.FAILED and runs.current() is None
+
+
+def test_a_command_s_progress_bars_and_log_reach_the_run(home):
+    cfg = home()
+    run_id = runs.start(runs.PUBLISH, "tito", NOW, 60).run["id"]
+    seen = []
+    worker = job.Job(run_id, cfg=cfg, clock=lambda: NOW, echo=seen.append)
+    worker.folder.mkdir(parents=True)
+    script = (
+        "import sys\n"
+        "print('Finetuning models/line.tar.gz', flush=True)\n"
+        "for bar in range(3):\n"
+        "    for p in (0, 50, 100):\n"
+        "        sys.stdout.write(f'\\rEpochs: {p}%|####|'); sys.stdout.flush()\n"
+        "    print()\n"
+        "print('done')\n"
+    )
+    code, lines = worker.command(job.TRAIN, [sys.executable, "-c", script], bars=3)
+    assert code == 0 and lines[0].startswith("Finetuning") and lines[-1] == "done"
+    shown = runs.current()
+    assert shown["step"] == job.TRAIN
+    # The last bar finished: near the end of the training's share, never past it.
+    assert job.ENDS_AT[job.BASELINE] < shown["percent"] < job.ENDS_AT[job.TRAIN]
+    # A redrawn bar is one line of the log, its latest state, not one line per redraw.
+    assert shown["log_tail"].splitlines() == [
+        "Finetuning models/line.tar.gz",
+        "Epochs: 100%|####|",
+        "done",
+    ]
+    assert "Finetuning models/line.tar.gz" in seen
