@@ -26,7 +26,7 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help setup train run test test-fast test-deps lint format validate eval eval-dev eval-frozen crossval shell db \
 	console operator-add browser-deps directory-import directory-export directory-stale \
 	run-production nginx-deps bench report suggest new-topic markers train-content profile \
-	content-due k8s-check k8s-render k8s-simulate privacy-sweep
+	content-due k8s-check k8s-render k8s-simulate privacy-sweep publish publish-test rollback training-history
 
 help:
 	@echo "make help: this list"
@@ -41,6 +41,10 @@ help:
 	@echo "  make setup      create .venv with the pinned packages"
 	@echo "  make train      train the model if data, domain or config changed"
 	@echo "  make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
+	@echo "  make publish    finetune, test and, if the gate passes, load the new model into every running Rasa (docs/training.md)"
+	@echo "  make publish-test  the same tests and gate, without publishing"
+	@echo "  make rollback   serve the previous model again, in every running Rasa"
+	@echo "  make training-history  the test runs: accuracy per topic, the most confused pairs"
 	@echo "  make validate   check the training data and the answers (provenance, sources, phone book, protection rule) in plain words"
 	@echo "  make content-due  list the answers whose review_by has passed or falls within 30 days"
 	@echo "  make lint       ruff check and ruff format --check on the whole tree"
@@ -88,6 +92,19 @@ train: $(MODEL)
 # CHECK=1 only says which it would be. docs/bench.md "Training time".
 train-content: setup
 	$(BIN)/python -m line.content.train_content --model $(MODEL) $(if $(FULL),--full) $(if $(CHECK),--check)
+
+# The trainers' job from the terminal, the same as /entrenamiento (docs/training.md).
+publish: setup
+	$(BIN)/python -m line.training.cli publish --who "$${USER:-terminal}"
+
+publish-test: setup
+	$(BIN)/python -m line.training.cli test --who "$${USER:-terminal}"
+
+rollback: setup
+	$(BIN)/python -m line.training.cli rollback --who "$${USER:-terminal}"
+
+training-history: setup
+	$(BIN)/python -m line.training.cli history
 
 $(MODEL): $(MODEL_INPUTS) | setup
 	$(RASA) train --fixed-model-name line --out models

@@ -21,6 +21,7 @@ PACKAGES = (
     "privacy",
     "feedback",
     "content",
+    "training",
 )
 # Drives Rasa's own training (`make train-content`), importing Rasa when it runs.
 RASA_DRIVER = ROOT / "line" / "content" / "train_content.py"

@@ -19,5 +19,7 @@ class Kit:
     protected: Callable[..., Callable]
 
 
+from console.pages import training  # noqa: E402 - a page module imports Kit from here
+
 # Filled as pages land: (module, ...) each with register(app, kit).
-ALL: tuple = ()
+ALL: tuple = (training,)

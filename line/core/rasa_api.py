@@ -69,3 +69,35 @@ def execute(sender_id: str, action: str) -> list[dict]:
         params={"output_channel": "latest", "include_events": "NONE"},
     )
     return list(body.get("messages") or [])
+
+
+def _instance(method: str, url: str, path: str, timeout: float, json=None) -> requests.Response:
+    token = access.rasa_token()
+    try:
+        response = requests.request(
+            method,
+            f"{url.rstrip('/')}/{path}",
+            json=json,
+            params={"token": token} if token else None,
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        raise RasaUnavailable(f"{url}: {type(exc).__name__}") from exc
+    if response.status_code >= 400:
+        raise RasaUnavailable(f"{url}: HTTP {response.status_code} {response.text[:200]}")
+    return response
+
+
+def load_model(url: str, model_file: str, timeout: float) -> None:
+    """Make one Rasa instance serve another model (PUT /model). Rasa loads it beside the
+    serving one and swaps when it is ready; requests that arrive meanwhile wait, none is
+    dropped (docs/training.md, "Publishing")."""
+    _instance("PUT", url, "model", timeout, json={"model_file": model_file})
+
+
+def status(url: str) -> dict:
+    """What one instance serves: `model_id` and `model_file` (GET /status)."""
+    try:
+        return _instance("GET", url, "status", config.settings.rasa_timeout_seconds).json()
+    except ValueError as exc:
+        raise RasaUnavailable(f"{url}: not JSON") from exc

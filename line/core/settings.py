@@ -257,6 +257,24 @@ class Settings:
         default_factory=lambda: _env("PROMETHEUS_MULTIPROC_DIR", "")
     )
     sanic_workers: int = field(default_factory=lambda: _int("SANIC_WORKERS", 1))
+    # The model Rasa serves (`make run --model`), the training job's own folder (the
+    # candidate, the previous model, each run's test results) and how long the job's lease
+    # lasts without a sign of life before another start may take over (line/training/).
+    served_model: Path = field(
+        default_factory=lambda: Path(
+            _env("LINE_MODEL", str(PROJECT_ROOT / "models" / "line.tar.gz"))
+        )
+    )
+    training_dir: Path = field(
+        default_factory=lambda: Path(
+            _env("LINE_TRAINING_DIR", str(PROJECT_ROOT / "var" / "training"))
+        )
+    )
+    training_lease_seconds: int = field(default_factory=lambda: _int("LINE_TRAINING_LEASE", 300))
+    # Seconds one Rasa instance may take to load a model sent with PUT /model.
+    model_load_timeout_seconds: float = field(
+        default_factory=lambda: _float("LINE_MODEL_LOAD_TIMEOUT", 300.0)
+    )
     # Seconds the console waits for the Rasa HTTP API before telling the operator.
     rasa_timeout_seconds: float = field(default_factory=lambda: _float("RASA_TIMEOUT", 5.0))
     # Operator console. Listen on all interfaces only behind a TLS proxy.

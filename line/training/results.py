@@ -1,0 +1,128 @@
+"""What one model's `rasa test` left in its folders, read into the figures the gate and
+the trainers' page use.
+
+`rasa test nlu` on tests/nlu gives intent and FAQ (ResponseSelector) accuracy, per label,
+and every mistaken case; `rasa test core --e2e` on tests/test_stories.yml writes the
+stories that failed. The safety checks are the cases that already exist there about
+danger happening now: the NLU cases and the test stories of the emergency intent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from line.understanding.names import EMERGENCY_INTENT, FAQ_KEY_PREFIX
+
+SUMMARY_KEYS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
+CONFUSIONS = 10  # the most confused pairs kept per run
+EXAMPLES = 5  # the cases kept behind each pair
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _per_label(report: dict) -> dict:
+    """label -> {accuracy (the recall: share of its cases read right), support}."""
+    return {
+        label: {"accuracy": round(float(row.get("recall", 0.0)), 4), "support": int(row["support"])}
+        for label, row in report.items()
+        if label not in SUMMARY_KEYS and isinstance(row, dict) and row.get("support")
+    }
+
+
+def _topic(label: str) -> str:
+    return label[len(FAQ_KEY_PREFIX) :] if label.startswith(FAQ_KEY_PREFIX) else label
+
+
+def confusions(errors: list[tuple[str, str, str]], limit: int = CONFUSIONS) -> list[dict]:
+    """The most frequent (expected, predicted) pairs, with the cases behind each."""
+    counts = Counter((expected, predicted) for expected, predicted, _ in errors)
+    texts = defaultdict(list)
+    for expected, predicted, text in errors:
+        texts[(expected, predicted)].append(text)
+    return [
+        {
+            "expected": expected,
+            "predicted": predicted,
+            "count": n,
+            "examples": texts[(expected, predicted)][:EXAMPLES],
+        }
+        for (expected, predicted), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[
+            :limit
+        ]
+    ]
+
+
+def read_nlu(folder: Path) -> Optional[dict]:
+    """Intent and FAQ figures of one `rasa test nlu --out folder`; None if it wrote none."""
+    intents = _read_json(folder / "intent_report.json")
+    faq = _read_json(folder / "response_selection_report.json")
+    if not intents or not faq:
+        return None
+    errors = []
+    safety = []
+    for case in _read_json(folder / "intent_errors.json") or []:
+        predicted = (case.get("intent_prediction") or {}).get("name") or ""
+        errors.append((case.get("intent", ""), predicted, case.get("text", "")))
+        if case.get("intent") == EMERGENCY_INTENT:
+            safety.append({"text": case.get("text", ""), "predicted": predicted})
+    for case in _read_json(folder / "response_selection_errors.json") or []:
+        predicted = (case.get("intent_response_key_prediction") or {}).get("name") or ""
+        errors.append(
+            (
+                _topic(case.get("intent_response_key_target", "")),
+                _topic(predicted),
+                case.get("text", ""),
+            )
+        )
+    return {
+        "intent_accuracy": round(float(intents.get("accuracy", 0.0)), 4),
+        "faq_accuracy": round(float(faq.get("accuracy", 0.0)), 4),
+        "intents": _per_label(intents),
+        "topics": {_topic(label): row for label, row in _per_label(faq).items()},
+        "confusions": confusions(errors),
+        "safety_nlu_failed": safety,
+    }
+
+
+def safety_stories(stories_file: Path) -> set[str]:
+    """The test stories about danger happening now: those with an emergency step."""
+    data = yaml.safe_load(stories_file.read_text(encoding="utf-8")) or {}
+    return {
+        story["story"]
+        for story in data.get("stories") or []
+        if any(step.get("intent") == EMERGENCY_INTENT for step in story.get("steps") or [])
+    }
+
+
+def failed_stories(folder: Path) -> Optional[list[str]]:
+    """Names of the stories `rasa test core --out folder` wrote as failed; None when it
+    wrote no verdict at all (it did not run to the end)."""
+    failed = folder / "failed_test_stories.yml"
+    if not failed.exists():
+        return None
+    data = yaml.safe_load(failed.read_text(encoding="utf-8")) or {}
+    # Rasa names a failed story after the test story and adds the first error after it.
+    return sorted({str(story["story"]).split(" (")[0] for story in data.get("stories") or []})
+
+
+def stories_verdict(core_folder: Path, stories_file: Path) -> Optional[dict]:
+    """The failed stories of one `rasa test core --out core_folder`, the safety ones
+    apart; None when Rasa wrote no verdict (it did not run to the end)."""
+    failed = failed_stories(core_folder)
+    if failed is None:
+        return None
+    danger = safety_stories(stories_file)
+    return {
+        "stories_failed": [name for name in failed if name not in danger],
+        "safety_stories_failed": [name for name in failed if name in danger],
+    }

@@ -1,0 +1,118 @@
+"""Publishing and rolling back: the files move so the previous model is kept, and every
+instance is told through PUT /model and checked to serve it."""
+
+import dataclasses
+import sys
+from datetime import datetime
+
+import pytest
+
+from line.core import settings as config
+from line.training import job, models, runs
+from tests.line.training.fakes import RasaInstance, archive
+
+NOW = datetime(2026, 12, 5, 15, 0)
+
+
+def test_install_keeps_the_previous_and_swap_back_restores_it(tmp_path):
+    served = archive(tmp_path / "models" / "line.tar.gz", "v1")
+    candidate = archive(tmp_path / "candidate" / "line.tar.gz", "v2")
+    models.install(candidate, served)
+    assert models.model_id(served) == "v2" and not candidate.exists()
+    assert models.model_id(models.previous_of(served)) == "v1"
+    models.swap_back(served)
+    assert models.model_id(served) == "v1"
+    assert models.model_id(models.previous_of(served)) == "v2"  # a rollback can be undone
+
+
+def test_load_everywhere_checks_each_instance(tmp_path):
+    served = archive(tmp_path / "line.tar.gz", "v2")
+    with RasaInstance() as one, RasaInstance() as two:
+        two.refuse = True
+        loaded = models.load_everywhere(served, (one.url, two.url), 5)
+    assert one.loaded == [str(served.resolve())] and one.model_id == "v2"
+    assert [x.ok for x in loaded] == [True, False] and "500" in loaded[1].error
+
+
+@pytest.fixture
+def home(migrated, tmp_path, monkeypatch):
+    def point(*urls):
+        monkeypatch.setattr(
+            config,
+            "settings",
+            dataclasses.replace(
+                config.settings,
+                served_model=tmp_path / "models" / "line.tar.gz",
+                training_dir=tmp_path / "training",
+                whatsapp_rasa_urls=urls,
+            ),
+        )
+        return config.settings
+
+    return point
+
+
+def test_a_rollback_serves_the_previous_model_in_every_instance(home, tmp_path):
+    with RasaInstance() as one, RasaInstance() as two:
+        cfg = home(one.url, two.url)
+        archive(cfg.served_model, "v2")
+        archive(models.previous_of(cfg.served_model), "v1")
+        run_id = runs.start(runs.ROLLBACK, "tito", NOW, 60).run["id"]
+        job.Job(run_id, clock=lambda: NOW).run()
+        assert one.model_id == two.model_id == "v1"
+    done = runs.get(run_id)
+    assert done["status"] == runs.ROLLED_BACK and done["model_id"] == "v1"
+    assert [i["ok"] for i in done["results"]["instances"]] == [True, True]
+    assert runs.current() is None
+
+
+def test_a_rollback_an_instance_refuses_is_reported(home):
+    with RasaInstance() as one:
+        one.refuse = True
+        cfg = home(one.url)
+        archive(cfg.served_model, "v2")
+        archive(models.previous_of(cfg.served_model), "v1")
+        run_id = runs.start(runs.ROLLBACK, "tito", NOW, 60).run["id"]
+        job.Job(run_id, clock=lambda: NOW).run()
+    done = runs.get(run_id)
+    assert done["status"] == runs.FAILED and one.url in done["error"]
+    assert runs.current() is None  # the lease is free again
+
+
+def test_a_rollback_without_a_previous_model_fails_and_frees_the_lease(home):
+    cfg = home("http://127.0.0.1:9")
+    archive(cfg.served_model, "v2")
+    run_id = runs.start(runs.ROLLBACK, "tito", NOW, 60).run["id"]
+    with pytest.raises(FileNotFoundError):
+        job.Job(run_id, clock=lambda: NOW).run()
+    assert runs.get(run_id)["status"] == runs.FAILED and runs.current() is None
+
+
+def test_a_command_s_progress_bars_and_log_reach_the_run(home):
+    cfg = home()
+    run_id = runs.start(runs.PUBLISH, "tito", NOW, 60).run["id"]
+    seen = []
+    worker = job.Job(run_id, cfg=cfg, clock=lambda: NOW, echo=seen.append)
+    worker.folder.mkdir(parents=True)
+    script = (
+        "import sys\n"
+        "print('Finetuning models/line.tar.gz', flush=True)\n"
+        "for bar in range(3):\n"
+        "    for p in (0, 50, 100):\n"
+        "        sys.stdout.write(f'\\rEpochs: {p}%|####|'); sys.stdout.flush()\n"
+        "    print()\n"
+        "print('done')\n"
+    )
+    code, lines = worker.command(job.TRAIN, [sys.executable, "-c", script], bars=3)
+    assert code == 0 and lines[0].startswith("Finetuning") and lines[-1] == "done"
+    shown = runs.current()
+    assert shown["step"] == job.TRAIN
+    # The last bar finished: near the end of the training's share, never past it.
+    assert job.ENDS_AT[job.BASELINE] < shown["percent"] < job.ENDS_AT[job.TRAIN]
+    # A redrawn bar is one line of the log, its latest state, not one line per redraw.
+    assert shown["log_tail"].splitlines() == [
+        "Finetuning models/line.tar.gz",
+        "Epochs: 100%|####|",
+        "done",
+    ]
+    assert "Finetuning models/line.tar.gz" in seen
