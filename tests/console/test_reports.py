@@ -100,3 +100,28 @@ def test_the_csv_is_the_codebooks_with_the_filters(login, no_tracker):
     wrong = coco.get("/informes/retroalimentacion.csv", params={"tipo": "elogio"})
     assert wrong.url.endswith("/informes?tipo=elogio")
     assert "«elogio» no es un tipo" in wrong.text
+
+
+def test_each_visit_codes_the_new_conversations_first(login, tmp_path, monkeypatch):
+    """Like `make report`: what the line recorded since the last look is in the figures."""
+    from line.feedback import dashboard
+    from tests.line.feedback.trackers import seed
+
+    tracker = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, tracker_db_url=tracker)
+    )
+    seed(tracker)
+    page = login("coco").get("/informes", params={"desde": "2026-01-01", "hasta": "2026-12-31"})
+    assert "Todavía no hay base de conversaciones" not in page.text
+    assert "No se pudieron codificar" not in page.text
+    coded = dashboard.summary(dashboard.Filters()).coded
+    assert figure(page, "codificados") == coded == 8
+
+
+def test_a_tracker_store_that_cannot_be_read_is_said_and_the_page_still_shows(login):
+    """The tests' tracker store is the line's own database, which has no events table."""
+    page = login("coco").get("/informes")
+    assert page.status_code == 200
+    assert "No se pudieron codificar las conversaciones más recientes" in page.text
+    assert figure(page, "mensajes") == 0
