@@ -41,6 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
+import yaml
 from sqlalchemy import (
     Boolean,
     Column,
@@ -65,6 +66,11 @@ from line.privacy import redact
 from line.understanding import names, safety
 
 TYPES = ("question", "rumour", "concern", "complaint", "suggestion", "appreciation")
+# What the line did with a message: answered it, handed it to a person, or neither.
+ANSWERED, HANDED_OFF, UNANSWERED = "answered", "handed_off", "unanswered"
+STATUSES = (ANSWERED, HANDED_OFF, UNANSWERED)
+# The Spanish words of the types and statuses, for every page that shows them.
+CODEBOOK_FILE = Path(__file__).parent / "templates" / "codebook.yml"
 CHOOSE_FAQ_INTENT = "choose_faq"
 TYPE_BY_INTENT = {
     names.FAQ_INTENT: "question",
@@ -156,6 +162,12 @@ def sender_hash(sender_id: str) -> str:
 @lru_cache(maxsize=1)
 def _rumour_ids() -> frozenset:
     return frozenset(topics.rumour_ids())
+
+
+@lru_cache(maxsize=1)
+def codebook() -> dict:
+    """{"types": {type: word}, "statuses": {status: word}}, in Spanish."""
+    return yaml.safe_load(CODEBOOK_FILE.read_text(encoding="utf-8"))
 
 
 def is_sensitive(text: str, intent: Optional[str] = None) -> bool:
@@ -252,11 +264,11 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
         or bool(parse.get(names.ABUSE_KEY))
     )
     if handoff:
-        status = "handed_off"
+        status = HANDED_OFF
     elif topic == UNRESOLVED or "action_clarify" in actions:
-        status = "unanswered"
+        status = UNANSWERED
     else:
-        status = "answered"
+        status = ANSWERED
     keep_text = (
         feedback_type == "question"
         and not sensitive

@@ -8,6 +8,8 @@ finds the rows to delete.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
+from typing import Optional
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, delete, func, select
 
@@ -30,18 +32,26 @@ def record(sender_id: str, topic: str, useful: bool) -> None:
         session.add(Rating(sender_hash=sender_hash(sender_id), topic=topic, useful=useful))
 
 
-def per_topic() -> list[dict]:
+def per_topic(
+    since: Optional[datetime] = None, until: Optional[datetime] = None, topic: Optional[str] = None
+) -> list[dict]:
     """Each rated topic with its 👍 and 👎 counts, least useful share first, so the
-    content team sees at the top the answers to rewrite."""
+    content team sees at the top the answers to rewrite. `since` and `until` (UTC,
+    `until` excluded) and `topic` narrow it, for the console's filters."""
+    query = select(Rating.topic, Rating.useful, func.count()).group_by(Rating.topic, Rating.useful)
+    if since is not None:
+        query = query.where(Rating.created_at >= since)
+    if until is not None:
+        query = query.where(Rating.created_at < until)
+    if topic is not None:
+        query = query.where(Rating.topic == topic)
     counts: dict[str, dict] = defaultdict(lambda: {"useful": 0, "not_useful": 0})
     with session_scope() as session:
-        rows = session.execute(
-            select(Rating.topic, Rating.useful, func.count()).group_by(Rating.topic, Rating.useful)
-        )
-        for topic, useful, count in rows:
-            counts[topic]["useful" if useful else "not_useful"] += count
+        rows = session.execute(query)
+        for rated, useful, count in rows:
+            counts[rated]["useful" if useful else "not_useful"] += count
     table = [
-        {"topic": topic, **c, "total": c["useful"] + c["not_useful"]} for topic, c in counts.items()
+        {"topic": rated, **c, "total": c["useful"] + c["not_useful"]} for rated, c in counts.items()
     ]
     return sorted(
         table, key=lambda row: (-row["not_useful"] / row["total"], -row["total"], row["topic"])

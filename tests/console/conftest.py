@@ -236,6 +236,31 @@ class Browser(requests.Session):
 
 
 @pytest.fixture
+def driver(tmp_path, chromium):
+    """Headless Chromium (Debian's chromium and chromium-driver: `make browser-deps`)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(chromium.binary)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(str(chromium.driver)), options=options)
+    browser.implicitly_wait(5)
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
 def login(console, accounts_made):
     def make(username: str) -> Browser:
         browser = Browser(console.url)

@@ -4,35 +4,9 @@ answer with a quick reply, close. Needs Debian's chromium and chromium-driver
 
 from __future__ import annotations
 
-import pytest
-
 from line.handoff import tickets
 from line.handoff.outbound import RestOutbox
 from tests.console.conftest import PASSWORD, waiting_ticket
-
-
-@pytest.fixture
-def driver(tmp_path, chromium):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chromium.binary)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1280,1000",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(str(chromium.driver)), options=options)
-    browser.implicitly_wait(5)
-    yield browser
-    browser.quit()
 
 
 def wait_for_text(driver, text, timeout=10):

@@ -10,7 +10,7 @@ import pytest
 from line.core import settings as config
 from line.core import topics
 from line.core.db import session_scope
-from line.feedback import erasure, ratings, report
+from line.feedback import dashboard, erasure, ratings, report
 from line.feedback.coding import Feedback
 from line.handoff import tickets
 from tests.line.feedback.trackers import seed
@@ -117,7 +117,7 @@ def test_a_text_coded_before_the_detector_is_quoted_redacted(fresh, tmp_path):
 
 
 def test_waiting_times_come_from_the_tickets(built):
-    figures = report.handoffs(now=datetime.utcnow() + timedelta(minutes=30))
+    figures = dashboard.handoffs(report.EVERYTHING, now=datetime.utcnow() + timedelta(minutes=30))
     assert figures["total"] == 2 and figures["claimed"] == 1
     assert dict(figures["by_reason"]) == {"emergency": 1, "unresolved": 1}
     assert figures["longest_current_wait"] >= 30
