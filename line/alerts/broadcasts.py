@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    delete,
     exists,
     func,
     or_,
@@ -709,6 +710,29 @@ def report(since: Optional[datetime] = None) -> list[tuple[Broadcast, Statistics
             query = query.where(Broadcast.started_at >= since)
         rows = list(session.execute(query.order_by(Broadcast.started_at.desc())).scalars())
     return [(row, statistics(row.id)) for row in rows]
+
+
+def purge(now: Optional[datetime] = None, days: Optional[int] = None) -> int:
+    """What is past retention (PRIVACY_DELETE_AFTER_DAYS): the queue rows of broadcasts
+    that ended that long ago (the broadcast keeps its audience count), and the
+    subscriptions of people who opted out that long ago. Returns the rows deleted."""
+    now = now or utc_now()
+    cutoff = now - timedelta(
+        days=days if days is not None else config.settings.privacy_delete_after_days
+    )
+    ended = select(Broadcast.id).where(Broadcast.finished_at < cutoff)
+    with session_scope() as session:
+        rows = session.execute(
+            delete(Recipient)
+            .where(Recipient.broadcast_id.in_(ended))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        rows += session.execute(
+            delete(Subscription)
+            .where(Subscription.opted_out_at < cutoff)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return rows
 
 
 def forget(session, pseudonym: str) -> None:

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Rows claimed at a time: about a second of sending, and never more than this.
 MAX_BATCH = 200
+# How often a sender deletes what is past retention (broadcasts.purge).
+PURGE_EVERY = timedelta(hours=1)
 DB_ERRORS = (DatabaseUnavailable, SQLAlchemyError)
 
 
@@ -153,6 +155,7 @@ class Worker:
         self.in_flight = threading.BoundedSemaphore(self.cfg.alerts_concurrency)
         self.stop = threading.Event()
         self._capped = False
+        self._purged: Optional[datetime] = None
 
     def run(self) -> None:
         """Until `stop` is set: work while there is work, else look again now and then."""
@@ -171,6 +174,9 @@ class Worker:
     def run_once(self) -> bool:
         """One batch of one broadcast; False when there was nothing to send now."""
         now = self.clock.now()
+        if self._purged is None or now - self._purged >= PURGE_EVERY:
+            broadcasts.purge(now, self.cfg.privacy_delete_after_days)
+            self._purged = now
         broadcasts.start_due(now)
         if broadcasts.quiet(now, self.cfg):
             return False

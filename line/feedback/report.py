@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from line.alerts import broadcasts
 from line.core import db, topics
 from line.core import settings as config  # noqa: E402
 from line.core.db import session_scope, utc_now  # noqa: E402
@@ -198,6 +199,7 @@ def build(folder: Path) -> Report:
         titles=topics.faq_titles(),
         erasures=erasure.count_completed(),
         stale=store.stale(),
+        alerts=broadcasts.report(),
     )
     (folder / "index.html").write_text(html, encoding="utf-8")
     return Report(folder, ingested, len(coded))

@@ -12,12 +12,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from line.alerts import broadcasts, subscriptions
 from line.alerts.broadcasts import AlertError, Draft
 from line.alerts.worker import Clock, Outcome, Worker
 from line.core import pseudonyms
 from line.core import settings as config
+from line.core.db import session_scope
+from line.feedback import erasure, report
 from line.handoff import accounts
 from line.handoff.outbound import RestOutbox
 from line.whatsapp import store
@@ -401,3 +404,30 @@ def test_status_webhooks_replies_and_opt_outs_reach_the_figures(line):
     assert rules.note_statuses(json.loads(payload("status.json")), PHONE_NUMBER_ID) == 1
     assert broadcasts.statistics(broadcast_id) == figures
     assert [row.id for row, _ in broadcasts.report()] == [broadcast_id]
+
+
+def test_the_feedback_report_shows_each_broadcast(line, tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        config, "settings", settings(tracker_db_url=f"sqlite:///{tmp_path / 'none.db'}")
+    )
+    person(1)
+    approved()
+    drain(Worker(clock=FixedClock(START)))
+    html = (report.build(tmp_path / "report").folder / "index.html").read_text(encoding="utf-8")
+    assert "Avisos enviados" in html and "aviso_novedad" in html
+
+
+def test_erasure_and_retention_forget_subscriptions(line):
+    erased, gone = person(1), person(2)
+    broadcast_id = approved()
+    drain(Worker(clock=FixedClock(START)))
+    erasure.request(erased)
+    assert subscriptions.subscriber(erased) is None
+    with session_scope() as session:
+        kept = set(session.execute(select(broadcasts.Recipient.pseudonym)).scalars())
+    assert erased not in kept and gone in kept
+    subscriptions.opt_out(gone, now=START)
+    assert broadcasts.purge(START + timedelta(days=179), 180) == 0
+    assert broadcasts.purge(START + timedelta(days=181), 180) == 3
+    assert subscriptions.subscriber(gone) is None
+    assert broadcasts.statistics(broadcast_id).audience == 2
