@@ -26,7 +26,8 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help setup train run test test-fast test-deps lint format validate eval eval-dev eval-frozen crossval shell db \
 	console operator-add browser-deps directory-import directory-export directory-stale \
 	run-production nginx-deps bench report suggest new-topic markers train-content profile \
-	content-due k8s-check k8s-render k8s-simulate privacy-sweep publish publish-test rollback training-history
+	content-due k8s-check k8s-render k8s-simulate privacy-sweep publish publish-test rollback training-history \
+	broadcast-worker bench-broadcast
 
 help:
 	@echo "make help: this list"
@@ -37,6 +38,7 @@ help:
 	@echo "  make console    start only the operator console (:$(CONSOLE_PORT))"
 	@echo "  make operator-add USERNAME=ana [ROLE=operator|coordinator|editor|trainer]  create a console account"
 	@echo "  make db         create the line's database with the sample directory if it is empty"
+	@echo "  make broadcast-worker  send approved alert broadcasts (docs/alerts.md; make run starts it)"
 	@echo "Building and checking"
 	@echo "  make setup      create .venv with the pinned packages"
 	@echo "  make train      train the model if data, domain or config changed"
@@ -64,6 +66,7 @@ help:
 	@echo "  make eval-frozen  the same on the frozen sets of tests/frozen/ (never tuned on)"
 	@echo "  make crossval   cross-validate the NLU model and the line's router against the lexicons and the keyword baseline"
 	@echo "  make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
+	@echo "  make bench-broadcast [PEOPLE=10000] [RATE=50]  one broadcast against the fake Graph API; results/bench_broadcast.json"
 	@echo "  make profile    where a turn's time goes (pyinstrument; needs the action server); results/profile.html"
 	@echo "Content and data"
 	@echo "  make directory-import FILE=services.csv  check a directory CSV and apply it (all or nothing)"
@@ -128,6 +131,7 @@ run: setup $(MODEL) db
 	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) SANIC_HOST="$$bind" $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	LINE_METRICS_PORT=$$(($(CONSOLE_PORT) + $(METRICS_OFFSET))) CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
 	LINE_METRICS_PORT=$$(($(GATEWAY_PORT) + $(METRICS_OFFSET))) WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m line.whatsapp.gateway & \
+	$(BIN)/python -m line.alerts.worker & \
 	LINE_METRICS_PORT=$$(($(RASA_PORT) + $(METRICS_OFFSET))) $(RASA) run --enable-api -i "$$bind" --auth-token "$$RASA_TOKEN" --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
 validate: setup
@@ -275,6 +279,14 @@ WHATSAPP_URL ?= http://localhost:$(GATEWAY_PORT)
 bench: setup
 	$(BIN)/python -m bench.load --url $(URL) --whatsapp-url $(WHATSAPP_URL) --json results/bench.json
 	$(if $(FLOOR),$(BIN)/python -m bench.floor --ours results/bench.json --json results/bench_floor.json)
+
+# The alert sender (docs/alerts.md): approved broadcasts, at ALERTS_RATE under ALERTS_TIER.
+broadcast-worker: setup db
+	$(BIN)/python -m line.alerts.worker
+
+# One broadcast to PEOPLE subscribers against the fake Graph API (docs/bench.md).
+bench-broadcast: setup
+	$(BIN)/python -m bench.broadcast --people $(or $(PEOPLE),10000) --rate $(or $(RATE),50)
 
 # Where a turn's time goes (pyinstrument, results/profile.html); needs the action server up.
 profile: setup $(MODEL)

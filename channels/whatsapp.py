@@ -220,6 +220,7 @@ class WhatsAppInput(InputChannel):
         )
         if refusal:
             return _answer(refusal)
+        await asyncio.to_thread(webhook_rules.note_statuses, payload, self.webhook.phone_number_id)
         for message in parse_webhook(payload, self.webhook.phone_number_id):
             sender_id = pseudonyms.pseudonym(message.sender)
             accepted, inbox_id = await asyncio.to_thread(webhook_rules.accept, message, sender_id)

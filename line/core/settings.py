@@ -304,6 +304,28 @@ class Settings:
         default_factory=lambda: _int("CONSOLE_ADDRESS_FAILURES", 30)
     )
     console_lock_minutes: int = field(default_factory=lambda: _int("CONSOLE_LOCK_MINUTES", 15))
+    # Opt-in alerts over WhatsApp templates (line/alerts/, docs/alerts.md): the register of
+    # approved templates, messages a second the sender drains at most (Cloud API allows 80),
+    # how many it has in flight at once, the number's messaging tier (people a day: 250,
+    # 1000, 10000 or 100000), the quiet hours in local time (nothing from start to end),
+    # the share of failures in a window of sends that stops a broadcast, the seconds a
+    # sender holds what it claimed, and how often an idle sender looks for work.
+    alerts_templates_file: Path = field(
+        default_factory=lambda: Path(
+            _env("ALERTS_TEMPLATES_FILE", str(PROJECT_ROOT / "contract" / "templates.yml"))
+        )
+    )
+    alerts_rate_per_second: float = field(default_factory=lambda: _float("ALERTS_RATE", 20.0))
+    alerts_concurrency: int = field(default_factory=lambda: max(1, _int("ALERTS_CONCURRENCY", 8)))
+    alerts_daily_cap: int = field(default_factory=lambda: _int("ALERTS_TIER", 250))
+    alerts_quiet_start_hour: int = field(default_factory=lambda: _int("ALERTS_QUIET_START", 21))
+    alerts_quiet_end_hour: int = field(default_factory=lambda: _int("ALERTS_QUIET_END", 8))
+    alerts_failure_share: float = field(
+        default_factory=lambda: _float("ALERTS_FAILURE_SHARE", 0.05)
+    )
+    alerts_failure_window: int = field(default_factory=lambda: _int("ALERTS_FAILURE_WINDOW", 500))
+    alerts_lease_seconds: float = field(default_factory=lambda: _float("ALERTS_LEASE", 60.0))
+    alerts_poll_seconds: float = field(default_factory=lambda: _float("ALERTS_POLL", 5.0))
 
 
 def load() -> Settings:

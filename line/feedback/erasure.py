@@ -1,4 +1,5 @@
-""" "Borrar mis datos": erase one person's conversations, tickets, codes, ratings and media.
+""" "Borrar mis datos": erase one person's conversations, tickets, codes, ratings, media
+and alert subscription.
 
 Asked by the person, in two steps, because the request arrives inside a Rasa
 turn: Rasa saves the turn after the action runs, and would write back what was
@@ -19,6 +20,7 @@ from typing import Optional
 
 from sqlalchemy import Column, DateTime, Integer, String, delete, func, select
 
+from line.alerts import broadcasts
 from line.core import settings as config
 from line.core.db import Base, engine, session_scope, utc_now
 from line.feedback import ratings
@@ -54,6 +56,7 @@ def _erase_owned(session, sender_id: str) -> None:
     session.execute(delete(Feedback).where(Feedback.sender_hash == hashed))
     ratings.erase(session, hashed)
     media_retention.erase(session, sender_id)
+    broadcasts.forget(session, sender_id)
 
 
 def _erase_contact_and_owned(session, sender_id: str) -> None:

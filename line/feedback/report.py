@@ -21,6 +21,7 @@ from typing import Optional, TextIO, Union
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from line.alerts import broadcasts
 from line.core import db, topics
 from line.core import settings as config
 from line.directory import store
@@ -154,6 +155,7 @@ def build(folder: Path) -> Report:
         titles=topics.faq_titles(),
         erasures=erasure.count_completed(),
         stale=store.stale(),
+        alerts=broadcasts.report(),
     )
     (folder / "index.html").write_text(html, encoding="utf-8")
     return Report(folder, ingested, data.coded)

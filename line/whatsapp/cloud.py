@@ -163,14 +163,12 @@ def _read_message(message: dict) -> Optional[Inbound]:
     return Inbound(kind="unsupported", **base)
 
 
-def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound]:
-    """The messages in a webhook body, in order. Delivery statuses and anything
-    addressed to another number of the same business account are skipped, and
-    no shape of input makes it raise."""
+def _values(payload: Any, phone_number_id: str) -> list[dict]:
+    """The `value` of each change about messages to this number, in order."""
     body = _dict(payload)
     if body.get("object") != "whatsapp_business_account":
         return []
-    found = []
+    values = []
     for entry in _list(body.get("entry")):
         for change in _list(_dict(entry).get("changes")):
             change = _dict(change)
@@ -182,10 +180,42 @@ def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound]:
                 and _dict(value.get("metadata")).get("phone_number_id") != phone_number_id
             ):
                 continue
-            for message in _list(value.get("messages")):
-                inbound = _read_message(_dict(message))
-                if inbound:
-                    found.append(inbound)
+            values.append(value)
+    return values
+
+
+def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound]:
+    """The messages in a webhook body, in order. Delivery statuses and anything
+    addressed to another number of the same business account are skipped, and
+    no shape of input makes it raise."""
+    found = []
+    for value in _values(payload, phone_number_id):
+        for message in _list(value.get("messages")):
+            inbound = _read_message(_dict(message))
+            if inbound:
+                found.append(inbound)
+    return found
+
+
+@dataclass(frozen=True)
+class Status:
+    """What Meta says became of a message the line sent: sent, delivered, read or failed."""
+
+    message_id: str
+    status: str
+    at: datetime
+
+
+def parse_statuses(payload: Any, phone_number_id: str) -> list[Status]:
+    """The delivery statuses in a webhook body, for the same number only; like
+    `parse_webhook`, no shape of input makes it raise."""
+    found = []
+    for value in _values(payload, phone_number_id):
+        for status in _list(value.get("statuses")):
+            status = _dict(status)
+            message_id, state = _text(status.get("id")), _text(status.get("status"))
+            if message_id and state:
+                found.append(Status(message_id, state, _sent_at(status.get("timestamp"))))
     return found
 
 
@@ -360,6 +390,15 @@ class MediaDownload:
         return self.reason is None
 
 
+def _sent_id(response: requests.Response) -> Optional[str]:
+    """The id Graph gave the message sent, which its status webhooks carry."""
+    try:
+        messages = _list(_dict(response.json()).get("messages"))
+    except ValueError:
+        return None
+    return _text(_dict(messages[0]).get("id")) or None if messages else None
+
+
 def _graph_error(response: requests.Response) -> int:
     try:
         return int(_dict(_dict(response.json()).get("error")).get("code") or 0)
@@ -501,7 +540,7 @@ class GraphClient:
                 return Delivery(False, "unreachable"), True, None
             return Delivery(False, "unconfirmed_" + type(exc).__name__.lower()[:40]), False, None
         if response.ok:
-            return Delivery(True), False, None
+            return Delivery(True, message_id=_sent_id(response)), False, None
         code = _graph_error(response)
         if response.status_code == 429 or code in THROTTLING_CODES:
             return Delivery(False, "rate_limited"), True, response.headers.get("Retry-After")

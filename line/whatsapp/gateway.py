@@ -110,6 +110,7 @@ class Gateway:
         )
         if refusal:
             return _answer(refusal)
+        await asyncio.to_thread(rules.note_statuses, payload, self.webhook.phone_number_id)
         stored, unstored = [], 0
         for message in parse_webhook(payload, self.webhook.phone_number_id):
             sender_id = pseudonyms.pseudonym(message.sender)

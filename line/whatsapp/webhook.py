@@ -18,11 +18,12 @@ from typing import Any, Mapping, Optional
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
+from line.alerts import broadcasts
 from line.core import pseudonyms
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
 from line.whatsapp import store
-from line.whatsapp.cloud import Inbound
+from line.whatsapp.cloud import Inbound, parse_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,30 @@ def accept(message: Inbound, sender_id: str, queued: bool = False) -> tuple[bool
         return True, None
     if inbox_id is None:
         logger.info("whatsapp redelivery from %s dropped", sender_id)
+    else:
+        _note_reply(sender_id, message.sent_at)
     return inbox_id is not None, inbox_id
+
+
+def _note_reply(sender_id: str, sent_at: datetime) -> None:
+    """A message within a day of a broadcast counts as its reply (line/alerts)."""
+    try:
+        broadcasts.record_reply(sender_id, sent_at)
+    except STORE_ERRORS as exc:
+        logger.error("reply of %s to a broadcast not noted: %s", sender_id, type(exc).__name__)
+
+
+def note_statuses(payload: Any, phone_number_id: str) -> int:
+    """Meta's delivery statuses (sent, delivered, read, failed) onto the broadcasts' rows
+    (line/alerts); statuses of other messages change nothing. Blocking: call it off the
+    event loop. Returns how many statuses were in the body."""
+    statuses = parse_statuses(payload, phone_number_id)
+    if statuses:
+        try:
+            broadcasts.record_statuses((s.message_id, s.status, s.at) for s in statuses)
+        except STORE_ERRORS as exc:
+            logger.error("%d delivery statuses not kept: %s", len(statuses), type(exc).__name__)
+    return len(statuses)
 
 
 def outcome(accepted: bool, inbox_id: Optional[int]) -> str:

@@ -23,6 +23,7 @@ from line.whatsapp.cloud import (
     WhatsAppOutbound,
     button_messages,
     length,
+    parse_statuses,
     parse_webhook,
     shorten,
     split_text,
@@ -214,6 +215,8 @@ def test_the_parser_never_raises(body):
         assert message.kind in ("text", "reply", "location", "media", "unsupported")
         assert isinstance(message.sender, str) and message.sender.strip()
         assert isinstance(message.message_id, str) and message.message_id
+    for status in parse_statuses(body, PHONE_NUMBER_ID):
+        assert status.message_id and status.status
 
 
 # --- Shapes and limits ------------------------------------------------------------
