@@ -16,8 +16,10 @@ ACTIONS_PORT ?= 5055
 CONSOLE_PORT ?= 5006
 GATEWAY_PORT ?= 5007
 # Each process serves its Prometheus metrics on its own port plus this (Rasa :9105, the
-# action server :9155, the console :9106, the gateway :9107; line/core/metrics.py).
+# action server :9155, the console :9106, the gateway :9107; line/core/metrics.py); the
+# broadcast worker, which has no port of its own, on BROADCAST_METRICS_PORT.
 METRICS_OFFSET ?= 4100
+BROADCAST_METRICS_PORT ?= 9108
 REPORT_DIR ?= reports
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -131,7 +133,7 @@ run: setup $(MODEL) db
 	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) SANIC_HOST="$$bind" $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	LINE_METRICS_PORT=$$(($(CONSOLE_PORT) + $(METRICS_OFFSET))) CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
 	LINE_METRICS_PORT=$$(($(GATEWAY_PORT) + $(METRICS_OFFSET))) WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) WHATSAPP_RASA_URLS=http://127.0.0.1:$(RASA_PORT) $(BIN)/python -m line.whatsapp.gateway & \
-	$(BIN)/python -m line.alerts.worker & \
+	LINE_METRICS_PORT=$(BROADCAST_METRICS_PORT) $(BIN)/python -m line.alerts.worker & \
 	LINE_METRICS_PORT=$$(($(RASA_PORT) + $(METRICS_OFFSET))) $(RASA) run --enable-api -i "$$bind" --auth-token "$$RASA_TOKEN" --port $(RASA_PORT) --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
 validate: setup
@@ -260,6 +262,7 @@ run-production: setup $(MODEL) nginx-deps
 	LINE_METRICS_PORT=$$(($(ACTIONS_PORT) + $(METRICS_OFFSET))) SANIC_HOST="$$bind" $(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
 	LINE_METRICS_PORT=$$(($(CONSOLE_PORT) + $(METRICS_OFFSET))) CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console & \
 	LINE_METRICS_PORT=$$(($(GATEWAY_PORT) + $(METRICS_OFFSET))) WHATSAPP_GATEWAY_PORT=$(GATEWAY_PORT) $(BIN)/python -m line.whatsapp.gateway & \
+	LINE_METRICS_PORT=$(BROADCAST_METRICS_PORT) $(BIN)/python -m line.alerts.worker & \
 	for port in $(RASA_INSTANCE_PORTS); do \
 		LINE_METRICS_PORT=$$((port + $(METRICS_OFFSET))) \
 		$(RASA) run --enable-api -i "$$bind" --auth-token "$$RASA_TOKEN" --port $$port --model $(MODEL) \

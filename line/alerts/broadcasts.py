@@ -387,6 +387,16 @@ def sending() -> list[int]:
         )
 
 
+def pending() -> int:
+    """Messages of the broadcasts being sent that have not gone yet (for the metrics)."""
+    with session_scope() as session:
+        return session.execute(
+            select(func.count(Recipient.id))
+            .join(Broadcast, Broadcast.id == Recipient.broadcast_id)
+            .where(Broadcast.status == SENDING, Recipient.state.in_((QUEUED, CLAIMED, ON_ITS_WAY)))
+        ).scalar_one()
+
+
 def claim(
     broadcast_id: int, limit: int, lease: timedelta, now: Optional[datetime] = None
 ) -> tuple[str, list[Claimed]]:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from line.alerts import broadcasts, templates
 from line.alerts.templates import Template
+from line.core import metrics
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable, utc_now
 from line.handoff import outbound
@@ -177,7 +178,8 @@ class Worker:
         if self._purged is None or now - self._purged >= PURGE_EVERY:
             broadcasts.purge(now, self.cfg.privacy_delete_after_days)
             self._purged = now
-        broadcasts.start_due(now)
+        for _ in broadcasts.start_due(now):
+            metrics.broadcast("started")
         if broadcasts.quiet(now, self.cfg):
             return False
         for broadcast_id in broadcasts.sending():
@@ -191,12 +193,14 @@ class Worker:
             self._capped = False
             token, rows = broadcasts.claim(broadcast_id, min(self.batch, room), self.lease, now)
             if not rows:
-                broadcasts.complete_if_drained(broadcast_id, now)
+                if broadcasts.complete_if_drained(broadcast_id, now):
+                    metrics.broadcast("finished")
                 continue
             self._send(broadcast_id, token, rows)
             if broadcasts.failing(
                 broadcast_id, self.cfg.alerts_failure_share, self.cfg.alerts_failure_window
             ) and broadcasts.halt(broadcast_id, broadcasts.TOO_MANY_FAILURES):
+                metrics.broadcast("failed")
                 logger.error("broadcast %d halted: too many messages failed", broadcast_id)
             return True
         return False
@@ -207,6 +211,7 @@ class Worker:
         if template is None:
             broadcasts.release(token)
             if broadcasts.halt(broadcast_id, broadcasts.TEMPLATE_GONE):
+                metrics.broadcast("failed")
                 logger.error("broadcast %d halted: its template left the register", broadcast_id)
             return
         values = broadcasts.values_of(row)
@@ -224,6 +229,7 @@ class Worker:
             futures.append(future)
         wait(futures)
         broadcasts.release(token)
+        metrics.broadcast_pending(broadcasts.pending())
 
     def _one(self, recipient, token: str, template: Template, values, stopped) -> None:
         try:
@@ -237,6 +243,7 @@ class Worker:
             )
             if outcome.skipped:
                 broadcasts.skip(recipient.id, token, outcome.reason, self.clock.now())
+                metrics.broadcast_message("skipped")
             else:
                 broadcasts.finish(
                     recipient.id,
@@ -247,6 +254,7 @@ class Worker:
                     outcome.message_id,
                     self.clock.now(),
                 )
+                metrics.broadcast_message("sent" if outcome.ok else "failed")
         except DB_ERRORS as exc:
             # The row's lease runs out: claimed, it is queued again; on its way, unconfirmed.
             logger.error("broadcast message not recorded: %s", type(exc).__name__)
@@ -262,6 +270,7 @@ def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: worker.stop.set())
     cfg = config.settings
+    metrics.serve()
     logger.info(
         "broadcast sender: %.0f messages/s, %d in flight, daily tier %d, quiet %02d:00-%02d:00",
         cfg.alerts_rate_per_second,

@@ -375,11 +375,15 @@ def broadcast(state: str) -> None:
     BROADCAST_PROGRESS.set(time.time())
 
 
-def broadcast_message(result: str, pending: int) -> None:
-    """One recipient done; `pending` messages of the broadcasts in progress remain."""
+def broadcast_message(result: str) -> None:
+    """One recipient done."""
     BROADCAST_MESSAGES.labels(_label(result, BROADCAST_RESULTS)).inc()
-    BROADCAST_PENDING.set(pending)
     BROADCAST_PROGRESS.set(time.time())
+
+
+def broadcast_pending(count: int) -> None:
+    """Messages of the broadcasts in progress still to send, read after each batch."""
+    BROADCAST_PENDING.set(count)
 
 
 def sweep_registry(figures: SweepFigures, now: Optional[float] = None) -> CollectorRegistry:

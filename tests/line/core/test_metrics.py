@@ -174,7 +174,8 @@ def test_the_sweep_pushes_its_last_run_and_names_no_record():
 def test_the_broadcast_worker_counts_its_progress():
     before = sample("line_broadcast_messages_total", result="sent")
     metrics.broadcast("started")
-    metrics.broadcast_message("sent", pending=9)
+    metrics.broadcast_message("sent")
+    metrics.broadcast_pending(9)
     assert sample("line_broadcast_messages_total", result="sent") == before + 1
     assert sample("line_broadcast_pending_messages") == 9
     assert sample("line_broadcast_last_progress_timestamp_seconds") > 1_700_000_000
