@@ -1,8 +1,8 @@
 """Privacy end to end (issue #14): a conversation full of identifiers, with a handoff,
 over REST (PostgreSQL tracker store, RabbitMQ, endpoints.production.yml: the `line`
-fixture) and over WhatsApp (SQLite tracker store, the fake Graph API: `whatsapp_line`),
-with the trained model and the real processes: action server, Rasa, console, sweep,
-report and suggestions.
+fixture) and over WhatsApp (SQLite tracker store, the gateway, the fake Graph API:
+`whatsapp_line`; Rasa logging at DEBUG), with the trained model and the real processes:
+action server, Rasa, gateway, console, sweep, report and suggestions.
 
 Each channel holds the same conversation twice: first a control person who is never
 swept before the end, then the person under test. For the person under test:
@@ -38,7 +38,6 @@ from typing import Callable
 import psycopg2
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from line.core import pseudonyms
 from line.handoff import accounts, tickets
@@ -47,7 +46,7 @@ from tests.failure.conftest import whatsapp_line
 from tests.support.net import free_port, wait_until
 from tests.support.requirements import ROOT, point_line_at
 from tests.support.servers import Conversation, bot_texts, environment, start_rasa, stop, wait_for
-from tests.support.whatsapp import PSEUDONYM_SECRET, say
+from tests.support.whatsapp import INBOX_TOKEN, PSEUDONYM_SECRET, VERIFY_TOKEN, say
 
 # Every identifier the conversation holds, by what it is.
 IDENTIFIERS = {
@@ -66,6 +65,8 @@ IDENTIFIERS = {
 }
 BEFORE_HANDOFF = [
     "hola, me llamo Yuleisy Márquez Colmenares",
+    # Out of scope: the report and the suggestions quote it (unresolved, not sensitive).
+    "soy Yuleisy Márquez Colmenares, quién ganó el partido de fútbol de ayer?",
     "mi cédula venezolana es V-18.456.732 y mi carné de extranjería 001845327",
     "quiero hablar con una persona, mi celular es 987 654 123 y mi correo "
     "yuleisy.marquez83@gmail.com",
@@ -80,8 +81,8 @@ OPERATOR_REPLY = (
 )
 AFTER_HANDOFF = [
     "el seguro sis atiende a los venezolanos?",
-    "busco albergue en Lima",
-    "gracias, si no me contestan mi otro número es +58 412 555 0199",
+    "busco albergue en Lima, mi otro número es +58 412 555 0199",
+    "gracias",
 ]
 OPERATOR, OPERATOR_PASSWORD = "ana", "clave-segura-123"
 PYTHON = sys.executable
@@ -101,6 +102,20 @@ def leaks(places: dict[str, str]) -> list[tuple[str, str]]:
         for kind, identifier in IDENTIFIERS.items()
         if any(form in content for form in forms(identifier))
     ]
+
+
+def assert_nothing_left(places: dict[str, str]) -> None:
+    """Each leak, with the text around it, so the source can be found."""
+    found = []
+    for place, kind in leaks(places):
+        content, identifier = places[place], IDENTIFIERS[kind]
+        at = max(content.find(form) for form in forms(identifier))
+        found.append(f"{place}: {kind} in {content[max(0, at - 120) : at + 60]!r}")
+    assert not found, "\n".join(found)
+
+
+def leaks_in(content: str) -> list[str]:
+    return [kind for _, kind in leaks({"": content})]
 
 
 def files_under(*folders: Path) -> dict[str, str]:
@@ -157,25 +172,50 @@ def report_and_suggestions(work: Path, env: dict) -> Path:
 
 
 @contextmanager
+def serving_module(work: Path, name: str, env: dict, health: str, params: dict = None):
+    """`python -m <name>` as the Makefile starts it, logging to work/<name>.log, until
+    `health` answers; stopped on the way out."""
+    log = work / f"{name}.log"
+    process = subprocess.Popen(
+        [PYTHON, "-m", name], cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT
+    )
+    try:
+        wait_for(health, process, log, params)
+        yield process
+    finally:
+        stop(process)
+
+
+@contextmanager
 def console(work: Path, env: dict):
-    """The operator console as `make console` starts it, logging to work/console.log,
-    with the operator's account made; yields the operator's logged-in browser."""
+    """The operator console as `make console` starts it, with the operator's account
+    made; yields the operator's logged-in browser."""
     port = free_port()
     env = {**env, "CONSOLE_HOST": "127.0.0.1", "CONSOLE_PORT": str(port)}
     env.setdefault("CONSOLE_SECRET", "test-secret")
-    log = work / "console.log"
-    process = subprocess.Popen(
-        [PYTHON, "-m", "console"], cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/salud", process, log)
+    with serving_module(work, "console", env, f"http://127.0.0.1:{port}/salud"):
         if OPERATOR not in {o["username"] for o in accounts.operators()}:
             accounts.create(OPERATOR, OPERATOR_PASSWORD, "operator")
         browser = Browser(f"http://127.0.0.1:{port}")
         assert browser.login(OPERATOR, OPERATOR_PASSWORD, allow_redirects=False).status_code == 303
         yield browser
-    finally:
-        stop(process)
+
+
+@contextmanager
+def gateway(work: Path, env: dict, rasa_url: str):
+    """The WhatsApp gateway as `make run` starts it, nudging Rasa at `rasa_url`; yields
+    the webhook URL Meta would call."""
+    port = free_port()
+    env = {
+        **env,
+        "WHATSAPP_GATEWAY_HOST": "127.0.0.1",
+        "WHATSAPP_GATEWAY_PORT": str(port),
+        "WHATSAPP_RASA_URLS": rasa_url,
+    }
+    url = f"http://127.0.0.1:{port}/webhooks/whatsapp/webhook"
+    handshake = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"}
+    with serving_module(work, "line.whatsapp.gateway", env, url, handshake):
+        yield url
 
 
 @dataclass
@@ -210,7 +250,8 @@ def held_conversation(person: Person, operator: Browser, check_console: bool) ->
     if check_console:
         seen = operator.get(page).text
         shown = {"the held ticket": seen}
-        assert {kind for _, kind in leaks(shown)} == set(IDENTIFIERS), seen
+        said = " ".join([*BEFORE_HANDOFF, WAITING])
+        assert {kind for _, kind in leaks(shown)} == set(leaks_in(said)), seen
     assert operator.submit(page, f"{page}/responder", texto=OPERATOR_REPLY).ok
     operator.submit(page, f"{page}/cerrar", resultado="resolved")
     assert tickets.ticket(ticket["id"])["status"] == "closed"
@@ -231,7 +272,8 @@ def check_channel(
             expected += control.say(message)
 
         answers = held_conversation(subject, operator, check_console=True)
-    report_and_suggestions(work, env)
+    report = (report_and_suggestions(work, env) / "index.html").read_text(encoding="utf-8")
+    assert "&lt;NOMBRE&gt;" in report  # the unresolved question, quoted redacted
 
     output = sweep(work, env)
     assert "anonymized conversations: 0" not in output, output
@@ -285,56 +327,62 @@ def test_rest_on_postgresql_and_rabbitmq_leaves_no_identifier(line, line_setting
         **published,
         "this process's logs": caplog.text,
     }
-    assert leaks(places) == []
+    assert_nothing_left(places)
+
+
+def whatsapp_conversations(line, base: str, webhook: str) -> None:
+    """The control and the person under test, writing to the gateway as Meta would."""
+    env = {**line.env, "RASA_URL": base}
+    inbox = create_engine(line.env["DIRECTORY_DB_URL"])
+
+    def handled() -> int:
+        with inbox.connect() as connection:
+            pending, total = connection.execute(
+                text("SELECT COUNT(*) - COUNT(done_at), COUNT(*) FROM whatsapp_inbox")
+            ).one()
+        return total if pending == 0 else -1
+
+    def sent_to(phone: str) -> list[str]:
+        return [t for t, message in line.graph.received() if message["to"] == phone]
+
+    def whatsapp(phone: str) -> Person:
+        def talk(message: str) -> list[str]:
+            before, count = len(sent_to(phone)), handled()
+            say(None, message, phone, url=webhook)
+            assert wait_until(lambda: handled() > count, 90), "not handled"
+            return sent_to(phone)[before:]
+
+        return Person(pseudonyms.pseudonym(phone, PSEUDONYM_SECRET), talk)
+
+    def user_texts(sender: str) -> list[str]:
+        with create_engine(line.env["TRACKER_DB_URL"]).connect() as connection:
+            rows = connection.execute(
+                text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            ).scalars()
+            events = [json.loads(data) for data in rows]
+        return [e["text"] for e in events if e["event"] == "user"]
+
+    check_channel(line.work, env, whatsapp("51911000201"), whatsapp("51911000202"), user_texts)
+    inbox.dispose()
 
 
 def test_whatsapp_on_sqlite_leaves_no_identifier(
     trained_model, tmp_path_factory, line_settings_at, caplog
 ):
-    with whatsapp_line(tmp_path_factory.mktemp("privacy_whatsapp")) as line:
+    # Rasa and the action server log at every level: debug lines quote whole messages.
+    with whatsapp_line(
+        tmp_path_factory.mktemp("privacy_whatsapp"),
+        LOG_LEVEL="DEBUG",
+        WHATSAPP_INBOX_TOKEN=INBOX_TOKEN,
+    ) as line:
         line.gate.up()
         line_settings_at(line.env["DIRECTORY_DB_URL"])
         port = free_port()
         rasa = start_rasa(port, line.endpoints, line.env, line.work)
+        base = f"http://127.0.0.1:{port}"
         try:
-            base = f"http://127.0.0.1:{port}"
-            env = {**line.env, "RASA_URL": base}
-            inbox = create_engine(line.env["DIRECTORY_DB_URL"])
-
-            def handled() -> int:
-                with inbox.connect() as connection:
-                    pending, total = connection.execute(
-                        text("SELECT COUNT(*) - COUNT(done_at), COUNT(*) FROM whatsapp_inbox")
-                    ).one()
-                return total if pending == 0 else -1
-
-            def whatsapp(phone: str) -> Person:
-                def talk(message: str) -> list[str]:
-                    before = len(sent_to(phone))
-                    count = handled()
-                    say(type("Server", (), {"base": base}), message, phone)
-                    assert wait_until(lambda: handled() > count, 90), "not handled"
-                    return sent_to(phone)[before:]
-
-                return Person(pseudonyms.pseudonym(phone, PSEUDONYM_SECRET), talk)
-
-            def sent_to(phone: str) -> list[str]:
-                return [t for t, message in line.graph.received() if message["to"] == phone]
-
-            def user_texts(sender: str) -> list[str]:
-                tracker = make_url(line.env["TRACKER_DB_URL"])
-                with create_engine(tracker).connect() as connection:
-                    rows = connection.execute(
-                        text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
-                        {"s": sender},
-                    ).scalars()
-                    events = [json.loads(data) for data in rows]
-                return [e["text"] for e in events if e["event"] == "user"]
-
-            check_channel(
-                line.work, env, whatsapp("51911000201"), whatsapp("51911000202"), user_texts
-            )
+            with gateway(line.work, line.env, base) as webhook:
+                whatsapp_conversations(line, base, webhook)
         finally:
             stop(rasa)
-        places = {**files_under(line.work), "this process's logs": caplog.text}
-        assert leaks(places) == []
+        assert_nothing_left({**files_under(line.work), "this process's logs": caplog.text})
