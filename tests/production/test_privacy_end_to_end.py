@@ -19,14 +19,15 @@ swept before the end, then the person under test. For the person under test:
   every file the processes wrote (logs, spools, journal), the report and suggestions,
   the RabbitMQ messages and this process's captured logs.
 
-The WhatsApp number the person writes from is not one of the identifiers checked: the
-line keeps it (whatsapp_contacts) to answer, until the deletion (docs/privacy.md).
+The WhatsApp number the person writes from is kept to answer them, until the deletion
+(docs/privacy.md): it must be in whatsapp_contacts and nowhere else.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -84,6 +85,8 @@ AFTER_HANDOFF = [
     "busco albergue en Lima, mi otro número es +58 412 555 0199",
     "gracias",
 ]
+# The WhatsApp numbers of the control and of the person under test.
+PHONES = ("51911000201", "51911000202")
 OPERATOR, OPERATOR_PASSWORD = "ana", "clave-segura-123"
 PYTHON = sys.executable
 
@@ -139,6 +142,23 @@ def postgres_rows(url: str) -> dict[str, str]:
             cursor.execute(f'SELECT t::text FROM "{table}" AS t')
             found[f"postgresql table {table}"] = "\n".join(row for (row,) in cursor.fetchall())
     return found
+
+
+def sqlite_rows(path: Path) -> dict[str, str]:
+    """Every row of every table of a SQLite file, as text."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = [
+            n for (n,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {
+            f"sqlite table {table}": "\n".join(
+                repr(row) for row in connection.execute(f'SELECT * FROM "{table}"')
+            )
+            for table in tables
+        }
+    finally:
+        connection.close()
 
 
 def run_module(work: Path, name: str, env: dict, *args: str) -> str:
@@ -362,7 +382,7 @@ def whatsapp_conversations(line, base: str, webhook: str) -> None:
             events = [json.loads(data) for data in rows]
         return [e["text"] for e in events if e["event"] == "user"]
 
-    check_channel(line.work, env, whatsapp("51911000201"), whatsapp("51911000202"), user_texts)
+    check_channel(line.work, env, *(whatsapp(phone) for phone in PHONES), user_texts)
     inbox.dispose()
 
 
@@ -385,4 +405,12 @@ def test_whatsapp_on_sqlite_leaves_no_identifier(
                 whatsapp_conversations(line, base, webhook)
         finally:
             stop(rasa)
-        assert_nothing_left({**files_under(line.work), "this process's logs": caplog.text})
+        files = files_under(line.work)
+        assert_nothing_left({**files, "this process's logs": caplog.text})
+        # The numbers people write from: only in whatsapp_contacts.
+        places = {**files, **sqlite_rows(line.work / "line.db"), "this process's logs": caplog.text}
+        for phone in PHONES:
+            assert {place for place, content in places.items() if phone in content} == {
+                str(line.work / "line.db"),
+                "sqlite table whatsapp_contacts",
+            }, phone
