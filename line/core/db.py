@@ -71,6 +71,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {int(config.settings.db_timeout_seconds * 1000)}")
     cursor.execute("PRAGMA journal_mode = WAL")
+    # What the privacy sweep and erasures remove is overwritten in the file, not only
+    # unlinked: some SQLite builds leave deleted text readable in free pages.
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
 
 

@@ -218,6 +218,7 @@ BROADCAST_PROGRESS = Gauge(
 SWEEP_KINDS = (
     "conversations",
     "tickets",
+    "operator_messages",
     "whatsapp_contacts",
     "whatsapp_inbox",
     "feedback",

@@ -25,6 +25,7 @@ from line.core import settings as config
 from line.core.db import Base, engine, session_scope, utc_now
 from line.feedback import ratings
 from line.feedback.coding import EVENTS, Feedback, sender_hash, tracker_available
+from line.handoff.outbound import OutboundMessage
 from line.handoff.tickets import Ticket, TicketMessage
 from line.media import retention as media_retention
 from line.whatsapp.store import WhatsAppContact, WhatsAppOptions
@@ -52,6 +53,7 @@ def _erase_owned(session, sender_id: str) -> None:
         .execution_options(synchronize_session=False)
     )
     session.execute(delete(Ticket).where(Ticket.sender_id == sender_id))
+    session.execute(delete(OutboundMessage).where(OutboundMessage.sender_id == sender_id))
     hashed = sender_hash(sender_id)
     session.execute(delete(Feedback).where(Feedback.sender_hash == hashed))
     ratings.erase(session, hashed)

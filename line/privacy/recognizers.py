@@ -25,6 +25,10 @@ Check = Callable[[str, "re.Match[str]", float], Optional[float]]
 _L = r"(?<!\d)(?<!\d[-.])"
 _R = r"(?!\d)(?![-.]\d)"
 _SEP = r"[ .-]?"
+# Accounts are also written with dots or typographic dashes ("191.34567812.0.45",
+# "191–34567812–0–45", as phones autocorrect them).
+_ACCOUNT_SEP = r"[ .\-\u2013\u2014]?"
+_DASHES = re.compile(r"[-\u2013\u2014]")
 _PE = r"(?:(?:\+|00)[ ]?51[ .-]?|\([ ]?\+?51[ ]?\)[ .-]?)"
 _PE_AREA = r"(?:4[1-4]|5[1-46]|6[1-7]|7[2-6]|8[2-4])"
 
@@ -119,7 +123,7 @@ def _card_check(text: str, match: "re.Match[str]", score: float) -> Optional[flo
         return None
     # Bank formats are written in dashed groups ("191-12345678-0-12"); a long
     # digit run with nothing around it is more often a code.
-    if match.group().count("-") >= 2 and cue in (None, "GENERIC"):
+    if len(_DASHES.findall(match.group())) >= 2 and cue in (None, "GENERIC"):
         return _BANK_FORMAT
     return None
 
@@ -132,7 +136,7 @@ _PHONE_SHAPE = re.compile(r"(?:51|0051)?9\d{8}|(?:58|0058)?0?(?:4(?:12|14|16|22|
 def _card_groups(number: str) -> bool:
     """Cards are written whole or in groups of four (Amex 4-6-5): "4557 8800 1234
     5671". A phone and a DNI side by side are not a card, whatever Luhn says."""
-    sizes = [len(g) for g in re.split(r"[ -]", number)]
+    sizes = [len(g) for g in re.split(r"[ .\-\u2013\u2014]", number)]
     return (
         len(sizes) == 1
         or all(n == 4 for n in sizes[:-1])
@@ -319,13 +323,15 @@ def _registry() -> list[Recognizer]:
             _document_by_cue,
         ),
         # CCI and Venezuelan accounts: 20 digits, any grouping.
-        Recognizer("cci", "CUENTA", 0.9, re.compile(rf"{_L}\d(?:[ -]?\d){{19}}{_R}"), _cci_check),
+        Recognizer(
+            "cci", "CUENTA", 0.9, re.compile(rf"{_L}\d(?:{_ACCOUNT_SEP}\d){{19}}{_R}"), _cci_check
+        ),
         # Cards (Luhn) and 10-19 digit accounts: dashed groups, or after an account cue.
         Recognizer(
             "card_or_account",
             "CUENTA",
             0.9,
-            re.compile(rf"{_L}\d(?:[ -]?\d){{9,18}}{_R}"),
+            re.compile(rf"{_L}\d(?:{_ACCOUNT_SEP}\d){{9,18}}{_R}"),
             _card_check,
         ),
         Recognizer(

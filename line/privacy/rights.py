@@ -20,6 +20,7 @@ from line.core import settings as config
 from line.core.db import engine, session_scope, utc_now
 from line.feedback.coding import EVENTS, Feedback, sender_hash, tracker_available
 from line.feedback.ratings import Rating
+from line.handoff.outbound import OutboundMessage
 from line.handoff.tickets import Ticket, TicketMessage
 from line.media.store import FIELDS as MEDIA_FIELDS
 from line.media.store import Media
@@ -113,8 +114,9 @@ def _columns(row, names=None) -> dict:
 
 def export(sender_id: str, tracker_url: Optional[str] = None) -> dict:
     """Everything stored about one person, ready for json.dumps: the conversation
-    event by event, tickets with their messages, ratings, feedback codes, media
-    (what was sent, never the file) and the WhatsApp contact."""
+    event by event, tickets with their messages, the operators' messages as sent,
+    ratings, feedback codes, media (what was sent, never the file) and the WhatsApp
+    contact."""
     conversation = [json.loads(row.data or "{}") for row in _tracker_rows(sender_id, tracker_url)]
     hashed = sender_hash(sender_id)
     with session_scope() as session:
@@ -132,6 +134,11 @@ def export(sender_id: str, tracker_url: Optional[str] = None) -> dict:
         codes = session.scalars(
             select(Feedback).where(Feedback.sender_hash == hashed).order_by(Feedback.timestamp)
         )
+        sent = session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.sender_id == sender_id)
+            .order_by(OutboundMessage.id)
+        )
         media = session.scalars(select(Media).where(Media.sender_id == sender_id))
         contact = session.get(WhatsAppContact, sender_id)
         return {
@@ -140,6 +147,7 @@ def export(sender_id: str, tracker_url: Optional[str] = None) -> dict:
             "retention_days": config.settings.privacy_delete_after_days,
             "conversation": conversation,
             "tickets": tickets,
+            "operator_messages": [_columns(m) for m in sent],
             "ratings": [_columns(r) for r in ratings],
             "feedback": [_columns(c) for c in codes],
             "media": [_columns(m, MEDIA_FIELDS) for m in media],

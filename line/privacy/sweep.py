@@ -36,6 +36,7 @@ from line.core import settings as config
 from line.core.db import Base, engine, session_scope, utc_now
 from line.feedback.coding import EVENTS
 from line.feedback.ratings import Rating
+from line.handoff.outbound import OutboundMessage
 from line.handoff.tickets import OPEN_STATUSES, Ticket, TicketMessage
 from line.media import retention as media_retention
 from line.privacy.events import BOT, Said, redact_event
@@ -197,13 +198,19 @@ def _anonymize_events(sender: str, up_to: float) -> tuple[Said, float]:
 
 
 def _anonymize_tickets(session, sender: str, said: Said) -> None:
-    """The tickets' copies: the bot's keep their wording, as in the tracker store."""
+    """The tickets' copies: the bot's keep their wording, as in the tracker store; the
+    operators' messages as sent (outbound_messages) are redacted like their copies."""
     tickets = session.execute(select(Ticket).where(Ticket.sender_id == sender)).scalars()
     for ticket in tickets:
         ticket.summary = redact(said.hide(sender, ticket.summary or ""))
         for message in ticket.messages:
             text = said.hide(sender, message.text)
             message.text = text if message.author == BOT else redact(text)
+    sent = session.execute(
+        select(OutboundMessage).where(OutboundMessage.sender_id == sender)
+    ).scalars()
+    for message in sent:
+        message.text = redact(said.hide(sender, message.text))
 
 
 def _mark(session, sender: str, through: float) -> None:
@@ -295,6 +302,16 @@ def delete_due(holder: str, now: datetime, in_tracker: bool = True) -> dict:
             .execution_options(synchronize_session=False)
         ).rowcount
         rated = session.execute(delete(Rating).where(Rating.created_at < cutoff)).rowcount
+        sent = session.execute(
+            delete(OutboundMessage)
+            .where(
+                OutboundMessage.created_at < cutoff,
+                OutboundMessage.sender_id.not_in(
+                    select(Ticket.sender_id).where(Ticket.status.in_(OPEN_STATUSES))
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
         expired = list(
             session.execute(
                 select(Ticket.id).where(
@@ -319,6 +336,7 @@ def delete_due(holder: str, now: datetime, in_tracker: bool = True) -> dict:
         "conversations": conversations,
         "whatsapp_contacts": contacts,
         "ratings": rated,
+        "operator_messages": sent,
         "tickets": len(expired),
         "media": media,
     }

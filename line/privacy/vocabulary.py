@@ -23,6 +23,8 @@ class Vocabulary:
     cues: dict[str, str]  # folded phrase -> TELEFONO / DOCUMENTO / CUENTA / NOT_PII
     cue_length: int  # words in the longest cue
     generic_cues: frozenset[str]  # "numero": a phone cue only when nothing else speaks
+    # Not-PII words that may only say what an account is for: "cuenta sueldo".
+    account_qualifiers: frozenset[str]
     amount_after: frozenset[str]
     currency_signs: tuple[str, ...]
     role_mailboxes: frozenset[str]
@@ -71,6 +73,7 @@ def vocabulary() -> Vocabulary:
         cues=cues,
         cue_length=max(len(p.split()) for p in cues),
         generic_cues=_folded(data["generic_cues"]),
+        account_qualifiers=_folded(data["account_qualifiers"]),
         amount_after=_folded(data["amount_after"]),
         currency_signs=tuple(
             sorted({s.lower() for s in data["currency_signs"]}, key=len, reverse=True)
@@ -126,18 +129,26 @@ def cue_after(text: str, end: int, count: int = 4) -> str | None:
 def nearest_cue(text: str, start: int) -> str | None:
     """The group of the cue nearest before `start` (a longer phrase first at the
     same place: "nro de operacion" is no PII); "GENERIC" for a bare "numero",
-    which only a phone may take as its cue."""
+    which only a phone may take as its cue. An account qualifier ("sueldo",
+    "dolares") after an account cue leaves the number an account."""
     vocab = vocabulary()
     words = words_before(text, start)
-    generic = None
+    generic = qualifier = None
     for end in range(len(words), 0, -1):
         for size in range(min(vocab.cue_length, end), 0, -1):
-            group = vocab.cues.get(" ".join(words[end - size : end]))
-            if group:
-                return group
-        if words[end - 1] in vocab.generic_cues:
+            phrase = " ".join(words[end - size : end])
+            group = vocab.cues.get(phrase)
+            if not group:
+                continue
+            if qualifier:
+                return group if group == "CUENTA" else qualifier
+            if group == "NOT_PII" and phrase in vocab.account_qualifiers:
+                qualifier = group  # "cuenta sueldo 191...": an account cue may stand before
+                break
+            return group
+        if words[end - 1] in vocab.generic_cues and not qualifier:
             generic = "GENERIC"
-    return generic
+    return qualifier or generic
 
 
 def is_amount(text: str, start: int, end: int) -> bool:

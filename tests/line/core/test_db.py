@@ -50,7 +50,23 @@ def test_sqlite_creates_its_folder_and_uses_wal(tmp_path):
     with db.engine(url).connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
     db.engine(url).dispose()
+
+
+def test_deleted_text_is_gone_from_the_sqlite_file(tmp_path):
+    """What the privacy sweep removes cannot be read back from the file's free pages."""
+    url = f"sqlite:///{tmp_path / 'line.db'}"
+    secret = "Yuleisy-45871236"
+    with db.engine(url).begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        for n in range(200):
+            connection.exec_driver_sql(f"INSERT INTO notes (text) VALUES ('{secret} {n:04}')")
+    with db.engine(url).begin() as connection:
+        connection.exec_driver_sql("UPDATE notes SET text = '<DOCUMENTO>' WHERE id % 2 = 0")
+        connection.exec_driver_sql("DELETE FROM notes WHERE id % 2 = 1")
+    db.engine(url).dispose()  # the last connection checkpoints the WAL into the file
+    assert secret.encode() not in (tmp_path / "line.db").read_bytes()
 
 
 def test_one_engine_per_url(tmp_path):

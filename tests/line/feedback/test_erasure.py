@@ -13,7 +13,7 @@ from line.feedback import coding, erasure, ratings
 from line.feedback.coding import Feedback
 from line.feedback.erasure import Erasure
 from line.feedback.ratings import Rating
-from line.handoff import tickets
+from line.handoff import outbound, tickets
 from line.media import store as media
 from line.privacy import rights
 from line.whatsapp import store
@@ -112,18 +112,29 @@ def test_a_sweep_waits_for_the_grace_time(tracker_url, monkeypatch):
 def test_a_written_request_erases_everything_of_the_person_at_once(tracker_url):
     media.add(ANA, "whatsapp", "image", "graph-ana", "image/jpeg")
     media.add(MARIA, "rest", "image", "graph-maria", "image/jpeg")
+    outbound.deliver("rest", ANA, "Hola Ana, te llamo al 987654321")
+    outbound.deliver("rest", MARIA, "Hola María")
     maria_before = rights.export(MARIA)
     erasure.erase_now(ANA)
     assert rights.summary(ANA).empty
     left = rights.export(ANA)
-    kinds = ("conversation", "tickets", "ratings", "feedback", "media", "whatsapp_contact")
-    assert [left[kind] for kind in kinds] == [[], [], [], [], [], None]
+    kinds = (
+        "conversation",
+        "tickets",
+        "operator_messages",
+        "ratings",
+        "feedback",
+        "media",
+        "whatsapp_contact",
+    )
+    assert [left[kind] for kind in kinds] == [[], [], [], [], [], [], None]
     # Nobody else's data is touched.
     maria_after = rights.export(MARIA)
     assert {k: v for k, v in maria_after.items() if k != "exported_at"} == {
         k: v for k, v in maria_before.items() if k != "exported_at"
     }
     assert maria_after["conversation"] and maria_after["media"]
+    assert maria_after["operator_messages"]
     # Only the date stays, counted like the person's own erasures.
     with session_scope() as session:
         [row] = session.execute(select(Erasure)).scalars()

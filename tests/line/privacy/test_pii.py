@@ -141,6 +141,32 @@ def test_crafted_input_never_crashes(text):
     assert time.perf_counter() - started < 5
 
 
+# Crafted to look like identifiers next to the place a directory search needs.
+CRAFTED_WITH_PLACES = [
+    "busco albergue en Tacna " + "1234567890" * 30,
+    "necesito un psicologo en Lima, mi cuenta 1" + "0" * 40,
+    "escribeme a lima@ o a victoria@@gmail, estoy en La Victoria",
+    "mi correo es lima.lima@lima.lima.lima y vivo en Lima",
+    "me llamo Victoria Lima, busco albergue en Victoria",
+    "soy Lima, de Lima, +51 +51 +51 987 en Lima",
+    "dni 00000000000000000000000000 en Arequipa",
+    "Av. Lima " * 200 + "en Trujillo",
+    "Jesus Maria",
+    "La Victoria",
+    "en Lima 987654321987654321987654321",
+    "V-12.345.678.901.234 en Tumbes",
+]
+
+
+@pytest.mark.parametrize("text", CRAFTED_WITH_PLACES, ids=lambda t: f"{t[:24]!r}x{len(t)}")
+def test_crafted_identifiers_never_crash_and_never_take_the_place(text):
+    findings = detect(text)
+    assert all(0 <= f.start < f.end <= len(text) for f in findings)
+    short = len(text.split()) <= 4
+    assert _where(text, short) != (None, None), "each case names a place"
+    assert _where(redact(text), short) == _where(text, short)
+
+
 def test_redact_handles_none_and_empty():
     assert redact("") == ""
     assert redact(None) == ""

@@ -11,7 +11,7 @@ from line.core import pseudonyms
 from line.core import settings as config
 from line.core.db import session_scope, utc_now
 from line.feedback import coding, ratings
-from line.handoff import tickets
+from line.handoff import outbound, tickets
 from line.handoff.tickets import Ticket
 from line.media import store as media_store
 from line.privacy import rights
@@ -57,6 +57,8 @@ def line(database, tmp_path, monkeypatch):
         )
     tickets.open_ticket(ana, "media", messages=[("user", "te mando un audio")])
     tickets.open_ticket(MARIA, "unresolved", messages=[("user", "jr. cusco 123")])
+    outbound.deliver("rest", ana, "Hola Ana, soy Beto")
+    outbound.deliver("rest", MARIA, "Hola María")
     ratings.record(ana, "shelter", useful=True)
     ratings.record(ana, "covid_vaccine", useful=False)
     ratings.record(MARIA, "shelter", useful=False)
@@ -95,6 +97,7 @@ def test_the_export_holds_the_persons_data_and_nobody_elses(line):
         "necesito ayuda",
         "te mando un audio",
     ]
+    assert [m["text"] for m in exported["operator_messages"]] == ["Hola Ana, soy Beto"]
     assert sorted(r["topic"] for r in exported["ratings"]) == ["covid_vaccine", "shelter"]
     assert len(exported["feedback"]) == 3
     assert [(m["kind"], m["mime_type"]) for m in exported["media"]] == [("audio", "audio/ogg")]

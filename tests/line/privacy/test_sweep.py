@@ -14,6 +14,7 @@ from line.core import settings as config
 from line.core.db import session_scope, utc_now
 from line.feedback.ratings import Rating
 from line.handoff import tickets
+from line.handoff.outbound import OutboundMessage
 from line.handoff.tickets import Ticket, TicketMessage
 from line.privacy import sweep
 from line.privacy.sweep import Anonymized, SweepLease
@@ -116,6 +117,25 @@ def handed_over(sender, *, close_at=None):
     return receipt.ticket_id
 
 
+def operator_wrote(sender, text, at=None):
+    """An operator's message as the console records it when it is sent."""
+    with session_scope() as session:
+        session.add(
+            OutboundMessage(
+                sender_id=sender, channel="rest", text=text, ok=1, created_at=at or utc_now()
+            )
+        )
+
+
+def sent_texts(sender):
+    with session_scope() as session:
+        return list(
+            session.execute(
+                select(OutboundMessage.text).where(OutboundMessage.sender_id == sender)
+            ).scalars()
+        )
+
+
 def verbatim(text):
     return [i for i in IDENTIFIERS if i in text]
 
@@ -150,11 +170,16 @@ def test_a_closed_ticket_is_anonymized_at_once_an_open_one_is_left_alone(tracker
     conversation(tracker_url, MARIA, now - timedelta(days=2))
     handed_over(ANA, close_at=now - timedelta(minutes=1))
     handed_over(MARIA)  # waiting for an operator, for two days
+    operator_wrote(ANA, "Hola Yuleisy, te llamo al 987654321")
+    operator_wrote(MARIA, "Hola Yuleisy, te llamo al 987654321")
     maria_before = events(tracker_url, MARIA)
 
     assert sweep.run(now).anonymized == 1
     messages, summaries = ticket_texts(ANA)
     assert verbatim(" ".join(text for _, text in messages) + " ".join(summaries)) == []
+    # What the operator sent, as the console keeps it (outbound_messages), too.
+    assert sent_texts(ANA) == ["Hola <NOMBRE>, te llamo al <TELEFONO>"]
+    assert sent_texts(MARIA) == ["Hola Yuleisy, te llamo al 987654321"]
     assert ("bot", "Te paso con una persona.") in messages
     assert verbatim(json.dumps(events(tracker_url, ANA), ensure_ascii=False)) == []
 
@@ -194,6 +219,9 @@ def test_retention_deletes_what_is_due_and_nothing_else(tracker_url):
     _rating(LUIS, recent)
     gone = handed_over(ANA, close_at=old)
     kept = handed_over(LUIS, close_at=recent)
+    operator_wrote(ANA, "hola", old)
+    operator_wrote(LUIS, "hola", recent)
+    operator_wrote(MARIA, "hola", old)  # her ticket is open
 
     result = sweep.run(now)
 
@@ -201,9 +229,11 @@ def test_retention_deletes_what_is_due_and_nothing_else(tracker_url):
         "conversations": 1,
         "whatsapp_contacts": 1,
         "ratings": 1,
+        "operator_messages": 1,
         "tickets": 1,
         "media": 0,
     }
+    assert (sent_texts(ANA), sent_texts(LUIS), sent_texts(MARIA)) == ([], ["hola"], ["hola"])
     assert events(tracker_url, ANA) == []
     luis = events(tracker_url, LUIS)
     assert len(luis) == 9 and luis[0]["timestamp"] >= _epoch(recent)
