@@ -130,10 +130,11 @@ def charts(rows: list[Feedback], folder: Path) -> dict[str, Optional[str]]:
 
 
 def unresolved(rows: list[Feedback], limit: int = TOP_UNRESOLVED) -> list[dict]:
-    """The unresolved questions asked most often (same words, any spelling)."""
+    """The unresolved questions asked most often (same words, any spelling): not found or
+    handed to a person, not the answers the content team reviews for being unsure or 👎."""
     groups: dict[str, list[Feedback]] = {}
     for row in rows:
-        if row.text:
+        if row.text and row.review not in (coding.NOT_USEFUL, coding.LOW_CONFIDENCE_ANSWER):
             groups.setdefault(normalise(row.text), []).append(row)
     ranked = sorted(groups.values(), key=lambda g: (-len(g), -g[-1].timestamp))
     return [
