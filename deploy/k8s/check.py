@@ -1030,7 +1030,9 @@ def check_probes(docs: Sequence[dict], config: dict, code: Code, report: Report)
                     f"({' '.join(program(c.argv)[:3])}) serves",
                 )
             elif path.split("?")[0] not in routes:
-                served = ", ".join(sorted(r for r in routes if "<" not in r)[:12])
+                # The top-level paths first: where a probe path usually is.
+                paths = sorted((r for r in routes if "<" not in r), key=lambda r: (r.count("/"), r))
+                served = ", ".join(paths[:12])
                 report.add(
                     "probe",
                     c.where,
