@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
+from console.pages import content
+
 
 @dataclass(frozen=True)
 class Kit:
@@ -20,4 +22,4 @@ class Kit:
 
 
 # Filled as pages land: (module, ...) each with register(app, kit).
-ALL: tuple = ()
+ALL: tuple = (content,)
