@@ -95,10 +95,8 @@ def register(app, kit) -> None:
     async def show_topic(request: Request, topic_id: str):
         try:
             topic, version = await asyncio.to_thread(workbench.load, topic_id)
-        except workbench.Refused as refused:
-            return await kit.render(
-                request, "error.html", 404, code="missing_topic", refused=refused
-            )
+        except workbench.Refused:
+            return await kit.render(request, "error.html", 404, code="missing_topic")
         return await editor_page(request, topic, version)
 
     @app.get("/contenido/nuevo")

@@ -9,17 +9,9 @@ from line.content import drafts, history, inbox, workbench
 from line.core.db import session_scope
 from line.feedback import review
 from line.feedback.coding import Feedback
+from tests.line.feedback.test_suggest import BUS, SHELTER
 
 TODAY = date(2026, 12, 10)
-BUS = [
-    "el pasaje de bus a bolivia cuanto sale",
-    "cuanto cuesta el pasaje de bus a bolivia",
-    "pasaje en bus pa bolivia cuanto es",
-]
-SHELTER = [
-    "hay albergue pa dormir esta noche con mis hijos",
-    "donde duermo esta noche, hay albergues con cupo?",
-]
 
 
 def waiting(text: str, days_ago: int = 0, why: str = "unresolved", topic: str = "unresolved"):
