@@ -19,6 +19,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -86,11 +87,18 @@ def items(rows: Optional[Sequence[review.Waiting]] = None) -> list[Item]:
     return sorted(found, key=lambda i: (-i.asked, i.last, i.text))
 
 
+@lru_cache(maxsize=20_000)
+def _shown(text: str) -> str:
+    """A stored text redacted again (rows coded before the line had its detector), once per
+    process: the inbox is read again and again."""
+    return redact(text)
+
+
 def _item(key: str, rows: list[review.Waiting]) -> Item:
     spelling = Counter(row.text for row in rows).most_common(1)[0][0]
     return Item(
         key=key,
-        text=redact(spelling),
+        text=_shown(spelling),
         asked=len(rows),
         reviews=dict(Counter(row.review for row in rows).most_common()),
         answered=dict(

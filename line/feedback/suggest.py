@@ -90,23 +90,27 @@ def group(texts: list[str], examples: Mapping[str, Sequence[str]]) -> list[Group
     corpus = [normalise(t) for t in distinct]
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
     vectorizer.fit(corpus + [normalise(e) for t in topic_ids for e in examples[t]])
-    vectors = vectorizer.transform(corpus).toarray()
+    # Rows of unit length (TfidfVectorizer's l2 norm): their products are cosine similarities,
+    # so the distances come from one sparse product instead of a dense pairwise loop.
+    vectors = vectorizer.transform(corpus)
     if len(distinct) == 1:
         labels = np.zeros(1, dtype=int)
     else:
+        distances = np.clip(1.0 - (vectors @ vectors.T).toarray(), 0.0, 2.0)
+        np.fill_diagonal(distances, 0.0)
         labels = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=GROUP_DISTANCE, affinity="cosine", linkage="average"
-        ).fit_predict(vectors)
+            n_clusters=None,
+            distance_threshold=GROUP_DISTANCE,
+            affinity="precomputed",
+            linkage="average",
+        ).fit_predict(distances)
     centroids = np.array(
-        [
-            _unit(vectorizer.transform([normalise(e) for e in examples[t]]).toarray().mean(axis=0))
-            for t in topic_ids
-        ]
+        [_unit(_mean(vectorizer.transform([normalise(e) for e in examples[t]]))) for t in topic_ids]
     )
     groups = []
     for label in sorted(set(labels)):
         members = [i for i in range(len(distinct)) if labels[i] == label]
-        centre = np.average(vectors[members], axis=0, weights=weights[members])
+        centre = _mean(vectors[members], weights[members])
         similarities = centroids @ _unit(centre) if topic_ids else np.zeros(0)
         nearest = np.argsort(-similarities, kind="stable")[:NEAREST]
         groups.append(
@@ -119,6 +123,12 @@ def group(texts: list[str], examples: Mapping[str, Sequence[str]]) -> list[Group
             )
         )
     return sorted(groups, key=lambda g: (-g.asked, g.messages))
+
+
+def _mean(rows, weights: Optional[np.ndarray] = None) -> np.ndarray:
+    """The (weighted) mean of a sparse matrix's rows, as a dense vector."""
+    weights = np.ones(rows.shape[0]) if weights is None else weights
+    return np.asarray(weights @ rows).ravel() / weights.sum()
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
