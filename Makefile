@@ -75,7 +75,7 @@ help:
 	@echo "  make directory-export [FILE=...]  write the directory as CSV"
 	@echo "  make directory-stale   list the directory entries to check again"
 	@echo "  make report     code new conversations and write the feedback report to $(REPORT_DIR)/"
-	@echo "  make suggest    group unresolved questions into proposed examples ($(REPORT_DIR)/suggestions.yml)"
+	@echo "  make suggest    group the questions the line did not answer well into proposals ($(REPORT_DIR)/suggestions.yml; the console's review inbox)"
 	@echo "  make new-topic ID=school_meals TITLE=\"Comedor escolar\"  scaffold a new FAQ topic"
 	@echo "  make markers    evaluate markers/markers.yml on the stored conversations (results/markers.csv)"
 	@echo "  make privacy-sweep  anonymize finished conversations and delete what is past retention, now (docs/privacy.md)"

@@ -61,7 +61,7 @@ class ActionClarify(LineAction):
                 {"title": titles[topic], "payload": f'/choose_faq{{"faq_topic": "{topic}"}}'}
                 for topic in candidates
             ]
-            dispatcher.utter_message(response="utter_clarify", buttons=buttons + [human])
+            dispatcher.utter_message(response=names.CLARIFY_RESPONSE, buttons=buttons + [human])
         if latest.get(names.RISK_KEY):
             # Unsure what the person means, but something in it sounds like risk.
             dispatcher.utter_message(response="utter_safety_line")

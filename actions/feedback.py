@@ -48,7 +48,7 @@ class ActionAskRating(LineAction):
         asked = list(tracker.get_slot(RATED_SLOT) or [])
         if topic is None or topic in asked:
             return []
-        dispatcher.utter_message(response="utter_ask_rating", faq_topic=topic)
+        dispatcher.utter_message(response=names.ASK_RATING_RESPONSE, faq_topic=topic)
         return [SlotSet(RATED_SLOT, asked + [topic])]
 
 

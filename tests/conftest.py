@@ -7,7 +7,7 @@ import pytest
 from line.privacy import logs
 from tests.support.ci import pytest_collection_modifyitems, pytest_runtest_makereport
 
-pytest_plugins = ["tests.support.requirements", "tests.support.whatsapp"]
+pytest_plugins = ["tests.support.requirements", "tests.support.whatsapp", "tests.support.content"]
 
 __all__ = ["pytest_collection_modifyitems", "pytest_runtest_makereport"]
 

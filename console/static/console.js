@@ -1,4 +1,4 @@
-// The console's only script: small conveniences; every page works without it.
+// The script of every page: small conveniences; every page works without it.
 (function () {
   "use strict";
 

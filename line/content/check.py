@@ -8,6 +8,10 @@ safe (docs/content.md): its provenance, that every source is official, that ever
 number and web address shown is in the phone book, the protection rule of the
 status_sensitive topics, and the length. What it accepts is written, readable, in
 contract/content_rules.yml.
+
+Each problem is a code with its details (`Said`): the command line words it in English
+(`WORDING`), the console in Spanish (console/templates/_content.html). The checks read
+the files through `Files`, so the console can check a save before it writes anything.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from __future__ import annotations
 import re
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import urlsplit
 
 import yaml
@@ -54,6 +58,166 @@ _NUMBER = re.compile(r"(?<![\w/:.-])\+?\d+(?:[ .-]\d+)*(?![\w:])")
 _NORM_BEFORE = re.compile(r"\b(?:ley|decreto|resolucion|norma|articulo|art|nts|rm|rs|ds|dl|nro)$")
 _OWN_DOC = re.compile(r"^docs/[\w./-]+\.md\b")
 
+# Every problem the checks find, in English for the command line; the console words the
+# same codes in Spanish (console/templates/_content.html). A list detail is joined by ", ".
+WORDING = {
+    "not_yaml": (
+        "the file is not valid YAML here. Check the indentation (spaces, not tabs) and that "
+        "every example line starts with '    - '."
+    ),
+    "phone_not_listed": (
+        "it shows the phone number {number}, which is not in contract/phone_book.yml. Add it "
+        "there first, with its source and the day you checked it, or take it out. (Not a "
+        "phone number? Write its unit after it, like '180 días', or 'S/' before an amount.)"
+    ),
+    "address_off_domain": (
+        "it shows the web address {address}, which is not on an official domain "
+        "(allowed_source_domains in contract/topics.yml). Give the official page instead."
+    ),
+    "address_not_listed": (
+        "it shows the web address {address}, which is not in contract/phone_book.yml. Add it "
+        "there first (with its source and the day you checked it), or use an address that is "
+        "listed."
+    ),
+    "source_empty": (
+        "the source '{source}' is still empty or TODO: write the official web address or the "
+        "norm (kind, number and date) the facts come from."
+    ),
+    "source_off_domain": (
+        "the source '{source}' is not on an official domain (allowed_source_domains in "
+        "contract/topics.yml). Find the same fact on an official page or in the norm, or "
+        "leave the fact out of the answer."
+    ),
+    "source_own_doc": (
+        "the source '{source}' is the line's own document, a source only for the line's own "
+        "policy ({topics}). Cite the official page or norm instead."
+    ),
+    "source_unknown": (
+        "the source '{source}' is neither an official web address nor a norm with its number. "
+        "Write the official web address, or the norm as kind, number and date ('Ley 32154 "
+        "(El Peruano, 2024-11-05)'); if the fact only appears in the press or a publication "
+        "without either, leave it out of the answer (docs/content.md, section 1)."
+    ),
+    "provenance_missing": (
+        "the provenance has no {fields}. Under 'metadata:' write 'sources:' (a list), "
+        "'verified_on:', 'verified_by:' and 'review_by:' (docs/content.md, section 3)."
+    ),
+    "verifier_not_a_role": (
+        "verified_by '{verified_by}' is not one of the roles in contract/content_rules.yml "
+        "({roles}). Write the role of who checked the facts, never a person's name."
+    ),
+    "not_a_date": "{field} '{value}' is not a date: write it as YYYY-MM-DD.",
+    "review_not_after": (
+        "review_by {review_by} is not after verified_on {verified_on}: set the day the facts "
+        "must be checked again (at most {months} months later)."
+    ),
+    "review_too_late": (
+        "review_by {review_by} is more than {months} months after verified_on {verified_on}: "
+        "facts are checked at least every 12 months. Set review_by to {latest} or earlier."
+    ),
+    "review_too_late_sensitive": (
+        "review_by {review_by} is more than {months} months after verified_on {verified_on}: "
+        "this topic is status_sensitive in contract/topics.yml, so its facts are checked at "
+        "least every 3 months. Set review_by to {latest} or earlier."
+    ),
+    "no_person_last": (
+        "this topic is status_sensitive: the answer must end by offering a person. Make the "
+        "last line 'Escribe *persona* y alguien del equipo te orienta.'"
+    ),
+    "promise": (
+        "this topic is status_sensitive and the answer promises an outcome ('{phrase}'). "
+        "Nobody can promise a card, a waiver or a date: say what is certain and that each case "
+        "is decided by the authority (the phrases refused are under 'promises' in "
+        "contract/content_rules.yml)."
+    ),
+    "authority_without_risk": (
+        "this topic is status_sensitive and the answer sends people to '{authority}', but does "
+        "not say the risk for someone without papers. Add a line such as 'Si no tienes papeles "
+        "en regla, habla primero con una persona.' (the phrases that count are under 'risks' "
+        "in contract/content_rules.yml)."
+    ),
+    "no_examples": (
+        "no examples for '{intent}'. The file name must match the intent: add "
+        "'- intent: {intent}' under 'nlu:'."
+    ),
+    "few_examples": (
+        "only {count} examples; write at least {minimum}, each a different way people ask."
+    ),
+    "no_title": (
+        "no short title. Add 'metadata:' with 'title: ...' (shown on the '¿Quisiste decir…?' "
+        "buttons)."
+    ),
+    "long_title": (
+        "the title '{title}' is too long for a WhatsApp button; keep it to {maximum} characters."
+    ),
+    "example_dash": "an example must start with '- ' (dash and space).",
+    "no_answer": (
+        "no answer. Add 'responses:' with '{answer}:' and '- text: |-' followed by the answer."
+    ),
+    "scaffold_left": (
+        "the answer still has the {marker} lines of `make new-topic`; write the answer in "
+        "their place."
+    ),
+    "long_answer": (
+        "the answer has {count} characters; keep it to {maximum} so it reads well on a phone."
+    ),
+    "in_answer": "the answer: {problem}",
+    "in_response": "the response {name}: {problem}",
+    "entry_not_a_mapping": (
+        "an entry must be a list item with name, kind, value, source and verified_on."
+    ),
+    "entry_missing": ("the entry '{label}' has no {fields}. Every entry has {required}."),
+    "entry_kind": "the entry '{label}' has kind '{kind}': write phone or web.",
+    "entry_date": "the entry '{label}' has verified_on '{value}': write a date as YYYY-MM-DD.",
+    "entry_off_domain": (
+        "the entry '{label}' is the address {value}, which is not on an official domain "
+        "(allowed_source_domains in contract/topics.yml)."
+    ),
+    "entry_source": "the entry '{label}': {problem}",
+    "no_entries": "the phone book needs 'entries:' with one item per value.",
+    "used_in_missing": (
+        "{value} is shown by {responses} but not listed in its used_in: add them, so a change "
+        "of this value reaches every answer."
+    ),
+    "used_in_extra": (
+        "{value} is listed in used_in of {responses}, which no longer show it: take them out "
+        "of used_in."
+    ),
+    "contract_file_missing": (
+        "the contract lists topic '{topic}' but this file is missing. Create it with "
+        "`make new-topic ID={topic} TITLE=...`."
+    ),
+    "rumour_file_missing": (
+        "contract/rumours.yml lists rumour '{topic}' but this file is missing. Create it like "
+        "the other rumour_*.yml files: examples with a hearsay frame ('dicen que...'), a title "
+        "and the answer."
+    ),
+    "repeated_example": (
+        "this example repeats one in {first}:{first_line}. Keep one, or reword it so it "
+        "teaches something new."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Said:
+    """One problem: a code of WORDING and its details (a detail may be another Said)."""
+
+    code: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return WORDING[self.code].format(
+            **{
+                key: ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+                for key, value in self.details.items()
+            }
+        )
+
+
+def _said(code: str, **details: Any) -> Said:
+    return Said(code, details)
+
 
 def _words(phrases: Iterable[str]) -> re.Pattern:
     return whole_words("|".join(f"(?:{p})" for p in phrases))
@@ -75,6 +239,32 @@ class Rules:
     risks: re.Pattern
     phones: frozenset[str]  # digits only
     addresses: frozenset[str]  # as compared by _address_key
+
+
+@dataclass(frozen=True)
+class Files:
+    """The content files the checks read: a checkout's, where `pending` gives the text some
+    of them are about to have (the console checks a save before writing anything)."""
+
+    root: Path
+    faq_dir: Path
+    phone_book: Path
+    pending: Mapping[Path, str] = field(default_factory=dict)
+
+    def read(self, path: Path) -> str:
+        return self.pending[path] if path in self.pending else path.read_text(encoding="utf-8")
+
+    def exists(self, path: Path) -> bool:
+        return path in self.pending or path.exists()
+
+    def topic_files(self) -> list[Path]:
+        return sorted(
+            {*self.faq_dir.glob("*.yml"), *(p for p in self.pending if p.parent == self.faq_dir)}
+        )
+
+    def data_files(self) -> list[Path]:
+        data = self.root / "data"
+        return sorted({*data.rglob("*.yml"), *(p for p in self.pending if p.is_relative_to(data))})
 
 
 def contract_dir() -> Path:
@@ -112,8 +302,8 @@ def on_allowed_domain(address: str, domains: Iterable[str]) -> bool:
     return any(host == d or host.endswith(f".{d}") for d in domains)
 
 
-def _phone_book_entries(path: Path) -> list:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def phone_book_entries(text: str) -> list:
+    data = yaml.safe_load(text) or {}
     return list(data.get("entries") or [])
 
 
@@ -146,14 +336,22 @@ def build_rules(contract: dict, content_rules: dict, phone_book_entries: Iterabl
 def line_rules() -> Rules:
     """The line's own rules, read once per run."""
     content_rules = yaml.safe_load(rules_file().read_text(encoding="utf-8"))
-    return build_rules(topics.contract(), content_rules, _phone_book_entries(phone_book_file()))
+    return build_rules(
+        topics.contract(),
+        content_rules,
+        phone_book_entries(phone_book_file().read_text(encoding="utf-8")),
+    )
 
 
 @dataclass(frozen=True)
 class Problem:
     path: Path
     line: int
-    message: str
+    said: Said
+
+    @property
+    def message(self) -> str:
+        return str(self.said)
 
     def __str__(self) -> str:
         where = (
@@ -169,26 +367,21 @@ def _line_of(text: str, needle: str) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else 1
 
 
-def _load(path: Path) -> tuple[str, dict | None, list[Problem]]:
-    text = path.read_text(encoding="utf-8")
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> Any:
+    """A file's YAML, parsed once for every check that reads it (never changed by them)."""
+    return yaml.safe_load(text)
+
+
+def _load(path: Path, text: Optional[str] = None) -> tuple[str, dict | None, list[Problem]]:
+    """The file's text (`text` when given, else read), its YAML, and why it does not read."""
+    text = path.read_text(encoding="utf-8") if text is None else text
     try:
-        return text, yaml.safe_load(text) or {}, []
+        return text, _parsed(text) or {}, []
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        return (
-            text,
-            None,
-            [
-                Problem(
-                    path,
-                    line,
-                    "the file is not valid YAML here. Check the "
-                    "indentation (spaces, not tabs) and that every example line "
-                    "starts with '    - '.",
-                )
-            ],
-        )
+        return text, None, [Problem(path, line, _said("not_yaml"))]
 
 
 # --- What an answer shows: phone numbers and web addresses ---------------------------
@@ -224,31 +417,19 @@ def numbers_in(text: str, rules: Rules) -> list[str]:
     return found
 
 
-def shown_problems(text: str, rules: Rules) -> list[str]:
+def shown_problems(text: str, rules: Rules) -> list[Said]:
     """Phone numbers and web addresses a text shows that the phone book does not list,
     and addresses outside the allowed domains."""
-    problems = []
-    for number in numbers_in(text, rules):
-        if _digits(number) not in rules.phones:
-            problems.append(
-                f"it shows the phone number {number}, which is not in "
-                "contract/phone_book.yml. Add it there first, with its source and the day "
-                "you checked it, or take it out. (Not a phone number? Write its unit after "
-                "it, like '180 días', or 'S/' before an amount.)"
-            )
+    problems = [
+        _said("phone_not_listed", number=number)
+        for number in numbers_in(text, rules)
+        if _digits(number) not in rules.phones
+    ]
     for address in addresses_in(text):
         if not on_allowed_domain(address, rules.allowed_domains):
-            problems.append(
-                f"it shows the web address {address}, which is not on an official domain "
-                "(allowed_source_domains in contract/topics.yml). Give the official page "
-                "instead."
-            )
+            problems.append(_said("address_off_domain", address=address))
         elif _address_key(address) not in rules.addresses:
-            problems.append(
-                f"it shows the web address {address}, which is not in "
-                "contract/phone_book.yml. Add it there first (with its source and the day "
-                "you checked it), or use an address that is listed."
-            )
+            problems.append(_said("address_not_listed", address=address))
     return problems
 
 
@@ -267,418 +448,312 @@ def add_months(day: date, months: int) -> date:
     raise ValueError(day)
 
 
-def source_problem(source: str, topic: str, rules: Rules) -> Optional[str]:
+def source_problem(source: str, topic: str, rules: Rules) -> Optional[Said]:
     """Why a source is not acceptable, or None: a web address on an allowed domain, a norm
     with its number, or the line's own docs for the line's own policy topics."""
     source = str(source or "").strip()
     if not source or SCAFFOLD_MARKER in source:
-        return (
-            f"the source '{source}' is still empty or TODO: write the official web address "
-            "or the norm (kind, number and date) the facts come from."
-        )
+        return _said("source_empty", source=source)
     if re.match(r"^https?://", source, re.IGNORECASE):
         if on_allowed_domain(source, rules.allowed_domains):
             return None
-        return (
-            f"the source '{source}' is not on an official domain (allowed_source_domains "
-            "in contract/topics.yml). Find the same fact on an official page or in the "
-            "norm, or leave the fact out of the answer."
-        )
+        return _said("source_off_domain", source=source)
     if _OWN_DOC.match(source):
         if topic in rules.own_policy_topics:
             return None
-        return (
-            f"the source '{source}' is the line's own document, a source only for the "
-            f"line's own policy ({', '.join(sorted(rules.own_policy_topics))}). Cite the "
-            "official page or norm instead."
-        )
+        return _said("source_own_doc", source=source, topics=sorted(rules.own_policy_topics))
     if rules.norm.match(fold(source)):
         return None
-    return (
-        f"the source '{source}' is neither an official web address nor a "
-        "norm with its number. Write the official web address, or the norm as kind, number "
-        "and date ('Ley 32154 (El Peruano, 2024-11-05)'); if the fact only appears in the "
-        "press or a publication without either, leave it out of the answer "
-        "(docs/content.md, section 1)."
-    )
+    return _said("source_unknown", source=source)
 
 
-def provenance_problems(topic: str, metadata: dict, rules: Rules) -> list[str]:
+def provenance_problems(topic: str, metadata: dict, rules: Rules) -> list[Said]:
     """What is missing or wrong in a topic's provenance (docs/content.md, section 3)."""
     problems = []
     missing = [f for f in PROVENANCE_FIELDS if not metadata.get(f)]
     if missing:
-        problems.append(
-            f"the provenance has no {', '.join(missing)}. Under 'metadata:' write "
-            "'sources:' (a list), 'verified_on:', 'verified_by:' and 'review_by:' "
-            "(docs/content.md, section 3)."
-        )
+        problems.append(_said("provenance_missing", fields=missing))
     sources = metadata.get("sources") or []
     if isinstance(sources, str):
         sources = [sources]
-    for source in sources:
-        why = source_problem(source, topic, rules)
-        if why:
-            problems.append(why)
+    problems += filter(None, (source_problem(source, topic, rules) for source in sources))
     verified_by = metadata.get("verified_by")
     if verified_by and fold(str(verified_by)) not in {fold(r) for r in rules.roles}:
-        problems.append(
-            f"verified_by '{verified_by}' is not one of the roles in "
-            f"contract/content_rules.yml ({', '.join(rules.roles)}). Write the role of "
-            "who checked the facts, never a person's name."
-        )
+        problems.append(_said("verifier_not_a_role", verified_by=verified_by, roles=rules.roles))
     verified_on, review_by = (
         as_date(metadata.get("verified_on")),
         as_date(metadata.get("review_by")),
     )
-    for field, value, day in (
+    for name, value, day in (
         ("verified_on", metadata.get("verified_on"), verified_on),
         ("review_by", metadata.get("review_by"), review_by),
     ):
         if value and day is None:
-            problems.append(f"{field} '{value}' is not a date: write it as YYYY-MM-DD.")
+            problems.append(_said("not_a_date", field=name, value=value))
     if verified_on and review_by:
         sensitive = topic in rules.status_sensitive
         months = REVIEW_MONTHS_STATUS_SENSITIVE if sensitive else REVIEW_MONTHS
+        dates = {"review_by": review_by, "verified_on": verified_on, "months": months}
         latest = add_months(verified_on, months)
         if review_by <= verified_on:
-            problems.append(
-                f"review_by {review_by} is not after verified_on {verified_on}: set the "
-                f"day the facts must be checked again (at most {months} months later)."
-            )
+            problems.append(_said("review_not_after", **dates))
         elif review_by > latest:
-            why = (
-                "this topic is status_sensitive in contract/topics.yml, so its facts are "
-                "checked at least every 3 months"
-                if sensitive
-                else "facts are checked at least every 12 months"
-            )
-            problems.append(
-                f"review_by {review_by} is more than {months} months after verified_on "
-                f"{verified_on}: {why}. Set review_by to {latest} or earlier."
-            )
+            code = "review_too_late_sensitive" if sensitive else "review_too_late"
+            problems.append(_said(code, latest=latest, **dates))
     return problems
 
 
 # --- The protection rule of status_sensitive topics -----------------------------------
 
 
-def protection_problems(body: str, rules: Rules) -> list[str]:
+def protection_problems(body: str, rules: Rules) -> list[Said]:
     """The protection rule (docs/content.md, section 6) for a status_sensitive answer."""
     problems = []
     lines = [line for line in body.splitlines() if line.strip()]
     if not lines or not rules.person.search(normalise(lines[-1])):
-        problems.append(
-            "this topic is status_sensitive: the answer must end by offering a person. "
-            "Make the last line 'Escribe *persona* y alguien del equipo te orienta.'"
-        )
+        problems.append(_said("no_person_last"))
     words = normalise(body)
     promise = rules.promises.search(words)
     if promise:
-        problems.append(
-            f"this topic is status_sensitive and the answer promises an outcome "
-            f"('{promise.group()}'). Nobody can promise a card, a waiver or a date: say "
-            "what is certain and that each case is decided by the authority (the phrases "
-            "refused are under 'promises' in contract/content_rules.yml)."
-        )
+        problems.append(_said("promise", phrase=promise.group()))
     authority = rules.authorities.search(words)
     if authority and not rules.risks.search(words):
-        problems.append(
-            f"this topic is status_sensitive and the answer sends people to "
-            f"'{authority.group()}', but does not say the risk for someone without papers. "
-            "Add a line such as 'Si no tienes papeles en regla, habla primero con una "
-            "persona.' (the phrases that count are under 'risks' in "
-            "contract/content_rules.yml)."
-        )
+        problems.append(_said("authority_without_risk", authority=authority.group()))
     return problems
 
 
 # --- Topic files -----------------------------------------------------------------------
 
 
-def check_topic_file(path: Path, rules: Optional[Rules] = None) -> list[Problem]:
-    """One FAQ topic file: its examples, title, provenance and answer."""
+def check_topic_file(
+    path: Path, rules: Optional[Rules] = None, text: Optional[str] = None
+) -> list[Problem]:
+    """One FAQ topic file (or the `text` it is about to have): its examples, title,
+    provenance and answer."""
     rules = rules or line_rules()
-    text, data, problems = _load(path)
+    text, data, problems = _load(path, text)
     if data is None:
         return problems
     topic = path.stem
     intent, answer = names.faq_key(topic), names.faq_response(topic)
     blocks = [b for b in data.get("nlu") or [] if b.get("intent") == intent]
     if not blocks:
-        problems.append(
-            Problem(
-                path,
-                1,
-                f"no examples for '{intent}'. The file name must match "
-                f"the intent: add '- intent: {intent}' under 'nlu:'.",
-            )
-        )
+        problems.append(Problem(path, 1, _said("no_examples", intent=intent)))
     for block in blocks:
         line = _line_of(text, f"intent: {intent}")
         examples = [e for e in str(block.get("examples") or "").splitlines() if e.strip()]
         if len(examples) < MIN_EXAMPLES:
             problems.append(
                 Problem(
-                    path,
-                    line,
-                    f"only {len(examples)} examples; write at least "
-                    f"{MIN_EXAMPLES}, each a different way people ask.",
+                    path, line, _said("few_examples", count=len(examples), minimum=MIN_EXAMPLES)
                 )
             )
         metadata = block.get("metadata") or {}
         title = str(metadata.get("title") or "")
         if not title:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    "no short title. Add 'metadata:' with 'title: ...' "
-                    "(shown on the '¿Quisiste decir…?' buttons).",
-                )
-            )
+            problems.append(Problem(path, line, _said("no_title")))
         elif len(title) > MAX_TITLE_CHARS:
             problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"the title '{title}' is too long for a WhatsApp "
-                    f"button; keep it to {MAX_TITLE_CHARS} characters.",
-                )
+                Problem(path, line, _said("long_title", title=title, maximum=MAX_TITLE_CHARS))
             )
-        for message in provenance_problems(topic, metadata, rules):
-            problems.append(Problem(path, _provenance_line(text, message, line), message))
+        for said in provenance_problems(topic, metadata, rules):
+            problems.append(Problem(path, _provenance_line(text, said, line), said))
         for example in examples:
             if not example.lstrip().startswith("- "):
-                problems.append(
-                    Problem(
-                        path,
-                        _line_of(text, example),
-                        "an example must start with '- ' (dash and space).",
-                    )
-                )
+                problems.append(Problem(path, _line_of(text, example), _said("example_dash")))
     responses = (data.get("responses") or {}).get(answer)
     if not responses:
-        problems.append(
-            Problem(
-                path,
-                1,
-                f"no answer. Add 'responses:' with '{answer}:' and "
-                "'- text: |-' followed by the answer.",
-            )
-        )
+        problems.append(Problem(path, 1, _said("no_answer", answer=answer)))
     for response in responses or []:
         body = str((response or {}).get("text") or "")
         where = _line_of(text, answer)
         if SCAFFOLD_MARKER in body:
-            problems.append(
-                Problem(
-                    path,
-                    where,
-                    f"the answer still has the "
-                    f"{SCAFFOLD_MARKER} lines of `make new-topic`; write the "
-                    "answer in their place.",
-                )
-            )
+            problems.append(Problem(path, where, _said("scaffold_left", marker=SCAFFOLD_MARKER)))
             continue
         if len(body) > MAX_ANSWER_CHARS:
             problems.append(
                 Problem(
-                    path,
-                    where,
-                    f"the answer has {len(body)} "
-                    f"characters; keep it to {MAX_ANSWER_CHARS} so it reads "
-                    "well on a phone.",
+                    path, where, _said("long_answer", count=len(body), maximum=MAX_ANSWER_CHARS)
                 )
             )
-        problems += [Problem(path, where, f"the answer: {m}") for m in shown_problems(body, rules)]
+        problems += [
+            Problem(path, where, _said("in_answer", problem=said))
+            for said in shown_problems(body, rules)
+        ]
         if topic in rules.status_sensitive:
-            problems += [Problem(path, where, m) for m in protection_problems(body, rules)]
+            problems += [Problem(path, where, said) for said in protection_problems(body, rules)]
     return problems
 
 
-def _provenance_line(text: str, message: str, default: int) -> int:
+def _provenance_line(text: str, said: Said, default: int) -> int:
     """The line of the source or field a provenance problem is about."""
-    quoted = re.search(r"'([^']+)'", message)
-    if quoted and quoted.group(1) in text:
-        return _line_of(text, quoted.group(1))
-    field = next((f for f in PROVENANCE_FIELDS if message.startswith(f)), None)
-    return _line_of(text, f"{field}:") if field else default
+    quoted = next(
+        (str(said.details[k]) for k in ("source", "verified_by", "value") if said.details.get(k)),
+        "",
+    )
+    if quoted and quoted in text:
+        return _line_of(text, quoted)
+    if "field" in said.details:
+        return _line_of(text, f"{said.details['field']}:")
+    if said.code.startswith("review_"):
+        return _line_of(text, "review_by:")
+    return _line_of(text, "metadata:") if said.code == "provenance_missing" else default
 
 
 # --- domain.yml and the phone book -------------------------------------------------------
 
 
-def check_domain(path: Path, rules: Rules) -> list[Problem]:
+def check_domain(path: Path, rules: Rules, text: Optional[str] = None) -> list[Problem]:
     """The line's own responses show only numbers and addresses of the phone book."""
-    text, data, problems = _load(path)
+    text, data, problems = _load(path, text)
     for name, variants in ((data or {}).get("responses") or {}).items():
         for variant in variants or []:
             body = str((variant or {}).get("text") or "")
             problems += [
-                Problem(path, _line_of(text, f"{name}:"), f"the response {name}: {m}")
-                for m in shown_problems(body, rules)
+                Problem(
+                    path, _line_of(text, f"{name}:"), _said("in_response", name=name, problem=s)
+                )
+                for s in shown_problems(body, rules)
             ]
     return problems
 
 
-def _entry_problems(entry: Any, rules: Rules) -> list[str]:
+def _entry_problems(entry: Any, rules: Rules) -> list[Said]:
     if not isinstance(entry, dict):
-        return ["an entry must be a list item with name, kind, value, source and verified_on."]
+        return [_said("entry_not_a_mapping")]
     label = entry.get("id") or entry.get("name") or entry.get("value") or "?"
     problems = []
     missing = [f for f in PHONE_BOOK_FIELDS if not entry.get(f)]
     if missing:
         problems.append(
-            f"the entry '{label}' has no {', '.join(missing)}. Every entry has "
-            f"{', '.join(PHONE_BOOK_FIELDS)}."
+            _said("entry_missing", label=label, fields=missing, required=PHONE_BOOK_FIELDS)
         )
     if entry.get("kind") and entry["kind"] not in PHONE_BOOK_KINDS:
-        problems.append(f"the entry '{label}' has kind '{entry['kind']}': write phone or web.")
+        problems.append(_said("entry_kind", label=label, kind=entry["kind"]))
     if entry.get("verified_on") and as_date(entry["verified_on"]) is None:
-        problems.append(
-            f"the entry '{label}' has verified_on '{entry['verified_on']}': write a date "
-            "as YYYY-MM-DD."
-        )
+        problems.append(_said("entry_date", label=label, value=entry["verified_on"]))
     value = str(entry.get("value") or "")
     if entry.get("kind") == "web" and value and not on_allowed_domain(value, rules.allowed_domains):
-        problems.append(
-            f"the entry '{label}' is the address {value}, which is not on an official domain "
-            "(allowed_source_domains in contract/topics.yml)."
-        )
+        problems.append(_said("entry_off_domain", label=label, value=value))
     if entry.get("source"):
         why = source_problem(str(entry["source"]), "", rules)
         if why:
-            problems.append(f"the entry '{label}': {why}")
+            problems.append(_said("entry_source", label=label, problem=why))
     return problems
 
 
-def check_phone_book(path: Path, rules: Rules) -> list[Problem]:
+def check_phone_book(path: Path, rules: Rules, text: Optional[str] = None) -> list[Problem]:
     """Every entry can be checked again: name, kind, value, an official source, a date."""
-    text, data, problems = _load(path)
+    text, data, problems = _load(path, text)
     if data is None:
         return problems
     entries = data.get("entries")
     if not isinstance(entries, list):
-        return [Problem(path, 1, "the phone book needs 'entries:' with one item per value.")]
+        return [Problem(path, 1, _said("no_entries"))]
     for entry in entries:
         key = str(entry.get("id") or entry.get("value")) if isinstance(entry, dict) else ""
         where = _line_of(text, key) if key else 1
-        problems += [Problem(path, where, m) for m in _entry_problems(entry, rules)]
+        problems += [Problem(path, where, said) for said in _entry_problems(entry, rules)]
     return problems
 
 
-def _response_texts(paths: Iterable[Path]) -> dict[str, str]:
+def response_texts(files: Files, paths: Iterable[Path]) -> dict[str, str]:
     """Response name -> its texts, from domain.yml and the topic files."""
     texts: dict[str, str] = {}
     for path in paths:
-        _, data, _ = _load(path)
+        _, data, _ = _load(path, files.read(path))
         for name, variants in ((data or {}).get("responses") or {}).items():
             texts[name] = "\n".join(str((v or {}).get("text") or "") for v in variants or [])
     return texts
 
 
-def _shows(kind: str, value: str, body: str, rules: Rules) -> bool:
+def shows(kind: str, value: str, body: str, rules: Rules) -> bool:
     """The text shows this phone number or web address."""
     if kind == "phone":
         return _digits(value) in {_digits(n) for n in numbers_in(body, rules)}
     return _address_key(value) in {_address_key(a) for a in addresses_in(body)}
 
 
-def used_in_problems(path: Path, texts: dict[str, str], rules: Rules) -> list[Problem]:
+def used_in_problems(
+    path: Path, texts: dict[str, str], rules: Rules, text: Optional[str] = None
+) -> list[Problem]:
     """Each entry's `used_in` names exactly the responses that show its value, so that a
     changed number is changed everywhere (docs/content.md, section 5)."""
-    text, data, _ = _load(path)
+    text, data, _ = _load(path, text)
     problems = []
     for entry in (data or {}).get("entries") or []:
         if not isinstance(entry, dict) or entry.get("kind") not in PHONE_BOOK_KINDS:
             continue
         value = str(entry.get("value") or "")
-        shown = {name for name, body in texts.items() if _shows(entry["kind"], value, body, rules)}
+        shown = {name for name, body in texts.items() if shows(entry["kind"], value, body, rules)}
         listed = set(entry.get("used_in") or [])
         where = _line_of(text, str(entry.get("id") or value))
         if shown - listed:
+            missing = sorted(shown - listed)
             problems.append(
-                Problem(
-                    path,
-                    where,
-                    f"{value} is shown by {', '.join(sorted(shown - listed))} but not listed "
-                    "in its used_in: add them, so a change of this value reaches every answer.",
-                )
+                Problem(path, where, _said("used_in_missing", value=value, responses=missing))
             )
         if listed - shown:
+            extra = sorted(listed - shown)
             problems.append(
-                Problem(
-                    path,
-                    where,
-                    f"{value} is listed in used_in of {', '.join(sorted(listed - shown))}, "
-                    "which no longer show it: take them out of used_in.",
-                )
+                Problem(path, where, _said("used_in_extra", value=value, responses=extra))
             )
     return problems
 
 
 def check_all(root: Path = PROJECT_ROOT) -> list[Problem]:
-    rules = line_rules()
-    problems: list[Problem] = []
-    faq_dir = settings.faq_dir
-    missing = [
-        (
-            topic,
-            "the contract lists topic "
-            f"'{topic}' but this file is missing. Create it with "
-            f"`make new-topic ID={topic} TITLE=...`.",
-        )
-        for topic in topics.faq_ids()
+    """`make validate`: the checkout's files as they are, against the line's rules."""
+    files = Files(root, settings.faq_dir, phone_book_file())
+    return check_files(files, line_rules(), topics.faq_ids(), topics.rumour_ids())
+
+
+def check_files(
+    files: Files, rules: Rules, contract_ids: Iterable[str], rumour_ids: Iterable[str]
+) -> list[Problem]:
+    """Every check of `make validate` on `files`: each listed topic has its file, the phone
+    book, domain.yml, the topic files, and no example twice in the training data."""
+    root, faq_dir = files.root, files.faq_dir
+    listed = [(topic, "contract_file_missing") for topic in contract_ids]
+    listed += [(topic, "rumour_file_missing") for topic in rumour_ids]
+    problems = [
+        Problem(faq_dir / f"{topic}.yml", 1, _said(code, topic=topic))
+        for topic, code in listed
+        if not files.exists(faq_dir / f"{topic}.yml")
     ]
-    missing += [
-        (
-            topic,
-            "contract/rumours.yml lists "
-            f"rumour '{topic}' but this file is missing. Create it like "
-            "the other rumour_*.yml files: examples with a hearsay frame "
-            "('dicen que...'), a title and the answer.",
-        )
-        for topic in topics.rumour_ids()
-    ]
-    problems += [
-        Problem(faq_dir / f"{topic}.yml", 1, why)
-        for topic, why in missing
-        if not (faq_dir / f"{topic}.yml").exists()
-    ]
-    problems += check_phone_book(phone_book_file(), rules)
-    problems += check_domain(root / "domain.yml", rules)
+    domain = root / "domain.yml"
+    problems += check_phone_book(files.phone_book, rules, files.read(files.phone_book))
+    problems += check_domain(domain, rules, files.read(domain))
     problems += used_in_problems(
-        phone_book_file(),
-        _response_texts([root / "domain.yml", *sorted(faq_dir.glob("*.yml"))]),
+        files.phone_book,
+        response_texts(files, [domain, *files.topic_files()]),
         rules,
+        files.read(files.phone_book),
     )
-    seen: dict[str, list[tuple[Path, int]]] = defaultdict(list)
-    for path in sorted((root / "data").rglob("*.yml")):
+    seen: dict[str, list[tuple[Path, int, str]]] = defaultdict(list)
+    for path in files.data_files():
+        text = files.read(path)
         if path.parent == faq_dir:
-            problems.extend(check_topic_file(path, rules))
-        text, data, load_problems = _load(path)
+            problems.extend(check_topic_file(path, rules, text))
+        text, data, load_problems = _load(path, text)
         problems.extend(load_problems if path.parent != faq_dir else [])
         for block in (data or {}).get("nlu") or []:
             for example in str(block.get("examples") or "").splitlines():
                 cleaned = re.sub(r"^\s*-\s*", "", example).strip()
                 if cleaned:
                     seen[" ".join(cleaned.casefold().split())].append(
-                        (path, _line_of(text, example))
+                        (path, _line_of(text, example), cleaned)
                     )
     for places in seen.values():
         if len(places) > 1:
-            (first, first_line), *others = places
-            for path, line in others:
-                problems.append(
-                    Problem(
-                        path,
-                        line,
-                        f"this example repeats one in "
-                        f"{first.relative_to(root)}:{first_line}. Keep one, or "
-                        "reword it so it teaches something new.",
-                    )
+            (first, first_line, _), *others = places
+            for path, line, example in others:
+                said = _said(
+                    "repeated_example",
+                    first=first.relative_to(root),
+                    first_line=first_line,
+                    example=example,
                 )
+                problems.append(Problem(path, line, said))
     return problems
 
 

@@ -2,7 +2,8 @@
 
 The file follows docs/conventions.md and is deliberately incomplete (no examples,
 a TODO answer), so `make validate` keeps failing until the content team has
-written at least 15 examples and the answer.
+written at least 15 examples and the answer. The console's topic editor starts a new
+topic from the same scaffold (`scaffold`, `listed`), and writes it once it passes.
 """
 
 from __future__ import annotations
@@ -25,8 +26,27 @@ COVERS_PLACEHOLDER = (
 )
 
 
+# Why an id or title cannot be used, for the command line; the console words the same
+# codes in Spanish.
+WORDING = {
+    "not_an_id": (
+        "'{topic_id}' is not a topic id: use lowercase English snake_case, for example "
+        "'school_meals'."
+    ),
+    "exists": "topic '{topic_id}' already exists: add examples to {path} instead.",
+    "bad_title": (
+        "give a short title of at most {maximum} characters, without quotes: it is shown on "
+        "WhatsApp buttons."
+    ),
+}
+
+
 class Refused(ValueError):
-    """The id or title cannot be used; the message says why and what to do."""
+    """The id or title cannot be used; `code` (of WORDING) says why and what to do."""
+
+    def __init__(self, code: str, **details):
+        super().__init__(WORDING[code].format(**details))
+        self.code, self.details = code, details
 
 
 def _contract_ids(contract_file: Path) -> list[str]:
@@ -34,9 +54,10 @@ def _contract_ids(contract_file: Path) -> list[str]:
         return [topic["id"] for topic in yaml.safe_load(f)["faq"]]
 
 
-def _append_to_contract(contract_file: Path, topic_id: str) -> None:
-    """Insert the entry at the end of the `faq:` list, keeping the file's comments."""
-    lines = contract_file.read_text(encoding="utf-8").splitlines(keepends=True)
+def listed(contract: str, topic_id: str, covers: str = COVERS_PLACEHOLDER) -> str:
+    """The contract's text with the topic at the end of its `faq:` list, comments kept;
+    `covers` is written as given (a YAML scalar)."""
+    lines = contract.splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if line.rstrip() == "faq:")
     end = start + 1
     for i in range(start + 1, len(lines)):
@@ -44,8 +65,26 @@ def _append_to_contract(contract_file: Path, topic_id: str) -> None:
             break  # the next top-level key or section comment
         if lines[i].lstrip().startswith(("- id:", "covers:")):
             end = i + 1
-    lines[end:end] = [f"  - id: {topic_id}\n", f"    covers: {COVERS_PLACEHOLDER}\n"]
-    contract_file.write_text("".join(lines), encoding="utf-8")
+    lines[end:end] = [f"  - id: {topic_id}\n", f"    covers: {covers}\n"]
+    return "".join(lines)
+
+
+def refusal(topic_id: str, title: str, faq_dir: Path, contract_file: Path) -> None:
+    """Refused when the id or the title cannot be used for a new topic."""
+    if not TOPIC_ID.fullmatch(topic_id or ""):
+        raise Refused("not_an_id", topic_id=topic_id)
+    path = faq_dir / f"{topic_id}.yml"
+    if path.exists() or topic_id in _contract_ids(contract_file):
+        raise Refused("exists", topic_id=topic_id, path=path)
+    title = " ".join((title or "").split())
+    if not title or len(title) > MAX_TITLE_CHARS or '"' in title:
+        raise Refused("bad_title", maximum=MAX_TITLE_CHARS)
+
+
+def scaffold(topic_id: str, title: str) -> str:
+    """The new topic file, with TODO where the content team still has to write."""
+    title = " ".join(title.split())
+    return TEMPLATE.read_text(encoding="utf-8").replace("{id}", topic_id).replace("{title}", title)
 
 
 def create(
@@ -54,23 +93,12 @@ def create(
     """Write data/faq/<id>.yml and list the id in the contract; Refused if unusable."""
     faq_dir = faq_dir or config.settings.faq_dir
     contract_file = contract_file or config.settings.topics_file
-    if not TOPIC_ID.fullmatch(topic_id or ""):
-        raise Refused(
-            f"'{topic_id}' is not a topic id: use lowercase English snake_case, "
-            "for example 'school_meals'."
-        )
+    refusal(topic_id, title, faq_dir, contract_file)
     path = faq_dir / f"{topic_id}.yml"
-    if path.exists() or topic_id in _contract_ids(contract_file):
-        raise Refused(f"topic '{topic_id}' already exists: add examples to {path} instead.")
-    title = " ".join((title or "").split())
-    if not title or len(title) > MAX_TITLE_CHARS or '"' in title:
-        raise Refused(
-            f"give a short title of at most {MAX_TITLE_CHARS} characters, without "
-            "quotes: it is shown on WhatsApp buttons."
-        )
-    template = TEMPLATE.read_text(encoding="utf-8")
-    path.write_text(template.replace("{id}", topic_id).replace("{title}", title), encoding="utf-8")
-    _append_to_contract(contract_file, topic_id)
+    path.write_text(scaffold(topic_id, title), encoding="utf-8")
+    contract_file.write_text(
+        listed(contract_file.read_text(encoding="utf-8"), topic_id), encoding="utf-8"
+    )
     return path
 
 

@@ -74,6 +74,11 @@ class Settings:
     faq_dir: Path = field(
         default_factory=lambda: Path(_env("LINE_FAQ_DIR", str(PROJECT_ROOT / "data" / "faq")))
     )
+    # The checkout whose content files the console's topic editor writes (data/faq,
+    # contract/, domain.yml) and, when it is a git checkout, commits to. This one unless set.
+    content_root: Path = field(
+        default_factory=lambda: Path(_env("LINE_CONTENT_ROOT", str(PROJECT_ROOT)))
+    )
     # Operator hours in local time; Peru is UTC-5 all year (no daylight saving).
     utc_offset_hours: int = field(default_factory=lambda: _int("LINE_UTC_OFFSET", -5))
     operator_days: str = field(default_factory=lambda: _env("LINE_OPERATOR_DAYS", "0-5"))

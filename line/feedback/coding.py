@@ -24,7 +24,13 @@ Greetings, answers to the line's questions, ratings (line/feedback/ratings.py ke
 and a request to erase one's data are not feedback.
 
 A question answered with a rumour topic (contract/rumours.yml) is coded
-"rumour": the person repeated or asked about a myth. A message is sensitive when it
+"rumour": the person repeated or asked about a myth.
+
+A question or rumour the line did not answer well waits for the content team's review
+(the console's review inbox, `make suggest`), with its text redacted and why (`review`):
+handed to a person, clarified ("¿Quisiste decir…?"), unresolved, an answer rated 👎, or an
+answer given with a confidence under LOW_CONFIDENCE. Only such a message keeps its text,
+and only when it is not sensitive. A message is sensitive when it
 is an emergency or a personal case, when the safety net (line/understanding/safety.py)
 finds danger, or when it matches lexicon/sensitive.yml (abuse, exploitation, fraud by
 someone claiming to help).
@@ -35,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -53,8 +59,10 @@ from sqlalchemy import (
     column,
     create_engine,
     func,
+    or_,
     select,
     table,
+    update,
 )
 from sqlalchemy.engine import make_url
 
@@ -97,6 +105,19 @@ FOLLOW_UP_INTENTS = {"thank", names.COMPLAINT_INTENT, "suggestion"}
 # The topic of a question the line could not answer (not a handoff reason).
 UNRESOLVED = "unresolved"
 HANDOFF_ACTION = "action_handoff"
+CLARIFY_ACTION = "action_clarify"
+# Why a message waits for the content team's review, strongest first: a later 👎 outranks
+# only a low confidence.
+HANDOFF, CLARIFIED, NOT_USEFUL, LOW_CONFIDENCE_ANSWER = (
+    "handoff",
+    "clarified",
+    "not_useful",
+    "low_confidence",
+)
+REVIEWED_TYPES = ("question", "rumour")
+# An FAQ answer given with less than this confidence waits for review (the line answers
+# from faq_gate, 0.3 in config.yml).
+LOW_CONFIDENCE = 0.5
 SLOTS = ("region", "service_category")
 SERVICE_INTENTS = {names.FIND_SERVICE_INTENT, names.INFORM_INTENT, "show_more", "share_location"}
 # Rasa's events table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
@@ -129,9 +150,12 @@ class Feedback(Base):
     handoff = Column(Boolean, nullable=False, default=False)
     # answered (by the line), handed_off (to a person) or unanswered.
     status = Column(String(16), nullable=False)
-    # Kept (redacted) only for unresolved, non-sensitive questions: what the
-    # content team needs to write new examples, and nothing more.
+    # Kept (redacted) only for non-sensitive questions the line did not answer well (why:
+    # `review`, HANDOFF, CLARIFIED, UNRESOLVED, NOT_USEFUL or LOW_CONFIDENCE_ANSWER): what
+    # the content team needs to write new examples.
     text = Column(Text)
+    review = Column(String(16), index=True)
+    confidence = Column(Float)  # of the FAQ answer given; None when none was
 
 
 @dataclass(frozen=True)
@@ -150,6 +174,8 @@ class Code:
     handoff: bool
     status: str
     text: Optional[str]
+    review: Optional[str] = None
+    confidence: Optional[float] = None
 
 
 def sender_hash(sender_id: str) -> str:
@@ -195,6 +221,8 @@ def code_conversation(events: Iterable[dict]) -> Iterator[Code]:
     events = list(events)
     slots: dict[str, str] = {}
     last_topic: Optional[str] = None
+    codes: list[Code] = []
+    texts: list[str] = []
     for index, event in enumerate(events):
         kind, data = event["type_name"], event["data"]
         if kind == "slot" and data.get("name") in SLOTS:
@@ -211,7 +239,30 @@ def code_conversation(events: Iterable[dict]) -> Iterator[Code]:
         code = _code(event, turn, slots, last_topic)
         if code.feedback_type and code.topic != UNRESOLVED:
             last_topic = code.topic
-        yield code
+        if code.intent == names.RATE_NOT_USEFUL_INTENT:
+            _rated_not_useful(
+                codes, texts, _entity(event["data"].get("parse_data") or {}, "faq_topic")
+            )
+        codes.append(code)
+        texts.append(event["data"].get("text") or "")
+    yield from codes
+
+
+def _rated_not_useful(codes: list[Code], texts: list[str], topic: Optional[str]) -> None:
+    """The last FAQ answer (of `topic`, when the rating names it) was rated 👎: its question
+    waits for review, unless something stronger already made it wait."""
+    for index in range(len(codes) - 1, -1, -1):
+        code = codes[index]
+        if code.confidence is None or (topic and code.topic != topic):
+            continue
+        if code.review in (None, LOW_CONFIDENCE_ANSWER) and _reviewable(code, texts[index]):
+            codes[index] = replace(code, review=NOT_USEFUL, text=redact(texts[index]))
+        return
+
+
+def _reviewable(code: Code, text: str) -> bool:
+    """A question the content team may read: never a sensitive one, nor a button's payload."""
+    return code.feedback_type in REVIEWED_TYPES and not code.sensitive and not text.startswith("/")
 
 
 def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str]) -> Code:
@@ -229,6 +280,7 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
         },
     }
     actions = {later["data"].get("name") for later in turn if later["type_name"] == "action"}
+    selected = names.faq_selection(parse).get("response") or {}
     utters = [
         (later["data"].get("metadata") or {}).get("utter_action")
         for later in turn
@@ -265,17 +317,22 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
     )
     if handoff:
         status = HANDED_OFF
-    elif topic == UNRESOLVED or "action_clarify" in actions:
+    elif topic == UNRESOLVED or CLARIFY_ACTION in actions:
         status = UNANSWERED
     else:
         status = ANSWERED
-    keep_text = (
-        feedback_type == "question"
-        and not sensitive
-        and not text.startswith("/")
-        and (topic == UNRESOLVED or handoff)
-    )
-    return Code(
+    confidence = selected.get("confidence") if answered_faq else None
+    if handoff:
+        review = HANDOFF
+    elif CLARIFY_ACTION in actions:
+        review = CLARIFIED
+    elif topic == UNRESOLVED:
+        review = UNRESOLVED
+    elif confidence is not None and confidence < LOW_CONFIDENCE:
+        review = LOW_CONFIDENCE_ANSWER
+    else:
+        review = None
+    code = Code(
         event_id=event["id"],
         timestamp=event["timestamp"],
         date=_local_date(event["timestamp"]),
@@ -287,8 +344,12 @@ def _code(event: dict, turn: list[dict], slots: dict, last_topic: Optional[str])
         sensitive=sensitive,
         handoff=handoff,
         status=status,
-        text=redact(text) if keep_text else None,
+        text=None,
+        confidence=confidence,
     )
+    if review and _reviewable(code, text):
+        return replace(code, review=review, text=redact(text))
+    return code
 
 
 def _tracker_events(connection, senders: list[str]) -> dict[str, list[dict]]:
@@ -342,10 +403,22 @@ def ingest(tracker_url: Optional[str] = None) -> int:
             ]
             for start in range(0, len(senders), SENDER_BATCH):
                 batch = _tracker_events(connection, senders[start : start + SENDER_BATCH])
+                coded = {
+                    sender: list(code_conversation(events)) for sender, events in batch.items()
+                }
                 added += _store(
                     {
-                        sender: [c for c in code_conversation(events) if c.event_id > watermark]
-                        for sender, events in batch.items()
+                        sender: [c for c in codes if c.event_id > watermark]
+                        for sender, codes in coded.items()
+                    }
+                )
+                # A 👎 on an answer coded by an earlier ingest.
+                _mark_not_useful(
+                    {
+                        sender: [
+                            c for c in codes if c.event_id <= watermark and c.review == NOT_USEFUL
+                        ]
+                        for sender, codes in coded.items()
                     }
                 )
     finally:
@@ -374,3 +447,19 @@ def _store(codes_by_sender: dict[str, list[Code]]) -> int:
         new = [row for key, row in rows.items() if key not in existing]
         session.add_all(new)
         return len(new)
+
+
+def _mark_not_useful(codes_by_sender: dict[str, list[Code]]) -> None:
+    """Stored rows whose answer was rated 👎 since: they wait for review, with their text."""
+    with session_scope() as session:
+        for sender, codes in codes_by_sender.items():
+            for code in codes:
+                session.execute(
+                    update(Feedback)
+                    .where(
+                        Feedback.sender_hash == sender_hash(sender),
+                        Feedback.timestamp == code.timestamp,
+                        or_(Feedback.review.is_(None), Feedback.review == LOW_CONFIDENCE_ANSWER),
+                    )
+                    .values(review=code.review, text=code.text)
+                )

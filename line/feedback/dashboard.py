@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Mapping, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from line.content import provenance
 from line.core import settings as config
@@ -370,13 +370,20 @@ def handoffs(filters: Filters, now: Optional[datetime] = None) -> dict:
 
 def unresolved(filters: Filters, limit: int = TOP_UNRESOLVED) -> list[dict]:
     """The unresolved questions asked most often (same words, any spelling), redacted
-    again when quoted: rows coded before the line had its detector kept them as said."""
+    again when quoted: rows coded before the line had its detector kept them as said.
+    Not the answers the content team reviews for being unsure or 👎: those were answered."""
     with session_scope() as session:
         kept = session.execute(
             _where(
                 select(Feedback.text, Feedback.timestamp, Feedback.date, Feedback.handoff), filters
             )
-            .where(Feedback.text.is_not(None))
+            .where(
+                Feedback.text.is_not(None),
+                or_(
+                    Feedback.review.is_(None),
+                    Feedback.review.not_in((coding.NOT_USEFUL, coding.LOW_CONFIDENCE_ANSWER)),
+                ),
+            )
             .order_by(Feedback.date, Feedback.timestamp)
         ).all()
     groups: dict[str, list] = {}

@@ -1,17 +1,19 @@
-"""`make suggest`: turn the questions the line could not answer into proposals.
+"""`make suggest`: turn the questions the line did not answer well into proposals.
 
-Unresolved questions (coded "unresolved", or handed to a person) are grouped by
-similar wording, and each group is compared with the examples of every FAQ
-topic: close to one, it is proposed as new examples for that topic; close to
-none, as a new topic. Accepting is manual (README, content guide), and
-`make test` then judges the result. Small and deterministic: TF-IDF on
-character n-grams (robust to WhatsApp spelling) and agglomerative clustering,
-which has no random start.
+The questions waiting for review (line/feedback/review.py: handed to a person, clarified,
+unresolved, rated 👎 or answered unsure, none decided yet) are grouped by similar
+wording, and each group is compared with the examples of every FAQ topic: close to one,
+it is proposed as new examples for that topic; close to none, as a new topic. The
+console's review inbox shows the same groups. Accepting is manual (README, content
+guide), and `make test` then judges the result. Small and deterministic: TF-IDF on
+character n-grams (robust to WhatsApp spelling) and agglomerative clustering, which has
+no random start.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,50 +23,54 @@ import numpy as np
 import yaml
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sqlalchemy import or_, select
 
 from line.core import db, topics
 from line.core import settings as config
-from line.core.db import session_scope
 from line.core.text import normalise
-from line.feedback import coding
-from line.feedback.coding import UNRESOLVED, Feedback
+from line.feedback import coding, review
 from line.privacy import redact
 
 # Cosine distance under which two questions are grouped (average linkage).
 GROUP_DISTANCE = 0.75
 # Cosine similarity to a topic's examples above which a group belongs to it.
 TOPIC_SIMILARITY = 0.3
+# How many of the nearest topics a group keeps (the inbox offers them one click away).
+NEAREST = 3
 
 
 @dataclass(frozen=True)
 class Group:
     messages: tuple[str, ...]  # distinct redacted texts, most asked first
     asked: int  # how many messages the group holds
-    topic: Optional[str]  # the nearest FAQ topic
-    similarity: float
+    nearest: tuple[tuple[str, float], ...]  # the nearest FAQ topics and their similarity
+
+    @property
+    def topic(self) -> Optional[str]:
+        """The nearest FAQ topic."""
+        return self.nearest[0][0] if self.nearest else None
+
+    @property
+    def similarity(self) -> float:
+        return self.nearest[0][1] if self.nearest else 0.0
+
+    @property
+    def proposed_topic(self) -> Optional[str]:
+        """The topic the group's questions are proposed as examples of, if one is close."""
+        return self.topic if self.similarity >= TOPIC_SIMILARITY else None
 
     @property
     def proposal(self) -> str:
-        if self.topic and self.similarity >= TOPIC_SIMILARITY:
-            return f"proposed examples for topic {self.topic}"
+        if self.proposed_topic:
+            return f"proposed examples for topic {self.proposed_topic}"
         return "proposed new topic"
 
 
-def unresolved_texts() -> list[str]:
-    """Texts of unresolved or handed-off questions; sensitive ones were never kept."""
-    with session_scope() as session:
-        return list(
-            session.execute(
-                select(Feedback.text)
-                .where(
-                    Feedback.text.is_not(None),
-                    Feedback.feedback_type == "question",
-                    or_(Feedback.topic == UNRESOLVED, Feedback.handoff.is_(True)),
-                )
-                .order_by(Feedback.timestamp)
-            ).scalars()
-        )
+def texts_to_review() -> list[str]:
+    """Texts of the questions waiting for review, redacted again for the rows coded before
+    the line had its detector; sensitive ones were never kept."""
+    texts = [row.text for row in review.waiting()]
+    redacted = {text: redact(text) for text in set(texts)}
+    return [redacted[text] for text in texts]
 
 
 def topic_examples(faq_dir: Optional[Path] = None) -> dict[str, tuple[str, ...]]:
@@ -73,46 +79,56 @@ def topic_examples(faq_dir: Optional[Path] = None) -> dict[str, tuple[str, ...]]
 
 
 def group(texts: list[str], examples: Mapping[str, Sequence[str]]) -> list[Group]:
-    """Groups of similar texts with their nearest topic, largest group first."""
+    """Groups of similar (redacted) texts with their nearest topics, largest group first.
+    The same text asked again is grouped once and counted each time."""
     if not texts:
         return []
+    asked = Counter(texts)
+    distinct = sorted(asked)
+    weights = np.array([asked[t] for t in distinct], dtype=float)
     topic_ids = sorted(examples)
-    corpus = [normalise(t) for t in texts]
+    corpus = [normalise(t) for t in distinct]
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
     vectorizer.fit(corpus + [normalise(e) for t in topic_ids for e in examples[t]])
-    vectors = vectorizer.transform(corpus).toarray()
-    if len(texts) == 1:
+    # Rows of unit length (TfidfVectorizer's l2 norm): their products are cosine similarities,
+    # so the distances come from one sparse product instead of a dense pairwise loop.
+    vectors = vectorizer.transform(corpus)
+    if len(distinct) == 1:
         labels = np.zeros(1, dtype=int)
     else:
+        distances = np.clip(1.0 - (vectors @ vectors.T).toarray(), 0.0, 2.0)
+        np.fill_diagonal(distances, 0.0)
         labels = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=GROUP_DISTANCE, affinity="cosine", linkage="average"
-        ).fit_predict(vectors)
+            n_clusters=None,
+            distance_threshold=GROUP_DISTANCE,
+            affinity="precomputed",
+            linkage="average",
+        ).fit_predict(distances)
     centroids = np.array(
-        [
-            _unit(vectorizer.transform([normalise(e) for e in examples[t]]).toarray().mean(axis=0))
-            for t in topic_ids
-        ]
+        [_unit(_mean(vectorizer.transform([normalise(e) for e in examples[t]]))) for t in topic_ids]
     )
     groups = []
     for label in sorted(set(labels)):
-        members = [i for i in range(len(texts)) if labels[i] == label]
-        similarities = (
-            centroids @ _unit(vectors[members].mean(axis=0)) if topic_ids else np.zeros(0)
-        )
-        best = int(similarities.argmax()) if topic_ids else None
-        counts: dict[str, int] = {}
-        for i in members:  # redacted again: rows coded before the line had its detector
-            text = redact(texts[i])
-            counts[text] = counts.get(text, 0) + 1
+        members = [i for i in range(len(distinct)) if labels[i] == label]
+        centre = _mean(vectors[members], weights[members])
+        similarities = centroids @ _unit(centre) if topic_ids else np.zeros(0)
+        nearest = np.argsort(-similarities, kind="stable")[:NEAREST]
         groups.append(
             Group(
-                messages=tuple(sorted(counts, key=lambda t: (-counts[t], t))),
-                asked=len(members),
-                topic=topic_ids[best] if best is not None else None,
-                similarity=round(float(similarities[best]), 2) if best is not None else 0.0,
+                messages=tuple(
+                    sorted((distinct[i] for i in members), key=lambda t: (-asked[t], t))
+                ),
+                asked=int(weights[members].sum()),
+                nearest=tuple((topic_ids[i], round(float(similarities[i]), 2)) for i in nearest),
             )
         )
     return sorted(groups, key=lambda g: (-g.asked, g.messages))
+
+
+def _mean(rows, weights: Optional[np.ndarray] = None) -> np.ndarray:
+    """The (weighted) mean of a sparse matrix's rows, as a dense vector."""
+    weights = np.ones(rows.shape[0]) if weights is None else weights
+    return np.asarray(weights @ rows).ravel() / weights.sum()
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -151,7 +167,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     db.migrate()
     if coding.tracker_available():
         coding.ingest()
-    groups = group(unresolved_texts(), topic_examples())
+    groups = group(texts_to_review(), topic_examples())
     write(groups, out)
     proposed = sum(g.proposal != "proposed new topic" for g in groups)
     print(

@@ -48,6 +48,11 @@ IRREGULAR_STATUS_KEY = "irregular_status"
 DANGER_KINDS = ("violence", "child_abuse", "trafficking", "suicide", "medical", "fire")
 GENERAL_DANGER = "general"
 
+# What follows an FAQ answer (its 👍 / 👎 buttons), and the question whose buttons are FAQ
+# titles ("¿Quisiste decir…?"): the topic editor's preview shows both.
+ASK_RATING_RESPONSE = "utter_ask_rating"
+CLARIFY_RESPONSE = "utter_clarify"
+
 # FAQ answers: the response `utter_faq/<topic>` of the retrieval intent `faq/<topic>`.
 FAQ_KEY_PREFIX = f"{FAQ_INTENT}/"
 FAQ_RESPONSE_PREFIX = f"utter_{FAQ_INTENT}/"

@@ -1,6 +1,6 @@
 """The console in a real browser (headless Chromium): log in, take a ticket,
-answer with a quick reply, close. Needs Debian's chromium and chromium-driver
-(`make browser-deps`)."""
+answer with a quick reply, close; turn a review inbox item into a topic's example.
+Needs Debian's chromium and chromium-driver (`make browser-deps`)."""
 
 from __future__ import annotations
 
@@ -128,3 +128,37 @@ def test_the_holder_plays_a_voice_note(console, accounts_made, rasa, driver, mon
     assert driver.execute_script("return arguments[0].error", audio) is None
     views = audit.views(media_id=media_id)
     assert views and [v["what"] for v in views] == ["file"] * len(views)
+
+
+def test_an_inbox_item_becomes_an_example_of_a_suggested_topic(
+    console, accounts_made, driver, content_repo
+):
+    from line.content import workbench
+    from line.feedback import review
+    from tests.line.content.test_inbox import waiting
+    from tests.support.content import git
+
+    said = "soy Yuleisy Carrasquel, cel 987654321, hay albergue pa dormir esta noche con mis hijos?"
+    waiting(said, why="handoff")
+    key = review.text_key(said)[:12]
+
+    driver.get(console.url + "/contenido/bandeja")
+    driver.find_element("id", "usuario").send_keys("eva")
+    driver.find_element("id", "clave").send_keys(PASSWORD)
+    driver.find_element("id", "entrar").click()
+    wait_for_text(driver, "Bandeja de revisión")
+    item = driver.find_element("id", f"item-{key}")
+    assert "Yuleisy" not in item.text and "987654321" not in item.text
+    assert "soy <NOMBRE>, cel <TELEFONO>" in item.text and "pasó a una persona" in item.text
+    driver.find_element("id", f"ejemplo-{key}-shelter").click()  # the nearest topic, one click
+    wait_for_text(driver, "Ejemplo añadido a data/faq/shelter.yml")
+    assert not driver.find_elements("id", f"item-{key}")
+
+    example = "soy <NOMBRE>, cel <TELEFONO>, hay albergue pa dormir esta noche con mis hijos?"
+    assert workbench.load("shelter")[0].examples[-1] == example
+    text = (content_repo / "data" / "faq" / "shelter.yml").read_text(encoding="utf-8")
+    assert f"    - {example}\nresponses:" in text
+    assert "Yuleisy" not in text and "987654321" not in text
+    assert git(content_repo, "log", "-1", "--format=%an|%s") == (
+        "eva|shelter: 1 example added (from the review inbox)"
+    )

@@ -34,7 +34,7 @@ def tracker(database, tmp_path, monkeypatch):
 
 def test_similar_questions_are_grouped_and_matched_to_a_topic(tracker):
     coding.ingest()
-    groups = suggest.group(suggest.unresolved_texts(), suggest.topic_examples())
+    groups = suggest.group(suggest.texts_to_review(), suggest.topic_examples())
     by_messages = {frozenset(g.messages): g for g in groups}
     assert set(by_messages) == {frozenset(BUS), frozenset(SHELTER)}
     assert by_messages[frozenset(SHELTER)].proposal == "proposed examples for topic shelter"
@@ -43,7 +43,7 @@ def test_similar_questions_are_grouped_and_matched_to_a_topic(tracker):
 
 def test_the_result_is_deterministic(tracker):
     coding.ingest()
-    texts, examples = suggest.unresolved_texts(), suggest.topic_examples()
+    texts, examples = suggest.texts_to_review(), suggest.topic_examples()
     assert suggest.group(texts, examples) == suggest.group(list(texts), examples)
 
 
@@ -54,7 +54,7 @@ def test_only_unresolved_non_sensitive_questions_are_read(database, tmp_path, mo
     )
     seed(url)
     coding.ingest()
-    assert suggest.unresolved_texts() == [
+    assert suggest.texts_to_review() == [
         "cuanto cuesta el pasaje a bolivia, escribeme a <EMAIL>",
         "el pasaje de bus a bolivia cuanto sale",
     ]

@@ -66,6 +66,7 @@ class Tracker:
         utters: tuple[str, ...] = (),
         channel: str = "whatsapp",
         danger: str | None = None,
+        confidence: float = 0.9,
     ) -> None:
         entities = entities or {}
         parse = {
@@ -76,7 +77,7 @@ class Tracker:
         if faq:
             parse["response_selector"] = {
                 "faq": {
-                    "response": {"intent_response_key": f"faq/{faq}", "confidence": 0.9},
+                    "response": {"intent_response_key": f"faq/{faq}", "confidence": confidence},
                     "ranking": [],
                 }
             }

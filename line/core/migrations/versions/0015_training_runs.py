@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_training_runs"
-down_revision = "0013_console_access"
+down_revision = "0014_content_edits"
 branch_labels = None
 depends_on = None
 
