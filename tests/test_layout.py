@@ -22,6 +22,7 @@ PACKAGES = (
     "feedback",
     "content",
     "training",
+    "alerts",
 )
 # Drives Rasa's own training (`make train-content`), importing Rasa when it runs.
 RASA_DRIVER = ROOT / "line" / "content" / "train_content.py"
