@@ -1,10 +1,11 @@
 """What one model's `rasa test` left in its folders, read into the figures the gate and
 the trainers' page use.
 
-`rasa test nlu` on tests/nlu gives intent and FAQ (ResponseSelector) accuracy, per label,
-and every mistaken case; `rasa test core --e2e` on tests/test_stories.yml writes the
-stories that failed. The safety checks are the cases that already exist there about
-danger happening now: the NLU cases and the test stories of the emergency intent.
+`rasa test nlu` on tests/nlu gives intent and FAQ accuracy (a FAQ case is right when the
+line would give that topic's answer), per label, and every mistaken case; `rasa test core
+--e2e` on tests/test_stories.yml writes the stories that failed. The safety checks are the
+cases that already exist there about danger happening now: the NLU cases and the test
+stories of the emergency intent.
 """
 
 from __future__ import annotations
@@ -130,31 +131,44 @@ def read_nlu(folder: Path, nlu_tests: Path) -> Optional[dict]:
     }
 
 
+def _stories(stories_file: Path) -> list[dict]:
+    data = yaml.safe_load(stories_file.read_text(encoding="utf-8")) or {}
+    return data.get("stories") or []
+
+
 def safety_stories(stories_file: Path) -> set[str]:
     """The test stories about danger happening now: those with an emergency step."""
-    data = yaml.safe_load(stories_file.read_text(encoding="utf-8")) or {}
     return {
         story["story"]
-        for story in data.get("stories") or []
+        for story in _stories(stories_file)
         if any(step.get("intent") == EMERGENCY_INTENT for step in story.get("steps") or [])
     }
 
 
-def failed_stories(folder: Path) -> Optional[list[str]]:
-    """Names of the stories `rasa test core --out folder` wrote as failed; None when it
-    wrote no verdict at all (it did not run to the end)."""
+def _test_story(failed: str, names: set[str]) -> str:
+    """The test story a failed one is: Rasa names it `<name> (<stories file>)`, and a
+    name may itself end in parentheses ("... a person (legal)")."""
+    if failed in names:
+        return failed
+    starts = [name for name in names if failed.startswith(name + " (")]
+    return max(starts, key=len) if starts else failed
+
+
+def failed_stories(folder: Path, stories_file: Path) -> Optional[list[str]]:
+    """Names of the test stories `rasa test core --out folder` wrote as failed; None
+    when it wrote no verdict at all (it did not run to the end)."""
     failed = folder / "failed_test_stories.yml"
     if not failed.exists():
         return None
     data = yaml.safe_load(failed.read_text(encoding="utf-8")) or {}
-    # Rasa names a failed story after the test story and adds the first error after it.
-    return sorted({str(story["story"]).split(" (")[0] for story in data.get("stories") or []})
+    names = {story["story"] for story in _stories(stories_file)}
+    return sorted({_test_story(str(story["story"]), names) for story in data.get("stories") or []})
 
 
 def stories_verdict(core_folder: Path, stories_file: Path) -> Optional[dict]:
     """The failed stories of one `rasa test core --out core_folder`, the safety ones
     apart; None when Rasa wrote no verdict (it did not run to the end)."""
-    failed = failed_stories(core_folder)
+    failed = failed_stories(core_folder, stories_file)
     if failed is None:
         return None
     danger = safety_stories(stories_file)

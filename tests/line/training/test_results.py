@@ -109,12 +109,18 @@ def test_the_safety_stories_are_the_emergency_ones_of_the_test_stories(tmp_path)
         'version: "3.1"\nstories:\n'
         "- story: faq shelter (./tests/test_stories.yml)\n  steps:\n  - intent: faq\n"
         "- story: violence now - number and priority handoff (./tests/test_stories.yml)\n"
-        "  steps:\n  - intent: greet  # predicted: greet: me estan pegando\n",
+        "  steps:\n  - intent: greet  # predicted: greet: me estan pegando\n"
+        # A story whose own name ends in parentheses.
+        "- story: no papers and the police - the answer, then a person (legal)"
+        " (tests/test_stories.yml)\n  steps:\n  - intent: greet\n",
         encoding="utf-8",
     )
     verdict = results.stories_verdict(tmp_path, ROOT / "tests" / "test_stories.yml")
     assert verdict == {
-        "stories_failed": ["faq shelter"],
+        "stories_failed": [
+            "faq shelter",
+            "no papers and the police - the answer, then a person (legal)",
+        ],
         "safety_stories_failed": ["violence now - number and priority handoff"],
     }
     (tmp_path / "failed_test_stories.yml").write_text(
