@@ -40,10 +40,14 @@ def _pct(reading: dict, key: str) -> str:
 
 def describe(run: dict) -> str:
     after = run["results"].get("after") or {}
+    figures = (
+        f"  model {run['model_id'] or '-'}"
+        if run["kind"] == runs.ROLLBACK
+        else f"  intents {_pct(after, 'intent_accuracy')}  FAQ {_pct(after, 'faq_accuracy')}"
+    )
     lines = [
         f"run {run['id']} {run['kind']} by {run['requested_by']} at "
-        f"{run['started_at']:%Y-%m-%d %H:%M} UTC: {run['status']}"
-        f"  intents {_pct(after, 'intent_accuracy')}  FAQ {_pct(after, 'faq_accuracy')}"
+        f"{run['started_at']:%Y-%m-%d %H:%M} UTC: {run['status']}{figures}"
     ]
     lines += [f"  refused: {reason_text(r)}" for r in run["reasons"]]
     if run["error"]:

@@ -40,25 +40,30 @@ PREPARE, BASELINE, TRAIN, TEST_NLU, TEST_STORIES_STEP, COMPARE, PUBLISH_STEP, RO
     "rollback",
 )
 STEPS = (PREPARE, BASELINE, TRAIN, TEST_NLU, TEST_STORIES_STEP, COMPARE, PUBLISH_STEP)
-# Seconds each step took on this machine (2 shared cores, docs/training.md "Figures"):
-# the percentage weighs the steps a run does by them. Within a step it follows the time
-# spent against this, or Rasa's progress bars when they are further, and stays short of
-# the step's end until the step is done.
+# Seconds each step took on this machine (2 shared cores, load 4-6; docs/training.md
+# "Figures"): the percentage weighs the steps a run does by them. Within a step it follows
+# the time spent against this, or Rasa's progress bars when they are further, and stays
+# short of the step's end until the step is done.
 STEP_SECONDS = {
     PREPARE: 3,
     BASELINE: 95,
-    TRAIN: 330,
-    TEST_NLU: 65,
-    TEST_STORIES_STEP: 40,
+    TRAIN: 490,
+    TEST_NLU: 60,
+    TEST_STORIES_STEP: 35,
     COMPARE: 1,
-    PUBLISH_STEP: 60,
-    ROLLBACK_STEP: 60,
+    PUBLISH_STEP: 15,
+    ROLLBACK_STEP: 15,
 }
-# The share of a command's step before its first progress bar (Rasa starting, loading
-# the model, featurizing), and how many bars it draws: DIET, the ResponseSelector and
-# TED for the training, the predictions for a test.
-BARS_FROM = {BASELINE: 0.6, TRAIN: 0.25, TEST_NLU: 0.6, TEST_STORIES_STEP: 0.8}
-TRAIN_BARS = 3
+# Where in its step each progress bar a command draws runs, as shares of the step: a
+# test loads the model, then draws one bar over its cases; a finetune reads and
+# featurizes every example, then draws DIET's and the ResponseSelector's epochs, trains
+# the line's router without a bar (most of the time), then TED's epochs.
+BAR_SPANS = {
+    BASELINE: ((0.6, 0.99),),
+    TRAIN: ((0.22, 0.33), (0.33, 0.48), (0.97, 0.99)),
+    TEST_NLU: ((0.6, 0.99),),
+    TEST_STORIES_STEP: ((0.8, 0.99),),
+}
 BEFORE_THE_END = 0.95  # the most a step shows by its time alone
 BAR = re.compile(r"(\d{1,3})%\|")
 HEARTBEAT_SECONDS = 3.0
@@ -146,7 +151,7 @@ class Job:
             self.cfg.training_lease_seconds,
         )
 
-    def command(self, step: str, argv: list, bars: int = 1) -> tuple[int, list[str]]:
+    def command(self, step: str, argv: list) -> tuple[int, list[str]]:
         """Runs one command, its output into the log tail and its progress bars into the
         step's share, renewing the lease while it runs. Returns its code and its lines."""
         self.say(step)
@@ -193,9 +198,9 @@ class Job:
                             bars_done += 1
                             echoed = -1.0
                         last = share
-                        bar = min(0.99, (bars_done + share) / bars)
-                        start = BARS_FROM.get(step, 0.0)
-                        done = max(done, start + (1 - start) * bar)
+                        spans = BAR_SPANS.get(step, ((0.0, 0.99),))
+                        low, high = spans[min(bars_done, len(spans) - 1)]
+                        done = max(done, low + (high - low) * share)
                     # A progress bar redraws many times a second: the log's last lines
                     # keep its latest state, the terminal a line every tenth.
                     if found and self.tail and BAR.search(self.tail[-1]):
@@ -248,9 +253,7 @@ class Job:
 
     def train(self, candidate: Path) -> dict:
         code, lines = self.command(
-            TRAIN,
-            [sys.executable, "-m", "line.content.train_content", "--model", str(candidate)],
-            bars=TRAIN_BARS,
+            TRAIN, [sys.executable, "-m", "line.content.train_content", "--model", str(candidate)]
         )
         if code != 0:
             raise CommandFailed(TRAIN, code)

@@ -103,7 +103,7 @@ def test_a_command_s_progress_bars_and_log_reach_the_run(home):
         "    print()\n"
         "print('done')\n"
     )
-    code, lines = worker.command(job.TRAIN, [sys.executable, "-c", script], bars=3)
+    code, lines = worker.command(job.TRAIN, [sys.executable, "-c", script])
     assert code == 0 and lines[0].startswith("Finetuning") and lines[-1] == "done"
     shown = runs.current()
     assert shown["step"] == job.TRAIN
