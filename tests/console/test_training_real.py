@@ -27,16 +27,22 @@ import yaml
 from line.core import rasa_api
 from line.core.db import utc_now
 from line.handoff import accounts
-from line.training import gate, job, models, runs
+from line.training import cli, gate, job, models, runs
 from tests.console.conftest import PASSWORD, Browser, ConsoleServer
 from tests.support.net import free_port
 from tests.support.requirements import ROOT, fresh_sqlite, point_line_at
 from tests.support.servers import TOKEN, Conversation, prepare, serving
 
 TOPIC = "shelter"
-# Read as no topic (nlu_fallback) by the model trained on the project's content.
+# Read as no topic (nlu_fallback) by the model trained on the project's content. The
+# change is the one measured by hand (docs/training.md, "Figures"): the gate passed it
+# by one case of tests/nlu, so another model may refuse it (the test then says why).
 MISSED = "necesito un techo esta noche para mi y mis hijos"
-ADDED = (MISSED, "no tenemos techo esta noche, donde nos podemos quedar con los niños")
+ADDED = (
+    MISSED,
+    "hay algun refugio pa pasar la noche sin pagar",
+    "nos podemos quedar unos dias en un albergue mientras seguimos viaje a chile",
+)
 # A bad paste: every example of these topics also under `volunteering`.
 PASTED_FROM, PASTED_INTO = ("food_assistance", "work_rights", "school_enrollment"), "volunteering"
 CONTENT = ("config.yml", "domain.yml", "data", "tests/nlu", "tests/test_stories.yml")
@@ -53,17 +59,21 @@ def faq_answers(url: str, text: str) -> list[str]:
 
 
 def add_examples(topic_file: Path, texts) -> None:
-    """Examples added at the top of the topic's list, as the topic editor would."""
-    text = topic_file.read_text(encoding="utf-8")
-    marker = "  examples: |\n"
-    assert marker in text
-    added = "".join(f"    - {t}\n" for t in texts)
-    topic_file.write_text(text.replace(marker, marker + added, 1), encoding="utf-8")
+    """Examples added after the first of the topic's list."""
+    lines = topic_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = lines.index("  examples: |\n") + 1
+    lines[first + 1 : first + 1] = [f"    - {t}\n" for t in texts]
+    topic_file.write_text("".join(lines), encoding="utf-8")
 
 
 def examples_of(topic_file: Path) -> list[str]:
     block = yaml.safe_load(topic_file.read_text(encoding="utf-8"))["nlu"][0]["examples"]
     return [line[2:].strip() for line in block.splitlines() if line.startswith("- ")]
+
+
+def why(run: dict) -> str:
+    """What a run that ended otherwise than expected said."""
+    return "; ".join([run["error"] or "", *(cli.reason_text(r) for r in run["reasons"])])
 
 
 def run_job(kind: str) -> dict:
@@ -165,7 +175,7 @@ class SteadyLoad:
 
 @pytest.fixture(scope="module")
 def rolled_back_under_load(line, published):
-    assert published.run["status"] == runs.PUBLISHED, published.run["error"]
+    assert published.run["status"] == runs.PUBLISHED, why(published.run)
     with SteadyLoad(line.url, LOAD_SENDERS) as load:
         while len(load.turns) < 2 * LOAD_SENDERS:  # the load is under way
             time.sleep(0.2)
@@ -179,7 +189,7 @@ def rolled_back_under_load(line, published):
 def test_an_example_added_to_a_topic_is_answered_once_published(line, published):
     assert published.answers_before != [f"utter_faq/{TOPIC}"]  # the serving model missed it
     run = published.run
-    assert run["status"] == runs.PUBLISHED, run["error"]
+    assert run["status"] == runs.PUBLISHED, why(run)
     assert run["results"]["training"]["kind"] == job.FINETUNED
     assert run["model_id"] != line.first_id
     assert rasa_api.status(line.url)["model_id"] == run["model_id"] == models.model_id(line.served)
@@ -192,7 +202,7 @@ def test_an_example_added_to_a_topic_is_answered_once_published(line, published)
 
 def test_rollback_brings_the_previous_model_back(line, published, rolled_back_under_load):
     run = rolled_back_under_load.run
-    assert run["status"] == runs.ROLLED_BACK, run["error"]
+    assert run["status"] == runs.ROLLED_BACK, why(run)
     assert rasa_api.status(line.url)["model_id"] == line.first_id == models.model_id(line.served)
     # The published one is kept as the previous model: the rollback can be undone.
     assert models.model_id(models.previous_of(line.served)) == published.run["model_id"]
@@ -230,7 +240,7 @@ def refused(line, rolled_back_under_load):
 
 def test_a_bad_paste_is_refused_and_the_page_says_why(line, refused):
     run = refused.run
-    assert run["status"] == runs.REFUSED, run["error"]
+    assert run["status"] == runs.REFUSED, why(run)
     drop = next(r for r in run["reasons"] if r["code"] == gate.FAQ_DROP)
     assert drop["before"] - drop["after"] > gate.MAX_FAQ_DROP
     assert {t["topic"] for t in drop["topics"]} & set(PASTED_FROM)
