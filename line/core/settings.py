@@ -275,6 +275,11 @@ class Settings:
             _env("LINE_TRAINING_DIR", str(PROJECT_ROOT / "var" / "training"))
         )
     )
+    # The checkout whose content the job trains and tests (config.yml, domain.yml, data/,
+    # tests/nlu, tests/test_stories.yml): this one, unless a test points it at a copy.
+    training_root: Path = field(
+        default_factory=lambda: Path(_env("LINE_TRAINING_ROOT", str(PROJECT_ROOT)))
+    )
     training_lease_seconds: int = field(default_factory=lambda: _int("LINE_TRAINING_LEASE", 300))
     # Seconds one Rasa instance may take to load a model sent with PUT /model.
     model_load_timeout_seconds: float = field(

@@ -11,16 +11,26 @@ from line.core.db import utc_now
 from line.training import gate, job, runs
 
 WORDS = {
-    gate.FAQ_DROP: "FAQ accuracy fell by more than one point: {before:.1%} -> {after:.1%}",
-    gate.SAFETY_FAILED: "a safety check (emergency) failed: stories {stories}, cases {cases}",
+    gate.FAQ_DROP: "FAQ accuracy fell by more than one point: {before:.1%} -> {after:.1%}{topics}",
+    gate.SAFETY_FAILED: "a safety check (emergency) failed:{stories}{cases}",
     gate.STORIES_FAILED: "test stories failed: {stories}",
 }
+SHOWN_TOPICS = 5  # the topics that fell most, named with a FAQ drop
 
 
 def reason_text(reason: dict) -> str:
     fields = dict(reason)
-    if reason["code"] == gate.SAFETY_FAILED:
-        fields["cases"] = [c["text"] for c in reason["cases"]]
+    if reason["code"] == gate.FAQ_DROP:
+        fell = [f"{t['topic']} {t['before']:.0%} -> {t['after']:.0%}" for t in reason["topics"]]
+        fields["topics"] = f"; fell most: {', '.join(fell[:SHOWN_TOPICS])}" if fell else ""
+    elif reason["code"] == gate.SAFETY_FAILED:
+        fields["stories"] = (
+            f" stories: {', '.join(reason['stories'])};" if reason["stories"] else ""
+        )
+        cases = [f"{c['text']!r} read as {c['predicted']}" for c in reason["cases"]]
+        fields["cases"] = f" cases: {', '.join(cases)}" if cases else ""
+    else:
+        fields["stories"] = ", ".join(reason["stories"])
     return WORDS[reason["code"]].format(**fields)
 
 
@@ -30,10 +40,14 @@ def _pct(reading: dict, key: str) -> str:
 
 def describe(run: dict) -> str:
     after = run["results"].get("after") or {}
+    figures = (
+        f"  model {run['model_id'] or '-'}"
+        if run["kind"] == runs.ROLLBACK
+        else f"  intents {_pct(after, 'intent_accuracy')}  FAQ {_pct(after, 'faq_accuracy')}"
+    )
     lines = [
         f"run {run['id']} {run['kind']} by {run['requested_by']} at "
-        f"{run['started_at']:%Y-%m-%d %H:%M} UTC: {run['status']}"
-        f"  intents {_pct(after, 'intent_accuracy')}  FAQ {_pct(after, 'faq_accuracy')}"
+        f"{run['started_at']:%Y-%m-%d %H:%M} UTC: {run['status']}{figures}"
     ]
     lines += [f"  refused: {reason_text(r)}" for r in run["reasons"]]
     if run["error"]:

@@ -40,18 +40,31 @@ PREPARE, BASELINE, TRAIN, TEST_NLU, TEST_STORIES_STEP, COMPARE, PUBLISH_STEP, RO
     "rollback",
 )
 STEPS = (PREPARE, BASELINE, TRAIN, TEST_NLU, TEST_STORIES_STEP, COMPARE, PUBLISH_STEP)
-ENDS_AT = {
-    PREPARE: 2,
-    BASELINE: 15,
-    TRAIN: 60,
-    TEST_NLU: 80,
-    TEST_STORIES_STEP: 92,
-    COMPARE: 94,
-    PUBLISH_STEP: 100,
+# Seconds each step took on this machine (2 shared cores, load 4-6; docs/training.md
+# "Figures"): the percentage weighs the steps a run does by them. Within a step it follows
+# the time spent against this, or Rasa's progress bars when they are further, and stays
+# short of the step's end until the step is done.
+STEP_SECONDS = {
+    PREPARE: 3,
+    BASELINE: 95,
+    TRAIN: 490,
+    TEST_NLU: 60,
+    TEST_STORIES_STEP: 35,
+    COMPARE: 1,
+    PUBLISH_STEP: 15,
+    ROLLBACK_STEP: 15,
 }
-# Progress bars one command draws: the three trained components (DIET, ResponseSelector,
-# TED) for the training, one for a test.
-TRAIN_BARS = 3
+# Where in its step each progress bar a command draws runs, as shares of the step: a
+# test loads the model, then draws one bar over its cases; a finetune reads and
+# featurizes every example, then draws DIET's and the ResponseSelector's epochs, trains
+# the line's router without a bar (most of the time), then TED's epochs.
+BAR_SPANS = {
+    BASELINE: ((0.6, 0.99),),
+    TRAIN: ((0.22, 0.33), (0.33, 0.48), (0.97, 0.99)),
+    TEST_NLU: ((0.6, 0.99),),
+    TEST_STORIES_STEP: ((0.8, 0.99),),
+}
+BEFORE_THE_END = 0.95  # the most a step shows by its time alone
 BAR = re.compile(r"(\d{1,3})%\|")
 HEARTBEAT_SECONDS = 3.0
 # What train_content printed, read into the kind of training it did.
@@ -63,6 +76,22 @@ class CommandFailed(RuntimeError):
     def __init__(self, step: str, code: int):
         super().__init__(f"{step} exited with {code}")
         self.step = step
+
+
+def command_env() -> dict:
+    """Rasa's commands run in the content checkout (settings.training_root) with this
+    checkout's code importable (the line's components), their output unbuffered so the
+    log follows them, and without the libraries' deprecation warnings, which would fill
+    the log's last lines on the page."""
+    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONWARNINGS": "ignore",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
 
 
 def candidate_path(cfg) -> Path:
@@ -91,14 +120,20 @@ class Job:
         self.tail: deque = deque(maxlen=runs.LOG_TAIL_LINES)
         self.step = PREPARE
         self.percent = 0
+        self.plan: tuple = STEPS  # the steps this run does, set when it starts
         self.folder = run_folder(self.cfg, run_id)
 
     # --- progress ----------------------------------------------------------------
 
-    def say(self, step: str, percent: int, line: Optional[str] = None) -> None:
-        self.step, self.percent = step, percent
-        if line is not None:
-            self._line(line)
+    def at(self, step: str, fraction: float) -> int:
+        """The run's percentage when `step` is `fraction` done, the steps of this run
+        weighed by their usual seconds."""
+        total = sum(STEP_SECONDS[s] for s in self.plan)
+        before = sum(STEP_SECONDS[s] for s in self.plan[: self.plan.index(step)])
+        return int(100 * (before + fraction * STEP_SECONDS[step]) / total)
+
+    def say(self, step: str, fraction: float = 0.0) -> None:
+        self.step, self.percent = step, self.at(step, fraction)
         self._beat()
 
     def _line(self, line: str) -> None:
@@ -116,15 +151,17 @@ class Job:
             self.cfg.training_lease_seconds,
         )
 
-    def command(self, step: str, argv: list, bars: int = 1) -> tuple[int, list[str]]:
+    def command(self, step: str, argv: list) -> tuple[int, list[str]]:
         """Runs one command, its output into the log tail and its progress bars into the
         step's share, renewing the lease while it runs. Returns its code and its lines."""
-        start = ENDS_AT[STEPS[STEPS.index(step) - 1]] if step != PREPARE else 0
-        span = ENDS_AT[step] - start
-        self.say(step, start)
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+        self.say(step)
+        started, done = time.monotonic(), 0.0
         proc = subprocess.Popen(
-            argv, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+            argv,
+            cwd=self.cfg.training_root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=command_env(),
         )
         lines: "queue.Queue[Optional[str]]" = queue.Queue()
 
@@ -141,8 +178,8 @@ class Job:
             lines.put(None)
 
         threading.Thread(target=read, daemon=True).start()
-        everything, bars_done, last, beat = [], 0, 0.0, time.monotonic()
-        log = (self.folder / "job.log").open("a", encoding="utf-8")
+        everything, bars_done, last, echoed, beat = [], 0, 0.0, -1.0, time.monotonic()
+        log = (self.folder / "job.log").open("a", encoding="utf-8", buffering=1)
         try:
             while True:
                 try:
@@ -159,14 +196,25 @@ class Job:
                         share = int(found[-1]) / 100
                         if share < last - 0.5:
                             bars_done += 1
+                            echoed = -1.0
                         last = share
-                        done = min(0.99, (bars_done + share) / bars)
-                        self.percent = start + int(span * done)
-                    # A progress bar redraws many times a second: keep its latest state.
+                        spans = BAR_SPANS.get(step, ((0.0, 0.99),))
+                        low, high = spans[min(bars_done, len(spans) - 1)]
+                        done = max(done, low + (high - low) * share)
+                    # A progress bar redraws many times a second: the log's last lines
+                    # keep its latest state, the terminal a line every tenth.
                     if found and self.tail and BAR.search(self.tail[-1]):
                         self.tail[-1] = line
+                        if self.echo and (share >= echoed + 0.1 or share == 1):
+                            self.echo(line)
+                            echoed = share
                     else:
                         self._line(line)
+                        echoed = share if found else echoed
+                done = max(
+                    done, min(BEFORE_THE_END, (time.monotonic() - started) / STEP_SECONDS[step])
+                )
+                self.percent = self.at(step, done)
                 if time.monotonic() - beat >= HEARTBEAT_SECONDS:
                     self._beat()
                     beat = time.monotonic()
@@ -201,13 +249,11 @@ class Job:
         )
         if code != 0:
             raise CommandFailed(step, code)
-        return results.read_nlu(out)
+        return results.read_nlu(out, self.cfg.training_root / NLU_TESTS)
 
     def train(self, candidate: Path) -> dict:
         code, lines = self.command(
-            TRAIN,
-            [sys.executable, "-m", "line.content.train_content", "--model", str(candidate)],
-            bars=TRAIN_BARS,
+            TRAIN, [sys.executable, "-m", "line.content.train_content", "--model", str(candidate)]
         )
         if code != 0:
             raise CommandFailed(TRAIN, code)
@@ -223,12 +269,15 @@ class Job:
         cfg = self.cfg
         served, candidate = cfg.served_model, candidate_path(cfg)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.say(PREPARE, 0)
         if not served.exists():
             raise FileNotFoundError(served)
         serving_id = models.model_id(served)
-        models.copy_model(served, candidate)
         before = runs.latest_results_for(serving_id) if serving_id else None
+        self.plan = tuple(
+            s for s in STEPS if (s != BASELINE or before is None) and (s != PUBLISH_STEP or publish)
+        )
+        self.say(PREPARE)
+        models.copy_model(served, candidate)
         if before is None:  # the serving model was never tested here: test it first
             before = self.rasa_test_nlu(BASELINE, served, self.folder / "before")
         training = self.train(candidate)
@@ -253,18 +302,18 @@ class Job:
                 "--no-plot",
             ],
         )
-        verdict = results.stories_verdict(self.folder / "core", PROJECT_ROOT / TEST_STORIES)
+        verdict = results.stories_verdict(self.folder / "core", cfg.training_root / TEST_STORIES)
         if verdict is None:
             raise CommandFailed(TEST_STORIES_STEP, code)
         after.update(verdict)
-        self.say(COMPARE, ENDS_AT[TEST_STORIES_STEP])
+        self.say(COMPARE)
         reasons = gate.judge(before, after)
         outcome = {"before": before, "after": after, "training": training, "serving_id": serving_id}
         runs.record(self.run_id, results=outcome, reasons=reasons)
         if reasons or not publish:
             runs.finish(self.run_id, runs.REFUSED if reasons else runs.PASSED, self.clock())
             return
-        self.say(PUBLISH_STEP, ENDS_AT[COMPARE])
+        self.say(PUBLISH_STEP)
         models.install(candidate, served)
         self.finish_loading(outcome, runs.PUBLISHED)
 
@@ -284,11 +333,12 @@ class Job:
         )
 
     def rollback(self) -> None:
-        self.say(ROLLBACK_STEP, 10)
+        self.plan = (ROLLBACK_STEP,)
+        self.say(ROLLBACK_STEP)
         models.swap_back(self.cfg.served_model)
         restored = models.model_id(self.cfg.served_model)
         runs.record(self.run_id, model_id=restored)
-        self.say(ROLLBACK_STEP, 40)
+        self.say(ROLLBACK_STEP, 0.1)
         self.finish_loading({"restored": restored}, runs.ROLLED_BACK)
 
     def run(self) -> None:

@@ -116,7 +116,7 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def rasa_args(port: int, endpoints: Path) -> list:
+def rasa_args(port: int, endpoints: Path, model: Path = MODEL) -> list:
     return [
         "run",
         "--enable-api",
@@ -125,7 +125,7 @@ def rasa_args(port: int, endpoints: Path) -> list:
         "--port",
         str(port),
         "--model",
-        str(MODEL),
+        str(model),
         "--endpoints",
         str(endpoints),
         "--credentials",
@@ -144,19 +144,22 @@ def start_actions(port: int, env: dict, work: Path) -> subprocess.Popen:
 
 
 def start_rasa(
-    port: int, endpoints: Path, env: dict, work: Path, name: str = "rasa"
+    port: int, endpoints: Path, env: dict, work: Path, name: str = "rasa", model: Path = MODEL
 ) -> subprocess.Popen:
     return start(
-        name, rasa_args(port, endpoints), f"http://127.0.0.1:{port}/status", env, work, AUTH
+        name, rasa_args(port, endpoints, model), f"http://127.0.0.1:{port}/status", env, work, AUTH
     )
 
 
 @contextmanager
-def serving(env: dict, work: Path, actions_port: int, rasa_port: int, endpoints: Path):
-    """The action server, then Rasa with the trained model; both stopped on the way out."""
+def serving(
+    env: dict, work: Path, actions_port: int, rasa_port: int, endpoints: Path, model: Path = MODEL
+):
+    """The action server, then Rasa with the trained model (or `model`); both stopped on
+    the way out."""
     actions = start_actions(actions_port, env, work)
     try:
-        rasa = start_rasa(rasa_port, endpoints, env, work)
+        rasa = start_rasa(rasa_port, endpoints, env, work, model=model)
         try:
             yield f"http://127.0.0.1:{rasa_port}"
         finally:

@@ -103,16 +103,21 @@ def test_a_command_s_progress_bars_and_log_reach_the_run(home):
         "    print()\n"
         "print('done')\n"
     )
-    code, lines = worker.command(job.TRAIN, [sys.executable, "-c", script], bars=3)
+    code, lines = worker.command(job.TRAIN, [sys.executable, "-c", script])
     assert code == 0 and lines[0].startswith("Finetuning") and lines[-1] == "done"
     shown = runs.current()
     assert shown["step"] == job.TRAIN
     # The last bar finished: near the end of the training's share, never past it.
-    assert job.ENDS_AT[job.BASELINE] < shown["percent"] < job.ENDS_AT[job.TRAIN]
+    assert worker.at(job.TRAIN, 0.9) < shown["percent"] < worker.at(job.TEST_NLU, 0)
     # A redrawn bar is one line of the log, its latest state, not one line per redraw.
     assert shown["log_tail"].splitlines() == [
         "Finetuning models/line.tar.gz",
         "Epochs: 100%|####|",
         "done",
     ]
-    assert "Finetuning models/line.tar.gz" in seen
+    # The terminal gets each bar's start, every tenth and its end, not every redraw.
+    assert seen == [
+        "Finetuning models/line.tar.gz",
+        *["Epochs: 0%|####|", "Epochs: 50%|####|", "Epochs: 100%|####|"] * 3,
+        "done",
+    ]
