@@ -342,4 +342,11 @@ def load() -> Settings:
     return Settings()
 
 
+def child_environment(importable: Path, **overrides: str) -> dict:
+    """This process's environment for a command it starts, with `importable` first on
+    PYTHONPATH: the one place besides the settings that reads os.environ."""
+    path = os.pathsep.join(p for p in (str(importable), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, **overrides}
+
+
 settings = load()

@@ -9,7 +9,6 @@ the lease by letting it expire.
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import subprocess
@@ -83,15 +82,13 @@ def command_env() -> dict:
     checkout's code importable (the line's components), their output unbuffered so the
     log follows them, and without the libraries' deprecation warnings, which would fill
     the log's last lines on the page."""
-    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
-    return {
-        **os.environ,
-        "PYTHONPATH": path,
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONWARNINGS": "ignore",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "RASA_TELEMETRY_ENABLED": "false",
-    }
+    return config.child_environment(
+        PROJECT_ROOT,
+        PYTHONUNBUFFERED="1",
+        PYTHONWARNINGS="ignore",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RASA_TELEMETRY_ENABLED="false",
+    )
 
 
 def candidate_path(cfg) -> Path:
