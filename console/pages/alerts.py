@@ -24,7 +24,7 @@ from line.alerts.templates import ParameterError, TemplateFileError
 from line.core import topics
 from line.handoff import accounts
 
-PATH, STATE_PATH = "/avisos", "/avisos/estado"
+PATH, COUNT_PATH, STATE_PATH = "/avisos", "/avisos/contar", "/avisos/estado"
 # The send time as a datetime-local input gives it, in the line's local time.
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 # Broadcasts whose progress still moves: the script follows the page while there is one.
@@ -205,11 +205,21 @@ def register(app, kit) -> None:
     async def state(request: Request):
         return response.json(await asyncio.to_thread(_state))
 
+    @app.post(COUNT_PATH)
+    @kit.protected(accounts.COORDINATION)
+    async def count(request: Request):
+        """ "Contar y ver": the count and the preview, nothing stored."""
+        return await compose(request, store=False)
+
     @app.post(PATH)
     @kit.protected(accounts.COORDINATION)
-    async def compose(request: Request):
-        """ "Contar y ver" shows the count and the preview; "Pedir aprobación" stores the
-        broadcast, awaiting a second coordinator. Any error sends the form back whole."""
+    async def create(request: Request):
+        """ "Pedir aprobación": stored, awaiting a second coordinator."""
+        return await compose(request, store=True)
+
+    async def compose(request: Request, store: bool):
+        """Any error sends the form back whole. (Two form actions, not a button's value:
+        a browser leaves out the value of a button the page disables as it submits.)"""
         try:
             register = await asyncio.to_thread(templates.load)
         except TemplateFileError:
@@ -219,7 +229,7 @@ def register(app, kit) -> None:
             checked = await asyncio.to_thread(check, form, register)
         except (AlertError, ParameterError, SubscriptionError) as exc:
             return await page(request, refused_status(exc), form, exc)
-        if request.form.get("accion") != "crear":
+        if not store:
             return await page(request, form=form, checked=checked)
         draft = Draft(
             request.ctx.user["username"],
