@@ -68,7 +68,7 @@ def wait_for(driver, condition, timeout=20):
     )
 
 
-def test_compose_approve_and_watch_progress(console, accounts_made, lola, sender, driver):  # noqa: F811
+def test_compose_approve_and_watch_progress(console, accounts_made, lola, sender, driver, tmp_path):  # noqa: F811
     for name in PEOPLE:
         subscriptions.subscribe(name, "whatsapp", CONSENT, ["covid_vaccine"], "Lima", now=START)
     subscriptions.subscribe("elsewhere", "whatsapp", CONSENT, [], "Tacna", now=START)
@@ -114,5 +114,6 @@ def test_compose_approve_and_watch_progress(console, accounts_made, lola, sender
     assert driver.find_element("css selector", f"{box} .estado").text == "Enviado"
     assert driver.find_element("css selector", bar).get_attribute("value") == "100"
     assert driver.find_element("css selector", f"{box} .enviados").text == "4"
+    driver.save_screenshot(str(tmp_path / "avisos.png"))
     assert sorted(name for name, _ in sender.sent) == list(PEOPLE)
     assert all(VALUES["novedad"] in text for _, text in sender.sent)
