@@ -19,7 +19,7 @@ class Kit:
     protected: Callable[..., Callable]
 
 
-from console.pages import content, reports, training  # noqa: E402 - a page module imports Kit from here
+from console.pages import alerts, content, reports, training  # noqa: E402 - a page module imports Kit from here
 
 # Filled as pages land: (module, ...) each with register(app, kit).
-ALL: tuple = (content, training, reports)
+ALL: tuple = (content, training, reports, alerts)

@@ -298,6 +298,14 @@ def get(broadcast_id: int) -> Optional[Broadcast]:
         return session.get(Broadcast, broadcast_id)
 
 
+def recent(limit: int = 50) -> list[Broadcast]:
+    """The latest broadcasts, whatever their state, newest first (the console's list)."""
+    with session_scope() as session:
+        return list(
+            session.execute(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)).scalars()
+        )
+
+
 def needing_attention() -> list[Broadcast]:
     """Halted broadcasts, for the console to flag to coordinators."""
     with session_scope() as session:
