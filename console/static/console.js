@@ -12,7 +12,11 @@
         return;
       }
       form.dataset.sent = "1";
-      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      // Disabled only after the browser has read the form: a disabled button's name and
+      // value are left out, and some forms (mode, approve) need the one clicked.
+      window.setTimeout(function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      }, 0);
     });
   });
   // Coming back with the browser's back button shows a page from its cache: let it submit again.

@@ -129,3 +129,22 @@ def test_only_trainers_editors_and_coordinators_open_the_page(training_home, log
     assert ana.get("/entrenamiento/estado").status_code == 403
     posted = ana.post("/entrenamiento/iniciar", data={"csrf": ana.csrf("/"), "modo": "publicar"})
     assert posted.status_code == 403 and runs.history() == []
+
+
+def test_in_a_browser_the_button_clicked_decides_the_kind_of_run(
+    training_home, console, accounts_made, driver
+):
+    """console.js guards against double clicks by disabling the buttons: only after the
+    browser has read the form, or the clicked button's value would be lost."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.console.conftest import PASSWORD
+
+    driver.get(console.url + "/login")
+    driver.find_element("id", "usuario").send_keys("tito")
+    driver.find_element("id", "clave").send_keys(PASSWORD)
+    driver.find_element("id", "entrar").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements("id", "publicar"))
+    driver.find_element("id", "publicar").click()
+    WebDriverWait(driver, 10).until(lambda d: runs.current() is not None)
+    assert runs.current()["kind"] == runs.PUBLISH
