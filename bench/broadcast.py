@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -93,21 +92,23 @@ def run(people: int, rate: float, concurrency: int, timeout: float) -> dict:
     url = f"sqlite:///{folder / 'line.db'}"
     graph = FakeGraph()
     graph.sent = Stamped()
-    env = {
-        **os.environ,
-        "DIRECTORY_DB_URL": url,
-        "TRACKER_DB_URL": url,
-        "WHATSAPP_API_URL": graph.url,
-        "WHATSAPP_ACCESS_TOKEN": "bench",
-        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "PSEUDONYM_SECRET": PSEUDONYM_SECRET,
-        "ALERTS_RATE": str(rate),
-        "ALERTS_CONCURRENCY": str(concurrency),
-        "ALERTS_TIER": "100000",
-        "ALERTS_QUIET_START": "0",
-        "ALERTS_QUIET_END": "0",
-        "ALERTS_POLL": "0.2",
-    }
+    env = config.child_environment(
+        config.PROJECT_ROOT,
+        **{
+            "DIRECTORY_DB_URL": url,
+            "TRACKER_DB_URL": url,
+            "WHATSAPP_API_URL": graph.url,
+            "WHATSAPP_ACCESS_TOKEN": "bench",
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "PSEUDONYM_SECRET": PSEUDONYM_SECRET,
+            "ALERTS_RATE": str(rate),
+            "ALERTS_CONCURRENCY": str(concurrency),
+            "ALERTS_TIER": "100000",
+            "ALERTS_QUIET_START": "0",
+            "ALERTS_QUIET_END": "0",
+            "ALERTS_POLL": "0.2",
+        },
+    )
     config.settings = dataclasses.replace(
         config.settings, database_url=url, tracker_db_url=url, pseudonym_secret=PSEUDONYM_SECRET
     )
