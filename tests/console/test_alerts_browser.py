@@ -13,7 +13,7 @@ from line.alerts.worker import Outcome, Worker
 from tests.console.conftest import PASSWORD
 from tests.console.test_alerts import CONSENT, START, VALUES, console, lola  # noqa: F401
 from tests.console.test_browser import wait_for_text
-from tests.line.alerts.test_broadcasts import FixedClock
+from tests.support.clock import FixedClock
 
 PEOPLE = ("p1", "p2", "p3", "p4")
 

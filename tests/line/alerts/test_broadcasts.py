@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from line.alerts import broadcasts, subscriptions
 from line.alerts.broadcasts import AlertError, Draft
-from line.alerts.worker import Clock, Outcome, Worker
+from line.alerts.worker import Outcome, Worker
 from line.core import pseudonyms
 from line.core import settings as config
 from line.core.db import session_scope
@@ -25,6 +25,7 @@ from line.handoff import accounts
 from line.handoff.outbound import RestOutbox
 from line.whatsapp import store
 from line.whatsapp import webhook as rules
+from tests.support.clock import FixedClock
 from tests.support.net import wait_until
 from tests.support.whatsapp import PHONE_NUMBER_ID, GatewayThread, configured, payload, say
 
@@ -33,27 +34,6 @@ START = datetime(2026, 12, 7, 15, 0)
 CONSENT = "¿Quieres que te avisemos si hay novedades? Responde SÍ para aceptar."
 PASSWORD = "PASSWORD-largo"
 VALUES = {"tema": "Vacunas", "novedad": "Hay campaña de vacunación esta semana."}
-
-
-class FixedClock(Clock):
-    """Time moves only when the sender sleeps (the token bucket) or a test moves it."""
-
-    def __init__(self, at: datetime):
-        self.start, self.elapsed = at, 0.0
-        self.lock = threading.Lock()
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.elapsed)
-
-    def monotonic(self) -> float:
-        return self.elapsed
-
-    def sleep(self, seconds: float) -> None:
-        with self.lock:
-            self.elapsed += seconds
-
-    def move(self, **delta) -> None:
-        self.elapsed += timedelta(**delta).total_seconds()
 
 
 class Recording:
