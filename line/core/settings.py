@@ -75,7 +75,9 @@ class Settings:
         default_factory=lambda: Path(_env("LINE_FAQ_DIR", str(PROJECT_ROOT / "data" / "faq")))
     )
     # The checkout whose content files the console's topic editor writes (data/faq,
-    # contract/, domain.yml) and, when it is a git checkout, commits to. This one unless set.
+    # contract/, domain.yml) and, when it is a git checkout, commits to; the training job
+    # trains and tests what is there (config.yml, data/, tests/nlu, tests/test_stories.yml).
+    # This one unless set.
     content_root: Path = field(
         default_factory=lambda: Path(_env("LINE_CONTENT_ROOT", str(PROJECT_ROOT)))
     )
@@ -274,11 +276,6 @@ class Settings:
         default_factory=lambda: Path(
             _env("LINE_TRAINING_DIR", str(PROJECT_ROOT / "var" / "training"))
         )
-    )
-    # The checkout whose content the job trains and tests (config.yml, domain.yml, data/,
-    # tests/nlu, tests/test_stories.yml): this one, unless a test points it at a copy.
-    training_root: Path = field(
-        default_factory=lambda: Path(_env("LINE_TRAINING_ROOT", str(PROJECT_ROOT)))
     )
     training_lease_seconds: int = field(default_factory=lambda: _int("LINE_TRAINING_LEASE", 300))
     # Seconds one Rasa instance may take to load a model sent with PUT /model.

@@ -78,7 +78,7 @@ class CommandFailed(RuntimeError):
 
 
 def command_env() -> dict:
-    """Rasa's commands run in the content checkout (settings.training_root) with this
+    """Rasa's commands run in the content checkout (settings.content_root) with this
     checkout's code importable (the line's components), their output unbuffered so the
     log follows them, and without the libraries' deprecation warnings, which would fill
     the log's last lines on the page."""
@@ -155,7 +155,7 @@ class Job:
         started, done = time.monotonic(), 0.0
         proc = subprocess.Popen(
             argv,
-            cwd=self.cfg.training_root,
+            cwd=self.cfg.content_root,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=command_env(),
@@ -246,7 +246,7 @@ class Job:
         )
         if code != 0:
             raise CommandFailed(step, code)
-        return results.read_nlu(out, self.cfg.training_root / NLU_TESTS)
+        return results.read_nlu(out, self.cfg.content_root / NLU_TESTS)
 
     def train(self, candidate: Path) -> dict:
         code, lines = self.command(
@@ -299,7 +299,7 @@ class Job:
                 "--no-plot",
             ],
         )
-        verdict = results.stories_verdict(self.folder / "core", cfg.training_root / TEST_STORIES)
+        verdict = results.stories_verdict(self.folder / "core", cfg.content_root / TEST_STORIES)
         if verdict is None:
             raise CommandFailed(TEST_STORIES_STEP, code)
         after.update(verdict)

@@ -8,7 +8,7 @@ Each real finetune costs minutes, so the module shares one line (a copy of the
 project's content, its own model file, Rasa and the action server) and runs each job
 once, in the order a trainer would: publish, roll back under load, a refused publish.
 The repository's files are never written: the job trains from the copy
-(settings.training_root) and publishes into the copy's models/.
+(settings.content_root) and publishes into the copy's models/.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def line(tmp_path_factory, trained_model, migrated_sqlite):
                 db_url,
                 served_model=served,
                 training_dir=work / "training",
-                training_root=content,
+                content_root=content,
                 whatsapp_rasa_urls=(url,),
                 rasa_token=TOKEN,
                 console_secret="test-secret",
