@@ -17,6 +17,7 @@ from line.core.db import DatabaseUnavailable
 from line.core.settings import settings
 from line.directory import search
 from line.directory.store import ServiceView
+from line.privacy.events import LOCATION_KEYS
 from line.understanding import categories, names, places
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def shared_location(tracker: Tracker) -> tuple[Optional[float], Optional[float]]
         if event.get("event") == "user":
             metadata = event.get("metadata") or {}
             try:
-                return float(metadata["latitude"]), float(metadata["longitude"])
+                latitude, longitude = (float(metadata[key]) for key in LOCATION_KEYS)
+                return latitude, longitude
             except (KeyError, TypeError, ValueError):
                 return None, None
     return None, None

@@ -42,6 +42,7 @@ from line.handoff import outbound, request, spool, tickets
 from line.media import crypto, fetch, intake, speech
 from line.media import store as media_store
 from line.privacy import sweep as privacy_sweep
+from line.privacy.events import LOCATION_KEYS
 from line.whatsapp import store
 from line.whatsapp import webhook as webhook_rules
 from line.whatsapp.cloud import (
@@ -442,7 +443,7 @@ class WhatsAppInput(InputChannel):
         text, metadata = message.text, None
         if message.kind == "location":
             text = SHARE_LOCATION
-            metadata = {"latitude": message.latitude, "longitude": message.longitude}
+            metadata = dict(zip(LOCATION_KEYS, (message.latitude, message.longitude), strict=True))
         elif message.kind == "text":
             text = await self._chosen_option(sender_id, text) or text
         await on_new_message(

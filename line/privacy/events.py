@@ -21,6 +21,9 @@ from line.privacy.pii import detect, redact
 USER, BOT, SLOT = "user", "bot", "slot"
 # Rasa marks a bot message that is a response of the domain with its name.
 RESPONSE_KEY = "utter_action"
+# Where a WhatsApp location pin's coordinates travel in a user event's metadata
+# (channels/whatsapp.py writes them, actions/directory.py reads them): where a person is.
+LOCATION_KEYS = ("latitude", "longitude")
 # Conversations whose identifiers are remembered, the oldest forgotten beyond this,
 # and identifiers per conversation.
 REMEMBERED = 10_000
@@ -77,6 +80,10 @@ def _redact_user(event: dict, said: Said) -> None:
                     said.add(sender, word, placeholder)
     if isinstance(text, str):
         event["text"] = redact(text)
+    metadata = event.get("metadata")
+    if isinstance(metadata, dict):
+        for key in LOCATION_KEYS:
+            metadata.pop(key, None)
     parse = event.get("parse_data")
     if not isinstance(parse, dict):
         return

@@ -100,3 +100,20 @@ def test_redacting_a_redacted_event_changes_nothing():
     said = Said()
     once = redact_event(user_event(), said)
     assert redact_event(once, said) == once
+
+
+def test_a_location_pin_loses_its_coordinates_and_keeps_what_it_was():
+    """Where a person is, to the metre, is an identifier: the redacted event keeps that a
+    pin was shared (its text) and the channel's other metadata, not the coordinates."""
+    pin = {
+        "event": "user",
+        "sender_id": SENDER,
+        "text": "/share_location",
+        "metadata": {"latitude": -12.0464, "longitude": -77.0428, "message_id": "wamid.1"},
+        "parse_data": {"text": "/share_location", "intent": {"name": "share_location"}},
+    }
+    redacted = redact_event(pin, Said())
+    assert redacted["metadata"] == {"message_id": "wamid.1"}
+    assert redacted["text"] == "/share_location"
+    assert "-12.0464" not in repr(redacted) and "-77.0428" not in repr(redacted)
+    assert pin["metadata"]["latitude"] == -12.0464  # the original is left alone
