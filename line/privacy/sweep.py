@@ -34,7 +34,7 @@ from sqlalchemy import Column, DateTime, Float, String, delete, func, inspect, o
 from line.core import metrics
 from line.core import settings as config
 from line.core.db import Base, engine, session_scope, utc_now
-from line.feedback.coding import EVENTS
+from line.feedback.coding import EVENTS, Feedback
 from line.feedback.ratings import Rating
 from line.handoff.outbound import OutboundMessage
 from line.handoff.tickets import OPEN_STATUSES, Ticket, TicketMessage
@@ -302,6 +302,13 @@ def delete_due(holder: str, now: datetime, in_tracker: bool = True) -> dict:
             .execution_options(synchronize_session=False)
         ).rowcount
         rated = session.execute(delete(Rating).where(Rating.created_at < cutoff)).rowcount
+        # The codes stay for the reports; the question's words, redacted as they are, go.
+        worded = session.execute(
+            update(Feedback)
+            .where(Feedback.date < cutoff.date(), Feedback.text.is_not(None))
+            .values(text=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         sent = session.execute(
             delete(OutboundMessage)
             .where(
@@ -336,6 +343,7 @@ def delete_due(holder: str, now: datetime, in_tracker: bool = True) -> dict:
         "conversations": conversations,
         "whatsapp_contacts": contacts,
         "ratings": rated,
+        "feedback": worded,
         "operator_messages": sent,
         "tickets": len(expired),
         "media": media,

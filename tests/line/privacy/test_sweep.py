@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, select, update
 
 from line.core import settings as config
 from line.core.db import session_scope, utc_now
+from line.feedback.coding import Feedback
 from line.feedback.ratings import Rating
 from line.handoff import tickets
 from line.handoff.outbound import OutboundMessage
@@ -204,6 +205,22 @@ def _rating(sender, at):
         session.add(Rating(topic="shelter", sender_hash=sender[:32], useful=True, created_at=at))
 
 
+def _coded(sender, on, text):
+    with session_scope() as session:
+        session.add(
+            Feedback(
+                sender_hash=sender[:32],
+                timestamp=_epoch(on),
+                event_id=1,
+                date=on.date(),
+                channel="whatsapp",
+                feedback_type="question",
+                status="unanswered",
+                text=text,
+            )
+        )
+
+
 def test_retention_deletes_what_is_due_and_nothing_else(tracker_url):
     now = utc_now()
     old, recent = now - timedelta(days=200), now - timedelta(days=10)
@@ -217,6 +234,8 @@ def test_retention_deletes_what_is_due_and_nothing_else(tracker_url):
     store.record_inbound(MARIA, "+51922333444", old)
     _rating(ANA, old)
     _rating(LUIS, recent)
+    _coded(ANA, old, "hay albergue en <NOMBRE> para mi")
+    _coded(LUIS, recent, "hay comedor en Lima")
     gone = handed_over(ANA, close_at=old)
     kept = handed_over(LUIS, close_at=recent)
     operator_wrote(ANA, "hola", old)
@@ -229,6 +248,7 @@ def test_retention_deletes_what_is_due_and_nothing_else(tracker_url):
         "conversations": 1,
         "whatsapp_contacts": 1,
         "ratings": 1,
+        "feedback": 1,
         "operator_messages": 1,
         "tickets": 1,
         "media": 0,
@@ -241,6 +261,8 @@ def test_retention_deletes_what_is_due_and_nothing_else(tracker_url):
     with session_scope() as session:
         assert set(session.execute(select(WhatsAppContact.pseudonym)).scalars()) == {LUIS, MARIA}
         assert list(session.execute(select(Rating.sender_hash)).scalars()) == [LUIS[:32]]
+        coded = session.execute(select(Feedback.sender_hash, Feedback.text)).all()
+        assert sorted(coded) == sorted([(ANA[:32], None), (LUIS[:32], "hay comedor en Lima")])
         assert session.get(Ticket, gone).summary == "" and session.get(Ticket, gone).messages == []
         assert len(session.get(Ticket, kept).messages) == 2
         assert session.get(Anonymized, ANA) is None
