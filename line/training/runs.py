@@ -35,6 +35,8 @@ RUNNING, PASSED, REFUSED, PUBLISHED, ROLLED_BACK, FAILED, ABANDONED = (
 ENDED = (PASSED, REFUSED, PUBLISHED, ROLLED_BACK, FAILED, ABANDONED)
 LOG_TAIL_LINES = 40
 LEASE_ROW = 1
+# Columns that hold JSON (the readings and the gate's reasons).
+JSON_COLUMNS = ("results", "reasons")
 
 
 class Run(Base):
@@ -160,12 +162,14 @@ def progress(
         )
 
 
+def _encoded(values: dict) -> dict:
+    """Columns as stored: the results and the reasons are JSON."""
+    return {k: json.dumps(v, default=str) if k in JSON_COLUMNS else v for k, v in values.items()}
+
+
 def record(run_id: int, **values) -> None:
     """Stores part of a run's outcome while it runs (results, model_id)."""
-    encoded = {
-        k: json.dumps(v, default=str) if k in ("results", "reasons") else v
-        for k, v in values.items()
-    }
+    encoded = _encoded(values)
     with session_scope() as s:
         s.execute(
             update(Run)
@@ -179,10 +183,7 @@ def finish(run_id: int, status: str, now: datetime, **values) -> None:
     """Ends a run and frees the lease, in one transaction."""
     if status not in ENDED:
         raise ValueError(f"not an end: {status}")
-    encoded = {
-        k: json.dumps(v, default=str) if k in ("results", "reasons") else v
-        for k, v in values.items()
-    }
+    encoded = _encoded(values)
     with session_scope() as s:
         s.execute(
             update(Run)
