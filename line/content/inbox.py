@@ -25,7 +25,7 @@ from typing import Mapping, Optional, Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from line.content import drafts, workbench
-from line.feedback import coding, review, suggest
+from line.feedback import coding, dashboard, review, suggest
 from line.privacy import redact
 
 logger = logging.getLogger(__name__)
@@ -64,13 +64,12 @@ class Group:
 
 
 def refresh() -> bool:
-    """Code what the line said since the last time (as `make suggest` and `make report`
-    do); False when the tracker store could not be read (the inbox shows what it has)."""
-    if not coding.tracker_available():
-        return True
+    """Code what the line said since the last time, the way `make report` and /informes
+    do (erasures asked for first: an erased conversation never reaches the inbox); False
+    when the tracker store could not be read (the inbox shows what it has)."""
     with _ingesting:
         try:
-            coding.ingest()
+            dashboard.refresh()
         except SQLAlchemyError as exc:
             logger.warning("the review inbox could not read the tracker store: %s", exc)
             return False

@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Collection, Iterable, Iterator, Optional
 
 import yaml
 from sqlalchemy import (
@@ -380,8 +380,9 @@ def tracker_available() -> bool:
     return url.get_backend_name() != "sqlite" or Path(url.database or "").exists()
 
 
-def ingest(tracker_url: Optional[str] = None) -> int:
-    """Code the user events recorded since the last ingest; returns rows added.
+def ingest(tracker_url: Optional[str] = None, skip: Collection[str] = ()) -> int:
+    """Code the user events recorded since the last ingest, except those of the senders
+    in `skip` (their erasure is under way); returns rows added.
 
     Only senders with new events are read, each with their whole history (for
     slots and the last topic); events already coded are skipped by id, and any
@@ -400,6 +401,7 @@ def ingest(tracker_url: Optional[str] = None) -> int:
                     .where(EVENTS.c.id > watermark, EVENTS.c.type_name == "user")
                     .distinct()
                 )
+                if s not in skip
             ]
             for start in range(0, len(senders), SENDER_BATCH):
                 batch = _tracker_events(connection, senders[start : start + SENDER_BATCH])

@@ -413,4 +413,4 @@ def refresh() -> Optional[int]:
     if not coding.tracker_available():
         return None
     erasure.sweep()
-    return coding.ingest()
+    return coding.ingest(skip=erasure.pending_senders())

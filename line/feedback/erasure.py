@@ -91,6 +91,16 @@ def _turn_end(connection, sender_id: str) -> Optional[float]:
     ).scalar()
 
 
+def pending_senders() -> set[str]:
+    """People whose erasure is asked for and not complete: nothing of theirs is coded."""
+    with session_scope() as session:
+        return set(
+            session.execute(
+                select(Erasure.sender_id).where(Erasure.completed_at.is_(None))
+            ).scalars()
+        )
+
+
 def sweep(tracker_url: Optional[str] = None) -> int:
     """Complete the erasures whose turn is stored and whose grace time passed.
     Returns how many were completed; safe to run anywhere, any number of times."""

@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from line.core import db, topics
 from line.core import settings as config
 from line.core.text import normalise
-from line.feedback import coding, review
+from line.feedback import dashboard, review
 from line.privacy import redact
 
 # Cosine distance under which two questions are grouped (average linkage).
@@ -165,8 +165,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     out = parser.parse_args(argv).out
     db.migrate()
-    if coding.tracker_available():
-        coding.ingest()
+    dashboard.refresh()
     groups = group(texts_to_review(), topic_examples())
     write(groups, out)
     proposed = sum(g.proposal != "proposed new topic" for g in groups)

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, func, select
 
 from line.core import settings as config
 from line.core.db import session_scope, utc_now
-from line.feedback import coding, erasure, ratings
+from line.feedback import coding, dashboard, erasure, ratings
 from line.feedback.coding import Feedback
 from line.feedback.erasure import Erasure
 from line.feedback.ratings import Rating
@@ -85,6 +85,24 @@ def test_the_conversation_goes_only_after_the_erasure_turn_is_stored(tracker_url
     assert _events(tracker_url, MARIA) > 0
     assert store.contact(ANA) is None
     assert erasure.sweep() == 0  # done once
+
+
+def test_nothing_of_a_person_is_coded_again_while_their_erasure_waits(tracker_url):
+    """Their events stay in the tracker until the erasure turn is stored: a report, the
+    review inbox or `make suggest` refreshing meanwhile must not code them back."""
+    ana, maria = coding.sender_hash(ANA), coding.sender_hash(MARIA)
+    maria_before = _count(Feedback, sender_hash=maria)
+    asked = Tracker(tracker_url)
+    asked.clock = utc_now().replace(tzinfo=timezone.utc).timestamp() - 60
+    asked.turn(ANA, "hay trabajo de costura en Lima?", "nlu_fallback", actions=("action_clarify",))
+    erasure.request(ANA)  # her last question was never coded: it waits in the tracker
+    assert dashboard.refresh() == 0  # Ana's turn is not stored: her erasure waits
+    assert _events(tracker_url, ANA) > 0
+    assert _count(Feedback, sender_hash=ana) == 0
+    assert _count(Feedback, sender_hash=maria) == maria_before
+    _end_turn(tracker_url, ANA)
+    dashboard.refresh()
+    assert _count(Feedback, sender_hash=ana) == 0 and erasure.pending_senders() == set()
 
 
 def test_only_an_anonymous_count_remains(tracker_url):
