@@ -140,10 +140,13 @@ def _tracker():
     return engine(config.settings.tracker_db_url)
 
 
+def _with_open_ticket():
+    """The people an operator still serves: their data waits, whatever its age."""
+    return select(Ticket.sender_id).where(Ticket.status.in_(OPEN_STATUSES))
+
+
 def _open_senders(session) -> set[str]:
-    return set(
-        session.execute(select(Ticket.sender_id).where(Ticket.status.in_(OPEN_STATUSES))).scalars()
-    )
+    return set(session.execute(_with_open_ticket()).scalars())
 
 
 def _due_for_anonymization(now: datetime) -> list[tuple[str, float]]:
@@ -295,9 +298,7 @@ def delete_due(holder: str, now: datetime, in_tracker: bool = True) -> dict:
             delete(WhatsAppContact)
             .where(
                 WhatsAppContact.last_inbound_at < cutoff,
-                WhatsAppContact.pseudonym.not_in(
-                    select(Ticket.sender_id).where(Ticket.status.in_(OPEN_STATUSES))
-                ),
+                WhatsAppContact.pseudonym.not_in(_with_open_ticket()),
             )
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -313,9 +314,7 @@ def delete_due(holder: str, now: datetime, in_tracker: bool = True) -> dict:
             delete(OutboundMessage)
             .where(
                 OutboundMessage.created_at < cutoff,
-                OutboundMessage.sender_id.not_in(
-                    select(Ticket.sender_id).where(Ticket.status.in_(OPEN_STATUSES))
-                ),
+                OutboundMessage.sender_id.not_in(_with_open_ticket()),
             )
             .execution_options(synchronize_session=False)
         ).rowcount
