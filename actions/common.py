@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from sqlalchemy.exc import SQLAlchemyError
+
+from line.core.db import DatabaseUnavailable
+
+# What a store may raise when the database or the disk fails: the action says so kindly.
+STORAGE_ERRORS = (DatabaseUnavailable, SQLAlchemyError, OSError)
 
 
 def latest_intent(tracker: Tracker) -> Optional[Text]:

@@ -10,11 +10,9 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import LineAction, latest_entity, latest_intent
+from actions.common import STORAGE_ERRORS, LineAction, latest_entity, latest_intent
 from line.core.background import Background
-from line.core.db import DatabaseUnavailable
 from line.core.settings import settings
 from line.feedback import erasure, ratings
 from line.handoff import request
@@ -26,7 +24,6 @@ logger = logging.getLogger(__name__)
 RATED_SLOT = "rating_asked"
 # A tapped 👍, or a typed "sí" to "¿Te sirvió?".
 USEFUL_INTENTS = {names.RATE_USEFUL_INTENT, "affirm"}
-STORAGE_ERRORS = (DatabaseUnavailable, SQLAlchemyError, OSError)
 
 
 class ActionAskRating(LineAction):
@@ -130,6 +127,8 @@ class ActionShowMyData(LineAction):
             if found.whatsapp_contact
             else "utter_my_data_no_contact"
         )
+        if found.alerts:
+            dispatcher.utter_message(response="utter_my_data_alerts")
         dispatcher.utter_message(response="utter_my_data_retention", days=found.retention_days)
         return []
 

@@ -35,6 +35,7 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from line.alerts import broadcasts
 from line.core import metrics, pseudonyms
 from line.core import settings as config
 from line.core.background import Background
@@ -440,10 +441,10 @@ class WhatsAppInput(InputChannel):
             await self._note_for_operator(sender_id, f"[{message.type}] {message.text}".strip())
             await output.send_text_message(sender_id, self.please_write)
             return
-        text, metadata = message.text, None
+        text, metadata = message.text, await self._replying_to(sender_id, message)
         if message.kind == "location":
             text = SHARE_LOCATION
-            metadata = dict(zip(LOCATION_KEYS, (message.latitude, message.longitude), strict=True))
+            metadata.update(zip(LOCATION_KEYS, (message.latitude, message.longitude), strict=True))
         elif message.kind == "text":
             text = await self._chosen_option(sender_id, text) or text
         await on_new_message(
@@ -542,6 +543,19 @@ class WhatsAppInput(InputChannel):
                     metadata={"media_transcript": media_id},
                 )
             )
+
+    @staticmethod
+    async def _replying_to(sender_id: str, message: Inbound) -> Dict[str, Any]:
+        """The metadata of a reply to a broadcast: the broadcast's id, which the tracker
+        keeps with the message (line/alerts)."""
+        try:
+            broadcast_id = await asyncio.to_thread(
+                broadcasts.replied_broadcast, sender_id, message.sent_at
+            )
+        except STORE_ERRORS as exc:
+            logger.error("broadcast of a reply not looked up: %s", type(exc).__name__)
+            return {}
+        return {broadcasts.REPLY_KEY: broadcast_id} if broadcast_id else {}
 
     @staticmethod
     async def _chosen_option(sender_id: str, text: str) -> Optional[str]:

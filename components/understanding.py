@@ -183,9 +183,9 @@ class Understanding(StatelessComponent):
         )
 
     def understand(self, message: Message, text: str) -> None:
-        rating = cues.rating(text)
-        if rating:
-            _set_intent(message, rating)
+        command = cues.rating(text) or cues.alerts_command(text)
+        if command:
+            _set_intent(message, command)
             return
         view = self.model_view(message, message.get(ROUTER_KEY))
         reading = read(text, view, self.limits, categories.faq_topic_categories())

@@ -635,22 +635,44 @@ def record_statuses(updates: Iterable[tuple[str, str, datetime]]) -> int:
     return changed
 
 
+# The key of a reply's message metadata that names the broadcast it answers (the tracker
+# keeps it with the message: channels/whatsapp.py).
+REPLY_KEY = "broadcast_id"
+
+
+def _replying(pseudonym: str, at: datetime) -> tuple:
+    """A message at `at` answers the broadcasts that reached the person in the 24 hours
+    before. Meta's times are whole seconds: a reply in the second the message left
+    still counts."""
+    return (
+        Recipient.pseudonym == pseudonym,
+        Recipient.state == SENT,
+        Recipient.finished_at < at + timedelta(seconds=1),
+        Recipient.finished_at >= at - timedelta(hours=24),
+    )
+
+
 def record_reply(pseudonym: str, at: datetime) -> None:
-    """A message from a person within 24 hours of a broadcast reaching them. Meta's
-    times are whole seconds: a reply in the second the message left still counts."""
+    """A message from a person within 24 hours of a broadcast reaching them."""
     with session_scope() as session:
         session.execute(
             update(Recipient)
-            .where(
-                Recipient.pseudonym == pseudonym,
-                Recipient.replied_at.is_(None),
-                Recipient.state == SENT,
-                Recipient.finished_at < at + timedelta(seconds=1),
-                Recipient.finished_at >= at - timedelta(hours=24),
-            )
+            .where(*_replying(pseudonym, at), Recipient.replied_at.is_(None))
             .values(replied_at=at)
             .execution_options(synchronize_session=False)
         )
+
+
+def replied_broadcast(pseudonym: str, at: datetime) -> Optional[int]:
+    """The broadcast a message at `at` answers (the latest to reach the person), so the
+    conversation that follows carries its id; None when it answers none."""
+    with session_scope() as session:
+        return session.execute(
+            select(Recipient.broadcast_id)
+            .where(*_replying(pseudonym, at))
+            .order_by(Recipient.finished_at.desc())
+            .limit(1)
+        ).scalar()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from sqlalchemy import func, select
 
+from line.alerts.subscriptions import Subscription
 from line.core import pseudonyms
 from line.core import settings as config
 from line.core.db import engine, session_scope, utc_now
@@ -39,6 +40,7 @@ class Summary:
     media: int
     whatsapp_contact: bool
     retention_days: int
+    alerts: bool = False  # an active alert subscription
 
     @property
     def empty(self) -> bool:
@@ -90,6 +92,7 @@ def summary(sender_id: str, tracker_url: Optional[str] = None) -> Summary:
         ).scalar()
         media = session.execute(select(func.count()).where(Media.sender_id == sender_id)).scalar()
         contact = session.get(WhatsAppContact, sender_id) is not None
+        subscription = session.get(Subscription, sender_id)
     return Summary(
         # A conversation stored before sessions were recorded still counts as one.
         conversations=max(kinds.count("session_started"), 1 if messages else 0),
@@ -100,6 +103,7 @@ def summary(sender_id: str, tracker_url: Optional[str] = None) -> Summary:
         media=media,
         whatsapp_contact=contact,
         retention_days=config.settings.privacy_delete_after_days,
+        alerts=subscription is not None and subscription.opted_out_at is None,
     )
 
 
@@ -141,6 +145,7 @@ def export(sender_id: str, tracker_url: Optional[str] = None) -> dict:
         )
         media = session.scalars(select(Media).where(Media.sender_id == sender_id))
         contact = session.get(WhatsAppContact, sender_id)
+        subscription = session.get(Subscription, sender_id)
         return {
             "sender_id": sender_id,
             "exported_at": _plain(utc_now()),
@@ -152,4 +157,5 @@ def export(sender_id: str, tracker_url: Optional[str] = None) -> dict:
             "feedback": [_columns(c) for c in codes],
             "media": [_columns(m, MEDIA_FIELDS) for m in media],
             "whatsapp_contact": _columns(contact) if contact else None,
+            "alert_subscription": _columns(subscription) if subscription else None,
         }

@@ -17,8 +17,11 @@ from typing import Optional
 import yaml
 
 from line.core.text import normalise, whole_words
+from line.understanding import names
 
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "intent_cues.yml"
+# Whole-message alert commands, each a list of intent_cues.yml named by its intent.
+ALERTS_COMMANDS = (names.UNSUBSCRIBE_ALERTS_INTENT, names.SUBSCRIBE_ALERTS_INTENT)
 THUMBS = {"\N{THUMBS UP SIGN}": "rate_useful", "\N{THUMBS DOWN SIGN}": "rate_not_useful"}
 
 
@@ -42,6 +45,7 @@ def _lexicon() -> dict:
         "irregular_status": _compile(data["irregular_status"]),
         "rate_useful": frozenset(data["rate_useful"]),
         "rate_not_useful": frozenset(data["rate_not_useful"]),
+        **{intent: frozenset(data[intent]) for intent in ALERTS_COMMANDS},
     }
 
 
@@ -111,6 +115,17 @@ def rating(text: str) -> Optional[str]:
     words = normalise(text)
     lexicon = _lexicon()
     for intent in ("rate_not_useful", "rate_useful"):
+        if words in lexicon[intent]:
+            return intent
+    return None
+
+
+def alerts_command(text: str) -> Optional[str]:
+    """unsubscribe_alerts / subscribe_alerts when the whole message is an alerts
+    command ("BAJA", "stop", "avisos"), else None."""
+    words = normalise(text)
+    lexicon = _lexicon()
+    for intent in ALERTS_COMMANDS:
         if words in lexicon[intent]:
             return intent
     return None

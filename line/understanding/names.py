@@ -19,6 +19,9 @@ OUT_OF_SCOPE_INTENT = "out_of_scope"
 OTHER_LANGUAGE_INTENT = "other_language"
 RATE_USEFUL_INTENT = "rate_useful"
 RATE_NOT_USEFUL_INTENT = "rate_not_useful"
+# Opting in to and out of alerts (line/alerts): the model, or a whole-message command.
+SUBSCRIBE_ALERTS_INTENT = "subscribe_alerts"
+UNSUBSCRIBE_ALERTS_INTENT = "unsubscribe_alerts"
 # Rasa's intent when the model is unsure (FallbackClassifier, components/understanding.py).
 NLU_FALLBACK_INTENT = "nlu_fallback"
 # Intents that already lead to a person: no cue overrides them.

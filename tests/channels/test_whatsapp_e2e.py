@@ -5,7 +5,9 @@ Skipped when models/line.tar.gz is absent (`make test` trains it first)."""
 
 import dataclasses
 import json
+from datetime import datetime, timedelta
 from functools import partial
+from uuid import uuid4
 
 import pytest
 import requests
@@ -15,8 +17,13 @@ from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.endpoint import create_app as create_action_app
 
 from channels.whatsapp import WhatsAppInput
+from line.alerts import broadcasts, subscriptions
+from line.alerts.broadcasts import Draft
+from line.alerts.worker import Worker
 from line.core import db, pseudonyms
 from line.core import settings as config
+from line.handoff import accounts
+from line.whatsapp import store as whatsapp_store
 from tests.support.net import wait_until
 from tests.support.whatsapp import (
     MEDIA_KEY,
@@ -117,6 +124,74 @@ def test_a_faq_posted_to_the_gateway_is_answered_at_the_graph_api(rasa, monkeypa
         assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == [question]
     finally:
         gateway.stop()
+
+
+def tap(server, payload_id: str, phone: str) -> None:
+    """A tap on a reply button, as Meta delivers it."""
+    body = payload("button_reply.json").replace(b"/request_human", payload_id.encode())
+    body = body.replace(b"51987654321", phone.encode()).replace(
+        b"MDAwMDAzAA==", uuid4().hex.encode()
+    )
+    assert post(f"{server.base}/webhooks/whatsapp/webhook", body).status_code == 200
+
+
+def sent_to(graph, phone):
+    return [
+        m["text"]["body"] if m["type"] == "text" else m["interactive"]["body"]["text"]
+        for m in list(graph.sent)
+        if m["to"] == phone and m["type"] in ("text", "interactive")
+    ]
+
+
+def test_alerts_asked_for_accepted_with_a_button_and_stopped_with_baja(rasa):
+    graph, server = rasa
+    phone = "51911000004"
+    person = pseudonyms.pseudonym(phone, PSEUDONYM_SECRET)
+    say(server, "hola, quiero recibir avisos cuando haya novedades", phone)
+    assert wait_until(lambda: any("BAJA" in t for t in sent_to(graph, phone)), 60), graph.texts()
+    [offer] = [m for m in graph.sent if m["to"] == phone and m["type"] == "interactive"]
+    consent = offer["interactive"]["body"]["text"]
+    buttons = offer["interactive"]["action"]["buttons"]
+    assert [b["reply"]["id"] for b in buttons] == ["/affirm", "/deny"]
+    tap(server, "/affirm", phone)
+    assert wait_until(lambda: subscriptions.subscriber(person) is not None, 60), graph.texts()
+    kept = subscriptions.subscriber(person)
+    assert kept.active and kept.channel == "whatsapp" and kept.consent_text == consent
+    before = len(sent_to(graph, phone))
+    say(server, "BAJA", phone)
+    assert wait_until(lambda: not subscriptions.subscriber(person).active, 60)
+    assert wait_until(lambda: len(sent_to(graph, phone)) == before + 1, 30), graph.texts()
+    tracker = saved_tracker(server, person, lambda t: t["latest_message"]["text"] == "BAJA")
+    assert tracker["latest_message"]["intent"]["name"] == "unsubscribe_alerts"
+
+
+def test_a_reply_to_a_broadcast_carries_its_id_into_the_conversation(rasa, monkeypatch):
+    graph, server = rasa
+    monkeypatch.setattr(
+        config,
+        "settings",
+        dataclasses.replace(config.settings, alerts_quiet_start_hour=0, alerts_quiet_end_hour=0),
+    )
+    phone = "51911000005"
+    person = pseudonyms.pseudonym(phone, PSEUDONYM_SECRET)
+    now = datetime.utcnow()
+    whatsapp_store.record_inbound(person, phone, now - timedelta(days=2))
+    subscriptions.subscribe(person, "whatsapp", "¿Avisos? Escribe BAJA para dejarlos.")
+    for name in ("coco", "lola"):
+        accounts.create(name, "PASSWORD-largo", "coordinator")
+    values = {"tema": "Vacunas", "novedad": "Hay campaña de vacunación esta semana."}
+    broadcast_id = broadcasts.create(Draft("coco", "aviso_novedad", values, now), now=now)
+    broadcasts.approve(broadcast_id, "lola")
+    worker = Worker()
+    while worker.run_once():
+        pass
+    assert broadcasts.statistics(broadcast_id).sent == 1
+    say(server, "y donde me vacuno?", phone)
+    tracker = saved_tracker(
+        server, person, lambda t: any(e["event"] == "user" for e in t["events"])
+    )
+    [reply] = [e for e in tracker["events"] if e["event"] == "user"]
+    assert reply["metadata"][broadcasts.REPLY_KEY] == broadcast_id
 
 
 def saved_tracker(server, person, ready):

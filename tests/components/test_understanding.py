@@ -108,6 +108,20 @@ def test_a_lone_thumb_rates_the_last_answer():
     assert intent(understood(message("👎", diet={"nlu_fallback": 1.0}))) == "rate_not_useful"
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("BAJA", "unsubscribe_alerts"),
+        ("stop", "unsubscribe_alerts"),
+        ("Avisos", "subscribe_alerts"),
+    ],
+)
+def test_an_alerts_command_decides_before_any_model_or_language(text, expected):
+    """ "stop" is not English here, and no model's guess can turn "BAJA" into a question."""
+    out = understood(message(text, diet={"other_language": 0.9, "faq": 0.1}))
+    assert intent(out) == expected
+
+
 def test_payloads_are_left_to_rasa():
     out = understood(message('/inform{"service_category": "food"}', diet={"inform": 1.0}))
     assert intent(out) == "inform" and out.get("entities") == []

@@ -386,6 +386,18 @@ def test_status_webhooks_replies_and_opt_outs_reach_the_figures(line):
     assert [row.id for row, _ in broadcasts.report()] == [broadcast_id]
 
 
+def test_a_reply_names_the_broadcast_it_answers_for_a_day(line):
+    now = datetime.utcnow()
+    reached, missed = person(0, at=now), person(1, at=now, topics=("shelter",))
+    broadcast_id = approved(topics=("covid_vaccine",), at=now)
+    drain(Worker(cfg=settings(alerts_quiet_start_hour=0, alerts_quiet_end_hour=0)))
+    later = datetime.utcnow() + timedelta(minutes=5)
+    assert broadcasts.replied_broadcast(reached, later) == broadcast_id
+    assert broadcasts.replied_broadcast(missed, later) is None  # outside the audience
+    assert broadcasts.replied_broadcast(reached, later + timedelta(days=1)) is None
+    assert broadcasts.replied_broadcast(reached, now - timedelta(minutes=5)) is None
+
+
 def test_the_feedback_report_shows_each_broadcast(line, tmp_path, monkeypatch):
     monkeypatch.setattr(
         config, "settings", settings(tracker_db_url=f"sqlite:///{tmp_path / 'none.db'}")

@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import update
 
+from line.alerts import subscriptions
 from line.core import pseudonyms
 from line.core import settings as config
 from line.core.db import session_scope, utc_now
@@ -64,6 +65,7 @@ def line(database, tmp_path, monkeypatch):
     ratings.record(MARIA, "shelter", useful=False)
     media_store.add(ana, "whatsapp", "audio", "graph-ana-1", "audio/ogg")
     whatsapp_store.record_inbound(ana, ANA_PHONE, utc_now())
+    subscriptions.subscribe(ana, "whatsapp", "¿Avisos sobre albergues? Escribe BAJA.", ["shelter"])
     return ana
 
 
@@ -77,7 +79,13 @@ def test_the_summary_counts_what_is_stored_about_the_person(line):
         media=1,
         whatsapp_contact=True,
         retention_days=90,
+        alerts=True,
     )
+
+
+def test_after_baja_the_summary_no_longer_says_alerts(line):
+    subscriptions.opt_out(line)
+    assert not rights.summary(line).alerts
 
 
 def test_the_summary_of_someone_unknown_is_empty(line):
@@ -101,6 +109,8 @@ def test_the_export_holds_the_persons_data_and_nobody_elses(line):
     assert sorted(r["topic"] for r in exported["ratings"]) == ["covid_vaccine", "shelter"]
     assert len(exported["feedback"]) == 3
     assert [(m["kind"], m["mime_type"]) for m in exported["media"]] == [("audio", "audio/ogg")]
+    assert exported["alert_subscription"]["consent_text"].startswith("¿Avisos sobre albergues?")
+    assert rights.export(MARIA)["alert_subscription"] is None
     assert exported["whatsapp_contact"]["phone"] == ANA_PHONE
     assert MARIA not in text and "cusco" not in text
     assert coding.sender_hash(MARIA) not in text

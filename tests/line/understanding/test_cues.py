@@ -265,3 +265,33 @@ def test_saying_one_has_no_papers_or_entered_irregularly(text):
 @pytest.mark.parametrize("text", NOT_IRREGULAR_STATUS)
 def test_others_papers_general_questions_and_other_papers_are_not_a_status(text):
     assert not cues.says_irregular_status(text)
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("BAJA", "unsubscribe_alerts"),
+        ("Stop", "unsubscribe_alerts"),
+        ("para!!", "unsubscribe_alerts"),
+        ("  basta 🙏 ", "unsubscribe_alerts"),
+        ("Darme de baja", "unsubscribe_alerts"),
+        ("AVISOS", "subscribe_alerts"),
+        ("quiero avisos", "subscribe_alerts"),
+    ],
+)
+def test_a_whole_message_alerts_command(text, intent):
+    assert cues.alerts_command(text) == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "para que sirve el carnet",
+        "me dieron de baja en el trabajo",
+        "stop the messages please",
+        "hay alertas de huaico?",
+        "ya no quiero avisos",  # a sentence is the model's (data/nlu/alerts.yml)
+    ],
+)
+def test_more_than_a_command_is_left_to_the_model(text):
+    assert cues.alerts_command(text) is None
