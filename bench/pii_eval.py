@@ -4,7 +4,7 @@ per kind, overall precision, misses and false alarms, and the time per message.
 A labelled span counts as found when findings of its kind cover at least half of
 it; a finding is right when it covers part of a found span of its kind. The set
 is for the final measure only: recognizers are tuned on
-tests/line/privacy/fixtures_dev.yml, never on it.
+tests/line/privacy/fixtures_dev.yml and tests/privacy/pii_dev.yml (--data), never on it.
 
     python -m bench.pii_eval [--data FILE] [--json] [--misses]
 """

@@ -14,7 +14,15 @@ from functools import lru_cache
 from typing import Callable, Iterator, Optional
 
 from line.core.text import fold
-from line.privacy.vocabulary import cue_after, is_amount, nearest_cue, vocabulary
+from line.privacy.vocabulary import (
+    account_cue,
+    cue_after,
+    currency_before,
+    is_amount,
+    nearest_cue,
+    unit_after,
+    vocabulary,
+)
 
 Candidate = tuple[int, int, float]  # start, end, score
 # A context check: the text, the match and the recognizer's score -> the score, or None.
@@ -25,9 +33,11 @@ Check = Callable[[str, "re.Match[str]", float], Optional[float]]
 _L = r"(?<!\d)(?<!\d[-.])"
 _R = r"(?!\d)(?![-.]\d)"
 _SEP = r"[ .-]?"
-# Accounts are also written with dots or typographic dashes ("191.34567812.0.45",
-# "191–34567812–0–45", as phones autocorrect them).
-_ACCOUNT_SEP = r"[ .\-\u2013\u2014]?"
+# Accounts are also written with dots, slashes, typographic dashes or dashes set
+# apart ("191.34567812.0.45", "191–34567812–0–45" as phones autocorrect them,
+# "191 - 34567812 - 0 - 12").
+_ACCOUNT_SEP = r"(?:[ ]?[-\u2013\u2014][ ]?|[ ./])?"
+_ACCOUNT_GROUPS = re.compile(r"[ ./\-\u2013\u2014]+")
 _DASHES = re.compile(r"[-\u2013\u2014]")
 _PE = r"(?:(?:\+|00)[ ]?51[ .-]?|\([ ]?\+?51[ ]?\)[ .-]?)"
 _PE_AREA = r"(?:4[1-4]|5[1-46]|6[1-7]|7[2-6]|8[2-4])"
@@ -101,13 +111,35 @@ def _not_a_company(check: Check) -> Check:
     return checked
 
 
+# "12-05-2026 10:30", "2026-05-12 15:30": a date and the hour after it.
+_DATE = re.compile(
+    r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(?!\d)"
+)
+# Amounts are written in thousands ("1.234.567.890", "2,500,000.00"); account numbers never.
+_THOUSANDS = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?")
+
+
+def _an_amount(text: str, match: "re.Match[str]", cue: Optional[str]) -> bool:
+    """A currency sign before or a unit after makes a number an amount, except a
+    currency after an account-cued number that is not written in thousands: it
+    names the account's currency ("cuenta interbank 8983104567823 soles")."""
+    if currency_before(text, match.start()):
+        return True
+    unit = unit_after(text, match.end())
+    if unit is None:
+        return False
+    return not (
+        cue == "CUENTA"
+        and unit in vocabulary().account_qualifiers
+        and not _THOUSANDS.fullmatch(match.group())
+    )
+
+
 def _card_check(text: str, match: "re.Match[str]", score: float) -> Optional[float]:
     """Cards pass Luhn; a run grouped like a card or an account and not an amount
     counts with an account cue before it or a bank named right after it."""
-    if is_amount(text, match.start(), match.end()):
-        return None
-    cue = nearest_cue(text, match.start())
-    if cue == "NOT_PII":
+    cue = account_cue(text, match.start())
+    if cue == "NOT_PII" or _an_amount(text, match, cue) or _DATE.match(match.group()):
         return None
     digits = _digits(match.group())
     if _PHONE_SHAPE.fullmatch(digits):
@@ -122,8 +154,10 @@ def _card_check(text: str, match: "re.Match[str]", score: float) -> Optional[flo
     if cue == "DOCUMENTO":
         return None
     # Bank formats are written in dashed groups ("191-12345678-0-12"); a long
-    # digit run with nothing around it is more often a code.
-    if len(_DASHES.findall(match.group())) >= 2 and cue in (None, "GENERIC"):
+    # digit run with nothing around it is more often a code. Dashes set apart
+    # join numbers in lists ("987-654-321 - 45678912"): they need a cue.
+    grouped = match.group()
+    if len(_DASHES.findall(grouped)) >= 2 and " " not in grouped and cue in (None, "GENERIC"):
         return _BANK_FORMAT
     return None
 
@@ -136,7 +170,7 @@ _PHONE_SHAPE = re.compile(r"(?:51|0051)?9\d{8}|(?:58|0058)?0?(?:4(?:12|14|16|22|
 def _card_groups(number: str) -> bool:
     """Cards are written whole or in groups of four (Amex 4-6-5): "4557 8800 1234
     5671". A phone and a DNI side by side are not a card, whatever Luhn says."""
-    sizes = [len(g) for g in re.split(r"[ .\-\u2013\u2014]", number)]
+    sizes = [len(g) for g in _ACCOUNT_GROUPS.split(number)]
     return (
         len(sizes) == 1
         or all(n == 4 for n in sizes[:-1])
@@ -147,9 +181,8 @@ def _card_groups(number: str) -> bool:
 
 def _cci_check(text: str, match: "re.Match[str]", score: float) -> Optional[float]:
     """20 digits: CCI in Peru, every account number in Venezuela."""
-    if is_amount(text, match.start(), match.end()) or nearest_cue(text, match.start()) == "NOT_PII":
-        return None
-    return score
+    cue = account_cue(text, match.start())
+    return None if cue == "NOT_PII" or _an_amount(text, match, cue) else score
 
 
 def _cedula_check(text: str, match: "re.Match[str]", score: float) -> Optional[float]:
@@ -326,13 +359,14 @@ def _registry() -> list[Recognizer]:
         Recognizer(
             "cci", "CUENTA", 0.9, re.compile(rf"{_L}\d(?:{_ACCOUNT_SEP}\d){{19}}{_R}"), _cci_check
         ),
-        # Cards (Luhn) and 10-19 digit accounts: dashed groups, or after an account cue.
+        # Cards (Luhn) and 10-19 digit accounts: dashed groups, or after an account
+        # cue; a company's RUC after a bank's name is no account ("ruc del bcp 20100047218").
         Recognizer(
             "card_or_account",
             "CUENTA",
             0.9,
             re.compile(rf"{_L}\d(?:{_ACCOUNT_SEP}\d){{9,18}}{_R}"),
-            _card_check,
+            _not_a_company(_card_check),
         ),
         Recognizer(
             "email",

@@ -16,6 +16,13 @@ LEXICON = Path(__file__).resolve().parent / "pii.yml"
 
 CONTEXT_CHARS = 60  # how far back a cue may stand ("mi numero de dni es el 4567...")
 CONTEXT_WORDS = 5
+# How far back an account cue may stand: a voice note names the bank, talks on,
+# then reads the number ("es en interbank porque el trabaja ... y el numero es 898...").
+ACCOUNT_CONTEXT_CHARS = 200
+ACCOUNT_CONTEXT_WORDS = 24
+_LISTED = 4  # accounts in one list ("bcp 191... y 193... y 200...")
+_ACCOUNT_LENGTH = 10  # digits: shorter numbers never start a list of accounts
+_ACCOUNT_OR_NOT_PII = ("CUENTA", "NOT_PII")
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,7 @@ class Vocabulary:
     generic_cues: frozenset[str]  # "numero": a phone cue only when nothing else speaks
     # Not-PII words that may only say what an account is for: "cuenta sueldo".
     account_qualifiers: frozenset[str]
+    list_joiners: frozenset[str]  # "y", "o": a number listed after an account is one
     amount_after: frozenset[str]
     currency_signs: tuple[str, ...]
     role_mailboxes: frozenset[str]
@@ -74,6 +82,7 @@ def vocabulary() -> Vocabulary:
         cue_length=max(len(p.split()) for p in cues),
         generic_cues=_folded(data["generic_cues"]),
         account_qualifiers=_folded(data["account_qualifiers"]),
+        list_joiners=_folded(data["list_joiners"]),
         amount_after=_folded(data["amount_after"]),
         currency_signs=tuple(
             sorted({s.lower() for s in data["currency_signs"]}, key=len, reverse=True)
@@ -105,10 +114,12 @@ def vocabulary() -> Vocabulary:
 _DIGIT = re.compile(r"\d")
 
 
-def words_before(text: str, start: int, count: int = CONTEXT_WORDS) -> list[str]:
+def words_before(
+    text: str, start: int, count: int = CONTEXT_WORDS, chars: int = CONTEXT_CHARS
+) -> list[str]:
     """The folded words just before `start`, nearest last, cut at an earlier
     number: its own cue must not speak for this one ("dni 4567... y cel 9...")."""
-    words = fold(text[max(0, start - CONTEXT_CHARS) : start]).split()
+    words = fold(text[max(0, start - chars) : start]).split()
     for k in range(len(words) - 1, -1, -1):
         if _DIGIT.search(words[k]):
             words = words[k + 1 :]
@@ -126,19 +137,26 @@ def cue_after(text: str, end: int, count: int = 4) -> str | None:
     return next((cues[w] for w in words_after(text, end, count) if w in cues), None)
 
 
-def nearest_cue(text: str, start: int) -> str | None:
+def nearest_cue(
+    text: str,
+    start: int,
+    count: int = CONTEXT_WORDS,
+    chars: int = CONTEXT_CHARS,
+    among: tuple[str, ...] = (),
+) -> str | None:
     """The group of the cue nearest before `start` (a longer phrase first at the
     same place: "nro de operacion" is no PII); "GENERIC" for a bare "numero",
     which only a phone may take as its cue. An account qualifier ("sueldo",
-    "dolares") after an account cue leaves the number an account."""
+    "dolares") after an account cue leaves the number an account. With `among`,
+    cues of other groups are passed over."""
     vocab = vocabulary()
-    words = words_before(text, start)
+    words = words_before(text, start, count, chars)
     generic = qualifier = None
     for end in range(len(words), 0, -1):
         for size in range(min(vocab.cue_length, end), 0, -1):
             phrase = " ".join(words[end - size : end])
             group = vocab.cues.get(phrase)
-            if not group:
+            if not group or (among and group not in among):
                 continue
             if qualifier:
                 return group if group == "CUENTA" else qualifier
@@ -151,16 +169,75 @@ def nearest_cue(text: str, start: int) -> str | None:
     return qualifier or generic
 
 
+# A digit run with its separators, single or doubled ("191 - 2345..."): the
+# separator is never optional between groups, so matching stays linear.
+_NUMBER_RUN = re.compile(r"\d+(?:[ ./\-\u2013\u2014]{1,3}\d+)*")
+
+
+def _listed_after(text: str, start: int) -> int | None:
+    """Where the account-long number this one is listed after starts, when only
+    joiners and currencies stand between them ("191... y 200...", "191..., 193...",
+    "soles 191... y dolares 193..."); None otherwise."""
+    vocab = vocabulary()
+    window_start = max(0, start - ACCOUNT_CONTEXT_CHARS)
+    runs = list(_NUMBER_RUN.finditer(text, window_start, start))
+    previous = runs[-1] if runs else None
+    if previous is None or len(_DIGIT.findall(previous.group())) < _ACCOUNT_LENGTH:
+        return None
+    between = fold(text[previous.end() : start]).split()
+    joins = vocab.list_joiners | vocab.account_qualifiers
+    return previous.start() if all(w in joins for w in between) else None
+
+
+def account_cue(text: str, start: int) -> str | None:
+    """The cue of a number that may be a bank account: the cue of the account
+    it is listed after, else its nearest cue, else an account cue farther back
+    in the message when no not-PII cue stands nearer (a voice note, "la cuenta
+    bcp de mi hermana es el 191...", "es del interbank, se llama Dayana y el
+    numero es 200..."): words far back that only look like other cues ("se
+    llama") say nothing about this number."""
+    position = start
+    for _ in range(_LISTED):
+        position = _listed_after(text, position)
+        if position is None:
+            break
+        if nearest_cue(text, position) == "CUENTA":
+            return "CUENTA"
+    cue = nearest_cue(text, start)
+    if cue in (None, "GENERIC") and (
+        nearest_cue(
+            text, start, ACCOUNT_CONTEXT_WORDS, ACCOUNT_CONTEXT_CHARS, among=_ACCOUNT_OR_NOT_PII
+        )
+        == "CUENTA"
+    ):
+        return "CUENTA"
+    return cue
+
+
+def currency_before(text: str, start: int) -> bool:
+    """A currency sign right before the number: "S/ 1500", "$350", "Bs. 1.200"."""
+    before = text[max(0, start - 6) : start].lower().rstrip()
+    sign = next((s for s in vocabulary().currency_signs if before.endswith(s)), None)
+    if sign is None:
+        return False
+    # "s/" or "bs" must stand alone, not end a word ("dias 500").
+    head = before[: len(before) - len(sign)]
+    return not head or not head[-1].isalpha()
+
+
+def unit_after(text: str, end: int) -> str | None:
+    """The unit right after the number that makes it an amount or a count
+    ("12.345.678 bolivares", "3 dias"), folded; None when there is none."""
+    vocab = vocabulary()
+    after = words_after(text, end, 2)
+    if not after:
+        return None
+    if " ".join(after) in vocab.amount_after:
+        return " ".join(after)
+    return after[0] if after[0] in vocab.amount_after else None
+
+
 def is_amount(text: str, start: int, end: int) -> bool:
     """A currency sign right before the number or a unit right after it
     ("S/ 1500", "12.345.678 bolivares", "3 dias")."""
-    vocab = vocabulary()
-    before = text[max(0, start - 6) : start].lower().rstrip()
-    if any(before.endswith(sign) for sign in vocab.currency_signs):
-        # "s/" or "bs" must stand alone, not end a word ("dias 500").
-        sign = next(s for s in vocab.currency_signs if before.endswith(s))
-        head = before[: len(before) - len(sign)]
-        if not head or not head[-1].isalpha():
-            return True
-    after = words_after(text, end, 2)
-    return bool(after) and (after[0] in vocab.amount_after or " ".join(after) in vocab.amount_after)
+    return currency_before(text, start) or unit_after(text, end) is not None

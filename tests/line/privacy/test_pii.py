@@ -107,6 +107,31 @@ def test_longest_wins():
     assert [(f.kind, f.start, f.end) for f in detect("00219100987654321012")] == [("CUENTA", 0, 20)]
 
 
+def _accounts(text):
+    return [text[f.start : f.end] for f in detect(text) if f.kind == "CUENTA"]
+
+
+def test_a_listed_number_takes_the_account_cue_only_through_joiners():
+    """ "191... y 200..." carries the account cue; other words, or a number too
+    short for an account, between them end the list."""
+    listed = "cuentas: 19123456789012 y 19398765432177 o 2003104567825, 8983104567823"
+    assert _accounts(listed) == [
+        "19123456789012",
+        "19398765432177",
+        "2003104567825",
+        "8983104567823",
+    ]
+    assert _accounts("cuenta bcp 19123456789012 y ayer me llego 1234567890123") == [
+        "19123456789012"
+    ]
+    assert _accounts("cuenta bcp 4567 y 1234567890123") == []
+
+
+def test_a_far_account_cue_yields_to_a_nearer_not_pii_cue():
+    assert _accounts("la cuenta bcp de mi hermana es el 19123456789012") == ["19123456789012"]
+    assert _accounts("la cuenta bcp de mi hermana tiene el reclamo 19123456789012") == []
+
+
 CRAFTED = [
     "9" * 50_000,
     "1234567890 " * 1000,
