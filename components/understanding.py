@@ -82,8 +82,8 @@ class LineRouter(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """From scratch, or under `rasa train --finetune` (loaded with the model's router)
-        from that router's weights: the same model in less than half the time
-        (IntentRouter.fit; docs/training.md "Figures")."""
+        from that router's weights: the same model in about half the time
+        (IntentRouter.fit; docs/training.md "Faster publishing")."""
         texts, labels = [], []
         for example in training_data.intent_examples:
             intent = example.get(INTENT)

@@ -40,14 +40,15 @@ PREPARE, BASELINE, TRAIN, TEST, COMPARE, PUBLISH_STEP, ROLLBACK_STEP = (
 )
 STEPS = (PREPARE, BASELINE, TRAIN, TEST, COMPARE, PUBLISH_STEP)
 # Seconds each step took on this machine (2 shared cores, load 4-6; docs/training.md
-# "Figures"): the percentage weighs the steps a run does by them. Within a step it follows
-# the time spent against this, or Rasa's progress bars when they are further, and stays
-# short of the step's end until the step is done.
+# "Figures"; train and test scaled by what the router's warm start and the side-by-side
+# tests saved): the percentage weighs the steps a run does by them. Within a step it
+# follows the time spent against this, or Rasa's progress bars when they are further, and
+# stays short of the step's end until the step is done.
 STEP_SECONDS = {
     PREPARE: 3,
     BASELINE: 95,
-    TRAIN: 490,
-    TEST: 60,
+    TRAIN: 373,
+    TEST: 73,
     COMPARE: 1,
     PUBLISH_STEP: 15,
     ROLLBACK_STEP: 15,
@@ -55,10 +56,10 @@ STEP_SECONDS = {
 # Where in its step each progress bar a command draws runs, as shares of the step: a
 # test loads the model, then draws one bar over its cases; a finetune reads and
 # featurizes every example, then draws DIET's and the ResponseSelector's epochs, trains
-# the line's router without a bar (most of the time), then TED's epochs.
+# the line's router without a bar (a third of the time), then TED's epochs.
 BAR_SPANS = {
     BASELINE: ((0.6, 0.99),),
-    TRAIN: ((0.22, 0.33), (0.33, 0.48), (0.97, 0.99)),
+    TRAIN: ((0.26, 0.42), (0.42, 0.6), (0.93, 0.96)),
     TEST: ((0.6, 0.99),),
 }
 BEFORE_THE_END = 0.95  # the most a step shows by its time alone
