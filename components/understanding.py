@@ -81,6 +81,9 @@ class LineRouter(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
+        """From scratch, or under `rasa train --finetune` (loaded with the model's router)
+        from that router's weights: the same model in about half the time
+        (IntentRouter.fit; docs/training.md "Faster publishing")."""
         texts, labels = [], []
         for example in training_data.intent_examples:
             intent = example.get(INTENT)
@@ -88,7 +91,7 @@ class LineRouter(GraphComponent):
             kind = ((example.get(METADATA) or {}).get(METADATA_INTENT) or {}).get("kind")
             texts.append(example.get(TEXT))
             labels.append(label_of(intent, topic, kind))
-        self.router = IntentRouter(self.config["regularisation"]).fit(texts, labels)
+        self.router = IntentRouter(self.config["regularisation"]).fit(texts, labels, self.router)
         with self._model_storage.write_to(self._resource) as folder:
             self.router.save(folder)
         return self._resource

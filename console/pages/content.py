@@ -1,7 +1,7 @@
 """The content team's pages, for the roles of area `content` (editor, coordinator):
 
 - /contenido: every topic by title, with its examples and review day; new topics; drafts;
-  the latest edits.
+  the latest edits; the latest decisions about the review inbox's items.
 - /contenido/temas/<topic>: the topic editor (answer with a WhatsApp preview, title,
   examples, provenance) and the topic's edits. A save goes through the one save path,
   line/content/workbench.py: checked like `make validate`, refused on a conflict with the
@@ -27,6 +27,7 @@ from line.content.topic_file import Topic
 from line.handoff import accounts, hours
 
 EDITS_SHOWN = 30
+DECISIONS_SHOWN = 30
 
 
 def register(app, kit) -> None:
@@ -48,6 +49,8 @@ def register(app, kit) -> None:
             titles={row["id"]: row["title"] for row in rows},
             drafts=await asyncio.to_thread(drafts.drafts),
             edits=await asyncio.to_thread(history.edits, None, EDITS_SHOWN),
+            decided=await asyncio.to_thread(inbox.decided, DECISIONS_SHOWN),
+            draft_names={d["id"]: d["name"] for d in await asyncio.to_thread(drafts.drafts, False)},
             error=error,
             form=form or {},
             max_title=MAX_TITLE_CHARS,

@@ -9,7 +9,7 @@ how often it came each week. Texts are redacted again before they are shown or c
 Each item leaves the inbox for good by one decision: an example of a topic (written
 through the topic editor's save, line/content/workbench.py: checked, committed, logged),
 a question gathered into a draft of a new topic (line/content/drafts.py), or not for the
-line.
+line. The decisions stay readable afterwards (`decided`: what, which topic, who, when).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence
@@ -150,6 +150,13 @@ def groups(
             )
         )
     return result
+
+
+def decided(limit: int) -> list[review.Decided]:
+    """What editors decided about items, newest first, the words redacted again."""
+    return [
+        replace(row, text=_shown(row.text)) if row.text else row for row in review.decisions(limit)
+    ]
 
 
 class Gone(LookupError):

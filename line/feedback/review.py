@@ -10,8 +10,9 @@ again. `make suggest` and the console's review inbox read the same list.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import Column, DateTime, Integer, String, select
@@ -55,9 +56,35 @@ class Waiting:
     confidence: Optional[float]
 
 
+@dataclass(frozen=True)
+class Decided:
+    """One decision and the words it was about, as the feedback table still holds them
+    (redacted; None once retention took them away: this table keeps no text)."""
+
+    text: Optional[str]
+    decision: str
+    topic: Optional[str]
+    draft_id: Optional[int]
+    decided_by: str
+    decided_at: datetime
+
+
 def text_key(text: str) -> str:
     """The same words however they are spelled: what a decision is kept under."""
     return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def _reviewed(*columns):
+    """The messages sent for review that still have their words, oldest first."""
+    return (
+        select(*columns)
+        .where(
+            Feedback.review.is_not(None),
+            Feedback.text.is_not(None),
+            Feedback.feedback_type.in_(REVIEWED_TYPES),
+        )
+        .order_by(Feedback.timestamp)
+    )
 
 
 def waiting() -> list[Waiting]:
@@ -65,17 +92,33 @@ def waiting() -> list[Waiting]:
     with session_scope() as session:
         decided = set(session.execute(select(Decision.text_key)).scalars())
         rows = session.execute(
-            select(
+            _reviewed(
                 Feedback.text, Feedback.date, Feedback.review, Feedback.topic, Feedback.confidence
             )
-            .where(
-                Feedback.review.is_not(None),
-                Feedback.text.is_not(None),
-                Feedback.feedback_type.in_(REVIEWED_TYPES),
-            )
-            .order_by(Feedback.timestamp)
         ).all()
     return [Waiting(*row) for row in rows if text_key(row.text) not in decided]
+
+
+def decisions(limit: int) -> list[Decided]:
+    """The latest decisions, newest first, each with the spelling of its words asked
+    most."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(Decision).order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(limit)
+        ).scalars()
+        found = [
+            (r.text_key, r.decision, r.topic, r.draft_id, r.decided_by, r.decided_at) for r in rows
+        ]
+        keys = {row[0] for row in found}
+        spellings: dict[str, Counter] = {}
+        for text in session.execute(_reviewed(Feedback.text)).scalars():
+            key = text_key(text)
+            if key in keys:
+                spellings.setdefault(key, Counter())[text] += 1
+    return [
+        Decided(spellings[key].most_common(1)[0][0] if key in spellings else None, *rest)
+        for key, *rest in found
+    ]
 
 
 def decide(

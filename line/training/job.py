@@ -27,28 +27,28 @@ from line.training import gate, models, results, runs
 PROJECT_ROOT = config.PROJECT_ROOT
 NLU_TESTS = "tests/nlu"
 TEST_STORIES = "tests/test_stories.yml"
+RASA_TEST, NO_PLOT = [sys.executable, "-m", "rasa", "test"], "--no-plot"
 # Steps, in order, with the share of the whole run each ends at.
-PREPARE, BASELINE, TRAIN, TEST_NLU, TEST_STORIES_STEP, COMPARE, PUBLISH_STEP, ROLLBACK_STEP = (
+PREPARE, BASELINE, TRAIN, TEST, COMPARE, PUBLISH_STEP, ROLLBACK_STEP = (
     "prepare",
     "baseline",
     "train",
-    "test_nlu",
-    "test_stories",
+    "test",
     "compare",
     "publish",
     "rollback",
 )
-STEPS = (PREPARE, BASELINE, TRAIN, TEST_NLU, TEST_STORIES_STEP, COMPARE, PUBLISH_STEP)
+STEPS = (PREPARE, BASELINE, TRAIN, TEST, COMPARE, PUBLISH_STEP)
 # Seconds each step took on this machine (2 shared cores, load 4-6; docs/training.md
-# "Figures"): the percentage weighs the steps a run does by them. Within a step it follows
-# the time spent against this, or Rasa's progress bars when they are further, and stays
-# short of the step's end until the step is done.
+# "Figures"; train and test scaled by what the router's warm start and the side-by-side
+# tests saved): the percentage weighs the steps a run does by them. Within a step it
+# follows the time spent against this, or Rasa's progress bars when they are further, and
+# stays short of the step's end until the step is done.
 STEP_SECONDS = {
     PREPARE: 3,
     BASELINE: 95,
-    TRAIN: 490,
-    TEST_NLU: 60,
-    TEST_STORIES_STEP: 35,
+    TRAIN: 373,
+    TEST: 73,
     COMPARE: 1,
     PUBLISH_STEP: 15,
     ROLLBACK_STEP: 15,
@@ -56,12 +56,11 @@ STEP_SECONDS = {
 # Where in its step each progress bar a command draws runs, as shares of the step: a
 # test loads the model, then draws one bar over its cases; a finetune reads and
 # featurizes every example, then draws DIET's and the ResponseSelector's epochs, trains
-# the line's router without a bar (most of the time), then TED's epochs.
+# the line's router without a bar (a third of the time), then TED's epochs.
 BAR_SPANS = {
     BASELINE: ((0.6, 0.99),),
-    TRAIN: ((0.22, 0.33), (0.33, 0.48), (0.97, 0.99)),
-    TEST_NLU: ((0.6, 0.99),),
-    TEST_STORIES_STEP: ((0.8, 0.99),),
+    TRAIN: ((0.26, 0.42), (0.42, 0.6), (0.93, 0.96)),
+    TEST: ((0.6, 0.99),),
 }
 BEFORE_THE_END = 0.95  # the most a step shows by its time alone
 BAR = re.compile(r"(\d{1,3})%\|")
@@ -97,6 +96,37 @@ def candidate_path(cfg) -> Path:
 
 def run_folder(cfg, run_id: int) -> Path:
     return cfg.training_dir / "runs" / str(run_id)
+
+
+def nlu_test(model: Path, out: Path) -> list:
+    """`rasa test nlu` on tests/nlu: intent and FAQ figures (results.read_nlu)."""
+    return [
+        *RASA_TEST,
+        "nlu",
+        "--model",
+        str(model),
+        "--nlu",
+        NLU_TESTS,
+        "--out",
+        str(out),
+        NO_PLOT,
+    ]
+
+
+def stories_test(model: Path, out: Path) -> list:
+    """`rasa test core --e2e` on the test stories (results.stories_verdict)."""
+    return [
+        *RASA_TEST,
+        "core",
+        "--model",
+        str(model),
+        "--stories",
+        TEST_STORIES,
+        "--e2e",
+        "--out",
+        str(out),
+        NO_PLOT,
+    ]
 
 
 class Job:
@@ -148,66 +178,74 @@ class Job:
             self.cfg.training_lease_seconds,
         )
 
-    def command(self, step: str, argv: list) -> tuple[int, list[str]]:
-        """Runs one command, its output into the log tail and its progress bars into the
-        step's share, renewing the lease while it runs. Returns its code and its lines."""
+    def command(self, step: str, *argvs: list) -> list[tuple[int, list[str]]]:
+        """Runs commands side by side, their output into the log tail and the first one's
+        progress bars into the step's share, renewing the lease while they run. Returns
+        each one's code and lines."""
         self.say(step)
         started, done = time.monotonic(), 0.0
-        proc = subprocess.Popen(
-            argv,
-            cwd=self.cfg.content_root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=command_env(),
-        )
-        lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        procs = [
+            subprocess.Popen(
+                argv,
+                cwd=self.cfg.content_root,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=command_env(),
+            )
+            for argv in argvs
+        ]
+        lines: "queue.Queue[tuple[int, Optional[str]]]" = queue.Queue()
 
-        def read() -> None:
+        def read(index: int, proc: subprocess.Popen) -> None:
             pending = b""
             while chunk := proc.stdout.read1(4096):
                 pending += chunk
                 *whole, pending = re.split(rb"[\r\n]", pending)
                 for part in whole:
                     if part.strip():
-                        lines.put(part.decode("utf-8", "replace").rstrip())
+                        lines.put((index, part.decode("utf-8", "replace").rstrip()))
             if pending.strip():
-                lines.put(pending.decode("utf-8", "replace").rstrip())
-            lines.put(None)
+                lines.put((index, pending.decode("utf-8", "replace").rstrip()))
+            lines.put((index, None))
 
-        threading.Thread(target=read, daemon=True).start()
-        everything, bars_done, last, echoed, beat = [], 0, 0.0, -1.0, time.monotonic()
+        for index, proc in enumerate(procs):
+            threading.Thread(target=read, args=(index, proc), daemon=True).start()
+        everything: list[list[str]] = [[] for _ in procs]
+        last, echoed = [0.0] * len(procs), [-1.0] * len(procs)
+        running, bars_done, beat = len(procs), 0, time.monotonic()
         log = (self.folder / "job.log").open("a", encoding="utf-8", buffering=1)
         try:
-            while True:
+            while running:
                 try:
-                    line = lines.get(timeout=HEARTBEAT_SECONDS)
+                    index, line = lines.get(timeout=HEARTBEAT_SECONDS)
                 except queue.Empty:
-                    line = ""
+                    index, line = 0, ""
                 if line is None:
-                    break
-                if line:
-                    everything.append(line)
+                    running -= 1
+                elif line:
+                    everything[index].append(line)
                     log.write(line + "\n")
                     found = BAR.findall(line)
                     if found:
                         share = int(found[-1]) / 100
-                        if share < last - 0.5:
-                            bars_done += 1
-                            echoed = -1.0
-                        last = share
-                        spans = BAR_SPANS.get(step, ((0.0, 0.99),))
-                        low, high = spans[min(bars_done, len(spans) - 1)]
-                        done = max(done, low + (high - low) * share)
+                        if share < last[index] - 0.5:
+                            bars_done += index == 0
+                            echoed[index] = -1.0
+                        last[index] = share
+                        if index == 0:
+                            spans = BAR_SPANS.get(step, ((0.0, 0.99),))
+                            low, high = spans[min(bars_done, len(spans) - 1)]
+                            done = max(done, low + (high - low) * share)
                     # A progress bar redraws many times a second: the log's last lines
                     # keep its latest state, the terminal a line every tenth.
                     if found and self.tail and BAR.search(self.tail[-1]):
                         self.tail[-1] = line
-                        if self.echo and (share >= echoed + 0.1 or share == 1):
+                        if self.echo and (share >= echoed[index] + 0.1 or share == 1):
                             self.echo(line)
-                            echoed = share
+                            echoed[index] = share
                     else:
                         self._line(line)
-                        echoed = share if found else echoed
+                        echoed[index] = share if found else echoed[index]
                 done = max(
                     done, min(BEFORE_THE_END, (time.monotonic() - started) / STEP_SECONDS[step])
                 )
@@ -216,40 +254,24 @@ class Job:
                     self._beat()
                     beat = time.monotonic()
         except runs.LeaseLost:
-            proc.kill()
+            for proc in procs:
+                proc.kill()
             raise
         finally:
             log.close()
-        code = proc.wait()
+        codes = [proc.wait() for proc in procs]
         self._beat()
-        return code, everything
+        return list(zip(codes, everything, strict=True))
 
     # --- the steps -------------------------------------------------------------------
 
-    def rasa_test_nlu(self, step: str, model: Path, out: Path) -> Optional[dict]:
-        code, _ = self.command(
-            step,
-            [
-                sys.executable,
-                "-m",
-                "rasa",
-                "test",
-                "nlu",
-                "--model",
-                str(model),
-                "--nlu",
-                NLU_TESTS,
-                "--out",
-                str(out),
-                "--no-plot",
-            ],
-        )
+    def nlu_results(self, step: str, code: int, out: Path) -> Optional[dict]:
         if code != 0:
             raise CommandFailed(step, code)
         return results.read_nlu(out, self.cfg.content_root / NLU_TESTS)
 
     def train(self, candidate: Path) -> dict:
-        code, lines = self.command(
+        [(code, lines)] = self.command(
             TRAIN, [sys.executable, "-m", "line.content.train_content", "--model", str(candidate)]
         )
         if code != 0:
@@ -276,32 +298,21 @@ class Job:
         self.say(PREPARE)
         models.copy_model(served, candidate)
         if before is None:  # the serving model was never tested here: test it first
-            before = self.rasa_test_nlu(BASELINE, served, self.folder / "before")
+            [(code, _)] = self.command(BASELINE, nlu_test(served, self.folder / "before"))
+            before = self.nlu_results(BASELINE, code, self.folder / "before")
         training = self.train(candidate)
         candidate_id = models.model_id(candidate)
         runs.record(self.run_id, model_id=candidate_id)
-        after = self.rasa_test_nlu(TEST_NLU, candidate, self.folder / "nlu")
-        code, _ = self.command(
-            TEST_STORIES_STEP,
-            [
-                sys.executable,
-                "-m",
-                "rasa",
-                "test",
-                "core",
-                "--model",
-                str(candidate),
-                "--stories",
-                TEST_STORIES,
-                "--e2e",
-                "--out",
-                str(self.folder / "core"),
-                "--no-plot",
-            ],
+        # Side by side: each mostly starts Rasa and loads the model, on a core of its own.
+        (nlu_code, _), (stories_code, _) = self.command(
+            TEST,
+            nlu_test(candidate, self.folder / "nlu"),
+            stories_test(candidate, self.folder / "core"),
         )
+        after = self.nlu_results(TEST, nlu_code, self.folder / "nlu")
         verdict = results.stories_verdict(self.folder / "core", cfg.content_root / TEST_STORIES)
         if verdict is None:
-            raise CommandFailed(TEST_STORIES_STEP, code)
+            raise CommandFailed(TEST, stories_code)
         after.update(verdict)
         self.say(COMPARE)
         reasons = gate.judge(before, after)

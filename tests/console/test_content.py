@@ -172,6 +172,17 @@ def test_the_inbox_shows_redacted_items_and_each_action_takes_one_out(login, con
     assert "cuanto cuesta el pasaje de bus a bolivia" in eva.get("/contenido").text
     gone = eva.post("/contenido/bandeja/descartar", data={"csrf": csrf, "clave": car})
     assert "alguien lo revisó antes" in gone.text
+    decided = eva.get("/contenido")
+    rows = [
+        " ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split())
+        for row in re.findall(r'<tr class="decidido">(.*?)</tr>', decided.text, re.S)
+    ]
+    assert "Yuleisy" not in decided.text
+    assert [row.split(" ", 2)[2] for row in rows] == [
+        "eva «cuanto cuesta el pasaje de bus a bolivia» Juntado en el borrador «Pasajes»",
+        "eva «quiero vender mi carro» No es para la línea",
+        "eva «soy <NOMBRE>, hay albergue pa dormir esta noche?» Ejemplo de «Albergues»",
+    ]
 
 
 def test_an_example_the_checks_refuse_is_explained_beside_its_item(login, content_copy):

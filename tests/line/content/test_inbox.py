@@ -111,3 +111,21 @@ def test_not_for_the_line_is_for_good(seeded):
     with pytest.raises(inbox.Gone):
         inbox.dismiss(item.key, "coco")
     assert review.text_key("Pasaje en bus pa Bolivia, ¿cuánto es?") == item.key
+
+
+def test_decisions_stay_readable_redacted_and_lose_their_words_with_retention(seeded):
+    from sqlalchemy import update
+
+    waiting("me llamo Yuleisy Carrasquel y busco albergue")  # coded before the detector
+    [named] = [i for i in inbox.items() if "albergue" in i.text and "<NOMBRE>" in i.text]
+    [bus] = [i for i in inbox.items() if i.text == BUS[2]]
+    inbox.dismiss(bus.key, "eva")
+    inbox.add_example(named.key, "shelter", "coco")
+    newest, oldest = inbox.decided(10)
+    assert (newest.decision, newest.topic, newest.decided_by) == ("example", "shelter", "coco")
+    assert newest.text == "me llamo <NOMBRE> y busco albergue"
+    assert (oldest.decision, oldest.text, oldest.decided_by) == ("not_for_the_line", BUS[2], "eva")
+    with session_scope() as session:  # what the retention sweep does to old questions
+        session.execute(update(Feedback).where(Feedback.text == BUS[2]).values(text=None))
+    assert [(d.decision, d.text) for d in inbox.decided(10)][1] == ("not_for_the_line", None)
+    assert len(inbox.decided(1)) == 1

@@ -103,12 +103,12 @@ def test_a_command_s_progress_bars_and_log_reach_the_run(home):
         "    print()\n"
         "print('done')\n"
     )
-    code, lines = worker.command(job.TRAIN, [sys.executable, "-c", script])
+    [(code, lines)] = worker.command(job.TRAIN, [sys.executable, "-c", script])
     assert code == 0 and lines[0].startswith("Finetuning") and lines[-1] == "done"
     shown = runs.current()
     assert shown["step"] == job.TRAIN
     # The last bar finished: near the end of the training's share, never past it.
-    assert worker.at(job.TRAIN, 0.9) < shown["percent"] < worker.at(job.TEST_NLU, 0)
+    assert worker.at(job.TRAIN, 0.9) < shown["percent"] < worker.at(job.TEST, 0)
     # A redrawn bar is one line of the log, its latest state, not one line per redraw.
     assert shown["log_tail"].splitlines() == [
         "Finetuning models/line.tar.gz",
@@ -121,3 +121,35 @@ def test_a_command_s_progress_bars_and_log_reach_the_run(home):
         *["Epochs: 0%|####|", "Epochs: 50%|####|", "Epochs: 100%|####|"] * 3,
         "done",
     ]
+
+
+def test_the_tests_run_side_by_side_and_the_first_one_s_bar_is_the_progress(home, tmp_path):
+    cfg = home()
+    run_id = runs.start(runs.PUBLISH, "tito", NOW, 60).run["id"]
+    worker = job.Job(run_id, cfg=cfg, clock=lambda: NOW)
+    worker.folder.mkdir(parents=True)
+
+    def waits_for_the_other(me, other, bar):
+        # Each ends only once the other has started: one after the other, the first fails.
+        return (
+            "import pathlib, sys, time\n"
+            f"pathlib.Path({str(tmp_path / me)!r}).touch()\n"
+            "for _ in range(300):\n"
+            f"    if pathlib.Path({str(tmp_path / other)!r}).exists(): break\n"
+            "    time.sleep(0.1)\n"
+            "else:\n"
+            "    sys.exit(3)\n"
+            f"print('{me}: {bar}%|####|', flush=True)\n"
+            f"print('{me} done')\n"
+        )
+
+    (nlu, nlu_lines), (stories, stories_lines) = worker.command(
+        job.TEST,
+        [sys.executable, "-c", waits_for_the_other("nlu", "stories", 100)],
+        [sys.executable, "-c", waits_for_the_other("stories", "nlu", 0)],
+    )
+    assert (nlu, stories) == (0, 0)
+    assert nlu_lines == ["nlu: 100%|####|", "nlu done"]
+    assert stories_lines == ["stories: 0%|####|", "stories done"]
+    # The NLU test's bar ended, so the step is at its end whatever the stories' bar says.
+    assert runs.current()["percent"] == worker.at(job.TEST, 0.99)

@@ -68,13 +68,9 @@ def test_a_stalled_run_is_taken_over_once_its_lease_expires(migrated):
 
 def test_progress_and_results_are_kept_for_the_page(migrated):
     run_id = runs.start(runs.PUBLISH, "tito", NOW, LEASE).run["id"]
-    runs.progress(run_id, "test_nlu", 150, "line 1\nline 2", NOW, LEASE)
+    runs.progress(run_id, "test", 150, "line 1\nline 2", NOW, LEASE)
     shown = runs.current()
-    assert (shown["step"], shown["percent"], shown["log_tail"]) == (
-        "test_nlu",
-        100,
-        "line 1\nline 2",
-    )
+    assert (shown["step"], shown["percent"], shown["log_tail"]) == ("test", 100, "line 1\nline 2")
     runs.record(run_id, model_id="abc", results={"after": reading(faq=0.8)})
     runs.finish(run_id, runs.REFUSED, NOW, reasons=[{"code": "faq_drop"}])
     assert runs.current() is None

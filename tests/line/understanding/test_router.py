@@ -71,3 +71,28 @@ def test_closeness_also_covers_the_routers_own_likeliest_topics(router):
     assert list(reading.closeness) == [likeliest]
     both = router.read("el albergue cobra?", ["covid_vaccine"], own_top=1)
     assert list(both.closeness) == ["covid_vaccine", likeliest]
+
+
+def _fitted(examples, start=None):
+    texts = [text for *_, text in examples]
+    labels = [label_of(intent, topic, kind) for intent, topic, kind, _ in examples]
+    return IntentRouter().fit(texts, labels, start)
+
+
+def test_a_finetune_starts_from_the_old_weights_and_ends_where_a_fit_from_zero_does(router):
+    more = EXAMPLES + [("faq", "shelter", None, "necesito un techo esta noche para mis hijos")]
+    cold, warm = _fitted(more), _fitted(more, start=router)
+    assert warm.model.n_iter_[0] < cold.model.n_iter_[0]
+    for text in ("un techo para esta noche", "mi bebe no respira", "hola"):
+        a, b = cold.read(text), warm.read(text)
+        assert a.intents == pytest.approx(b.intents, abs=1e-3)
+        assert a.faq_topics == pytest.approx(b.faq_topics, abs=1e-3)
+    # "techo" is a word the old router never saw: the new vocabulary has it.
+    assert "techo" in warm.features.transformer_list[0][1].vocabulary_
+
+
+def test_with_other_labels_the_finetune_fits_from_zero(router):
+    fewer = [e for e in EXAMPLES if e[0] != "greet"]
+    cold, warm = _fitted(fewer), _fitted(fewer, start=router)
+    assert warm.model.n_iter_[0] == cold.model.n_iter_[0]
+    assert np.allclose(warm.model.coef_, cold.model.coef_)
