@@ -128,14 +128,20 @@ class ActionStopAlerts(LineAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        done = [SlotSet(OFFER_SLOT, None), SlotSet(OFFERED_SLOT, True)]
-        try:
-            stopped = await asyncio.to_thread(subscriptions.opt_out, tracker.sender_id)
-        except STORAGE_ERRORS:
-            logger.exception("opt-out could not be stored")
-            dispatcher.utter_message(response="utter_alerts_failed")
-            return done + await hand_over(dispatcher, tracker, failure="alerts: opt-out not kept")
-        dispatcher.utter_message(
-            response="utter_alerts_stopped" if stopped else "utter_alerts_none_active"
-        )
-        return done
+        return await stop_alerts(dispatcher, tracker)
+
+
+async def stop_alerts(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Opt out now and say so; also while an operator holds the conversation
+    (actions/paused.py), since a broadcast would not wait for the operator."""
+    done = [SlotSet(OFFER_SLOT, None), SlotSet(OFFERED_SLOT, True)]
+    try:
+        stopped = await asyncio.to_thread(subscriptions.opt_out, tracker.sender_id)
+    except STORAGE_ERRORS:
+        logger.exception("opt-out could not be stored")
+        dispatcher.utter_message(response="utter_alerts_failed")
+        return done + await hand_over(dispatcher, tracker, failure="alerts: opt-out not kept")
+    dispatcher.utter_message(
+        response="utter_alerts_stopped" if stopped else "utter_alerts_none_active"
+    )
+    return done

@@ -6,14 +6,12 @@ person is told; this action reads the tracker, says it and pauses the bot."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import ACTION_VALIDATE_SLOT_MAPPINGS
 
 from actions.common import LineAction
 from line.handoff import request, spool
@@ -89,27 +87,4 @@ class ActionReplyInLanguage(LineAction):
             dispatcher.utter_message(response=f"utter_other_language_{language}")
         else:
             dispatcher.utter_message(response="utter_out_of_scope")
-        return []
-
-
-class ActionDangerWhilePaused(LineAction):
-    """Danger told by someone already waiting for an operator. The bot is paused then, so
-    no rule runs; Rasa 3.6 still runs its slot-mapping validation action after reading
-    every message, and sends what it says (a custom slot mapping's messages are
-    dropped). The numbers go out at once and the ticket moves to the front of the queue.
-    Not paused, or no danger: nothing (the emergency rule hands over as usual)."""
-
-    NAME = ACTION_VALIDATE_SLOT_MAPPINGS
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        latest = tracker.latest_message or {}
-        if not tracker.is_paused() or (latest.get("intent") or {}).get("name") != (
-            names.EMERGENCY_INTENT
-        ):
-            return []
-        text = latest.get("text") or ""
-        handoff = dataclasses.replace(handoff_of(tracker), messages=(("user", text),))
-        await tell_and_queue(dispatcher, handoff)
         return []

@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 TROUBLE = "utter_line_trouble"
 NOT_KEPT = "utter_handoff_failed"
 # Asked after an FAQ answer: without it the person still has the answer. Run after every
-# message (actions/handoff.py): a paused conversation already has its ticket, and any
+# message (actions/paused.py): a paused conversation already has its ticket, and any
 # other turn's own actions hand over if the action server is down.
 OPTIONAL = {"action_ask_rating", ACTION_VALIDATE_SLOT_MAPPINGS}
 # Actions that do nothing unless the conversation is paused: not called otherwise.

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 import pytest
 
 from actions import handoff as handoff_action
+from actions import paused as paused_action
+from line.alerts import subscriptions
 from line.core import settings as config
 from line.core.db import DatabaseUnavailable
 from line.handoff import hours, spool, tickets
@@ -190,7 +192,7 @@ def test_danger_told_while_waiting_for_a_person_gets_the_numbers_and_the_front_o
         parse_extra={"danger": "violence"},
         paused=True,
     )
-    messages, events = run(handoff_action.ActionDangerWhilePaused(), paused, domain)
+    messages, events = run(paused_action.ActionWhilePaused(), paused, domain)
     assert responses(messages) == ["utter_emergency_violence", "utter_handoff_priority"]
     assert events == []  # the conversation stays with the operator
     [ticket] = tickets.queue()
@@ -199,12 +201,20 @@ def test_danger_told_while_waiting_for_a_person_gets_the_numbers_and_the_front_o
 
 def test_danger_in_a_conversation_not_paused_is_left_to_the_emergency_rule(database, domain):
     tracker = make_tracker("me esta pegando", "emergency", parse_extra={"danger": "violence"})
-    assert run(handoff_action.ActionDangerWhilePaused(), tracker, domain) == ([], [])
+    assert run(paused_action.ActionWhilePaused(), tracker, domain) == ([], [])
     assert tickets.queue() == []
 
 
+def test_baja_while_waiting_for_a_person_stops_alerts_at_once(database, domain):
+    subscriptions.subscribe("waiting", "whatsapp", "¿Avisos? Escribe BAJA para dejarlos.")
+    tracker = make_tracker("BAJA", "unsubscribe_alerts", paused=True, sender="waiting")
+    messages, _ = run(paused_action.ActionWhilePaused(), tracker, domain)
+    assert responses(messages) == ["utter_alerts_stopped"]
+    assert not subscriptions.subscriber("waiting").active
+
+
 def test_anything_else_said_while_waiting_for_a_person_gets_no_reply(database, domain):
-    """Rasa asks this action after every message: only danger gets an answer."""
+    """Rasa asks this action after every message: only danger and BAJA get an answer."""
     tracker = make_tracker("sigo esperando", "inform", paused=True)
-    assert run(handoff_action.ActionDangerWhilePaused(), tracker, domain) == ([], [])
+    assert run(paused_action.ActionWhilePaused(), tracker, domain) == ([], [])
     assert tickets.queue() == []
