@@ -448,7 +448,9 @@ class WhatsAppInput(InputChannel):
         elif message.kind == "text":
             text = await self._chosen_option(sender_id, text) or text
         await on_new_message(
-            UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
+            UserMessage(
+                text, output, sender_id, input_channel=self.name(), metadata=metadata or None
+            )
         )
 
     async def _media(
