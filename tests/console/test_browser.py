@@ -64,6 +64,8 @@ def test_log_in_claim_reply_and_close(console, accounts_made, rasa, driver, tmp_
 
 
 def test_a_draft_survives_an_expired_session(console, accounts_made, rasa, driver):
+    from selenium.webdriver.support.ui import WebDriverWait
+
     from tests.console.test_security import expire_sessions
 
     ticket_id = waiting_ticket(rasa=rasa)
@@ -80,8 +82,13 @@ def test_a_draft_survives_an_expired_session(console, accounts_made, rasa, drive
     driver.find_element("id", "clave").send_keys(PASSWORD)
     driver.find_element("id", "entrar").click()
     wait_for_text(driver, "Responder a la persona")
-    box = driver.find_element("id", "texto-respuesta")
-    assert box.get_attribute("value") == "Un texto largo que no quiero perder"
+    # The page's script puts the draft back once it runs, which may be after the text shows.
+    WebDriverWait(driver, 10).until(
+        lambda d: (
+            d.find_element("id", "texto-respuesta").get_attribute("value")
+            == "Un texto largo que no quiero perder"
+        )
+    )
     driver.find_element("id", "enviar").click()
     wait_for_text(driver, "Respuesta enviada")
     assert driver.find_element("id", "texto-respuesta").get_attribute("value") == ""
