@@ -26,6 +26,15 @@ OFFERED_SLOT = "alerts_offered"
 OFFER_RESPONSE = "utter_alerts_offer"
 
 
+def scope_words(scope: offer.Scope, domain: Dict[Text, Any]) -> Dict[Text, Text]:
+    """The topic's title and the region as the person reads them, "every" in words."""
+    return {
+        "topic": topics.faq_titles().get(scope.topic or "")
+        or domain_text(domain, "utter_alerts_any_topic"),
+        "region": scope.region or domain_text(domain, "utter_alerts_any_region"),
+    }
+
+
 class ActionOfferAlerts(LineAction):
     """Shows what alerts the person would get and asks for a yes: always when they asked
     ("quiero recibir avisos"), and once a session after a useful answer when nothing in
@@ -54,12 +63,7 @@ class ActionOfferAlerts(LineAction):
         if not asked and not offer.may_offer(tracker.events, offered, subscribed, channel):
             return []
         scope = offer.scope(names.last_faq_topic(tracker.events), tracker.get_slot("region"))
-        text = offer.fill(
-            domain_text(domain, OFFER_RESPONSE),
-            topic=topics.faq_titles().get(scope.topic or "")
-            or domain_text(domain, "utter_alerts_any_topic"),
-            region=scope.region or domain_text(domain, "utter_alerts_any_region"),
-        )
+        text = offer.fill(domain_text(domain, OFFER_RESPONSE), **scope_words(scope, domain))
         buttons = domain["responses"][OFFER_RESPONSE][0].get("buttons", [])
         dispatcher.utter_message(text=text, buttons=buttons)
         shown = {"topic": scope.topic, "region": scope.region, "text": text}
@@ -95,12 +99,7 @@ class ActionSubscribeAlerts(LineAction):
             return [SlotSet(OFFER_SLOT, None)] + await hand_over(
                 dispatcher, tracker, failure="alerts: subscription not kept"
             )
-        dispatcher.utter_message(
-            response="utter_alerts_subscribed",
-            topic=topics.faq_titles().get(scope.topic or "")
-            or domain_text(domain, "utter_alerts_any_topic"),
-            region=scope.region or domain_text(domain, "utter_alerts_any_region"),
-        )
+        dispatcher.utter_message(response="utter_alerts_subscribed", **scope_words(scope, domain))
         return [SlotSet(OFFER_SLOT, None)]
 
 
