@@ -10,13 +10,22 @@ from tests.console.conftest import PASSWORD, waiting_ticket
 
 
 def wait_for_text(driver, text, timeout=10):
-    """Wait for the next page: the old one may vanish while it is being read."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    """Wait for the next page. The old one may vanish while it is being read: Chromium
+    then calls the element stale, or says its node "does not belong to the document"."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: text in d.find_element("tag name", "body").text
-    )
+    def shown(page) -> bool:
+        try:
+            return text in page.find_element("tag name", "body").text
+        except StaleElementReferenceException:
+            return False
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return False
+            raise
+
+    WebDriverWait(driver, timeout).until(shown)
 
 
 def test_log_in_claim_reply_and_close(console, accounts_made, rasa, driver, tmp_path):
