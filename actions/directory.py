@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import LineAction, domain_text, latest_intent
+from actions.common import LineAction, domain_text, latest_entity, latest_intent
 from actions.handoff import hand_over
 from line.core.db import DatabaseUnavailable
 from line.core.settings import settings
@@ -191,12 +191,23 @@ class ValidateServiceSearchForm(FormValidationAction):
                 return {"region": place.region, "city": place.city}
         return self._read_answer("region", read_place, "utter_place_unknown", dispatcher, tracker)
 
+    @staticmethod
+    def _need_told_before(tracker: Tracker) -> Optional[Text]:
+        """The service behind the FAQ answered just before ("¿hay albergues?" … "estoy en
+        Juliaca"), else the need named without a place ("necesito un dentista para mi
+        hija" … "vivo en Chiclayo")."""
+        answered = names.faq_topic_answered_before(tracker.events)
+        return categories.faq_topic_categories().get(answered or "") or tracker.get_slot(
+            names.NEED_CATEGORY
+        )
+
     async def extract_service_category(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        need = tracker.get_slot(names.NEED_CATEGORY)
-        if need and not tracker.get_slot("service_category"):
-            # "necesito un dentista para mi hija" … "vivo en Chiclayo": the need told first.
+        text = (tracker.latest_message or {}).get("text") or ""
+        named_now = latest_entity(tracker, "service_category") or read_category(text)
+        need = self._need_told_before(tracker)
+        if need and not named_now and not tracker.get_slot("service_category"):
             return {"service_category": need}
         return self._read_answer(
             "service_category", read_category, "utter_category_unknown", dispatcher, tracker

@@ -91,6 +91,22 @@ def last_faq_topic(events: Sequence[Mapping[str, Any]]) -> Optional[str]:
     return None
 
 
+def faq_topic_answered_before(events: Sequence[Mapping[str, Any]]) -> Optional[str]:
+    """The topic of an FAQ answer given to the person's previous message, if there was one
+    ("¿hay albergues?" answered, then "estoy en Juliaca": the place is for that need)."""
+    users = 0
+    for event in reversed(events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return None
+        elif event.get("event") == "bot" and users == 1:
+            topic = faq_topic_of((event.get("metadata") or {}).get("utter_action"))
+            if topic:
+                return topic
+    return None
+
+
 def faq_selection(parse: Mapping[str, Any]) -> Mapping[str, Any]:
     """The ResponseSelector's output for FAQ answers in a parsed message (or a Message)."""
     return (parse.get("response_selector") or {}).get(FAQ_INTENT) or {}

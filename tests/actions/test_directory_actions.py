@@ -9,6 +9,7 @@ from actions import directory as directory_actions
 from line.core.db import DatabaseUnavailable
 from line.directory import search, store
 from line.handoff import hours, tickets
+from line.understanding import names
 from tests.actions.conftest import make_tracker, run
 
 
@@ -160,3 +161,59 @@ def test_a_location_pin_gives_the_place_so_the_form_need_not_ask(domain):
     tracker.events[-1]["metadata"] = {"latitude": -8.11, "longitude": -79.03}
     extracted, messages = extract_region(tracker, domain)
     assert extracted == {"region": "La Libertad", "city": "Trujillo"} and messages == []
+
+
+def extract_category(tracker, domain):
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(
+        directory_actions.ValidateServiceSearchForm().extract_service_category(
+            dispatcher, tracker, domain
+        )
+    )
+    return extracted, dispatcher.messages
+
+
+def answered(topic, asked="hay albergues?"):
+    """The events of a turn where the person asked and the line gave an FAQ answer."""
+    return [
+        {"event": "user", "text": asked, "parse_data": {"intent": {"name": "faq"}}},
+        {"event": "bot", "text": "…", "metadata": {"utter_action": f"utter_faq/{topic}"}},
+        {"event": "bot", "text": "¿Te sirvió?", "metadata": {"utter_action": "utter_ask_rating"}},
+    ]
+
+
+def test_a_place_told_after_an_faq_answer_searches_that_answers_service(domain):
+    tracker = make_tracker(
+        "estoy en juliaca", "inform", entities=[("region", "Puno")], events=answered("shelter")
+    )
+    assert extract_category(tracker, domain) == ({"service_category": "shelter"}, [])
+
+
+def test_only_the_answer_just_before_counts(domain):
+    events = answered("shelter") + [
+        {"event": "user", "text": "gracias", "parse_data": {"intent": {"name": "thanks"}}},
+        {"event": "bot", "text": "De nada", "metadata": {"utter_action": "utter_thanks"}},
+    ]
+    tracker = make_tracker("estoy en lima", "inform", events=events)
+    assert names.faq_topic_answered_before(tracker.events) is None
+    assert extract_category(tracker, domain) == ({}, [])
+
+
+def test_a_service_named_now_wins_over_the_answer_before(domain):
+    tracker = make_tracker(
+        "mejor un comedor en lima",
+        "inform",
+        slots={"requested_slot": "service_category"},
+        events=answered("shelter"),
+    )
+    assert extract_category(tracker, domain) == ({"service_category": "food"}, [])
+
+
+def test_an_answer_with_no_service_behind_it_leaves_the_question(domain):
+    tracker = make_tracker("estoy en lima", "inform", events=answered("regularization_cpp"))
+    assert extract_category(tracker, domain) == ({}, [])
+
+
+def test_a_need_named_earlier_without_a_place_is_searched_when_the_place_comes(domain):
+    tracker = make_tracker("vivo en chiclayo", "inform", slots={"need_category": "health"})
+    assert extract_category(tracker, domain) == ({"service_category": "health"}, [])
