@@ -21,6 +21,19 @@ def test_a_need_told_first_and_the_place_later_is_one_search(person):
     )
 
 
+def test_a_place_told_after_an_faq_answer_searches_that_answers_service(person):
+    person.say("reparten canastas de viveres a los migrantes?")
+    assert "utter_faq/food_assistance" in person.utters()
+    assert "action_find_services" not in person.actions()
+    person.say("estoy en trujillo")
+    tracker = person.tracker()
+    assert "action_find_services" in person.actions()
+    assert (tracker["slots"]["service_category"], tracker["slots"]["region"]) == (
+        "food",
+        "La Libertad",
+    )
+
+
 def test_asking_whether_a_service_exists_somewhere_is_a_search(person):
     person.say("hay psicologo gratis en tarapoto?")
     tracker = person.tracker()
