@@ -10,38 +10,31 @@ def texts(replies):
     return [text for text in bot_texts(replies) if text]
 
 
+def searched(person):
+    """(category, region) of the search the conversation ran; None if it ran none."""
+    if "action_find_services" not in person.actions():
+        return None
+    slots = person.tracker()["slots"]
+    return slots["service_category"], slots["region"]
+
+
 def test_a_need_told_first_and_the_place_later_is_one_search(person):
     person.say("necesito un dentista para mi hija de 6 años")
     person.say("vivo en chiclayo")
-    tracker = person.tracker()
-    assert "action_find_services" in person.actions()
-    assert (tracker["slots"]["service_category"], tracker["slots"]["region"]) == (
-        "health",
-        "Lambayeque",
-    )
+    assert searched(person) == ("health", "Lambayeque")
 
 
 def test_a_place_told_after_an_faq_answer_searches_that_answers_service(person):
     person.say("reparten canastas de viveres a los migrantes?")
     assert "utter_faq/food_assistance" in person.utters()
-    assert "action_find_services" not in person.actions()
+    assert searched(person) is None
     person.say("estoy en trujillo")
-    tracker = person.tracker()
-    assert "action_find_services" in person.actions()
-    assert (tracker["slots"]["service_category"], tracker["slots"]["region"]) == (
-        "food",
-        "La Libertad",
-    )
+    assert searched(person) == ("food", "La Libertad")
 
 
 def test_asking_whether_a_service_exists_somewhere_is_a_search(person):
     person.say("hay psicologo gratis en tarapoto?")
-    tracker = person.tracker()
-    assert "action_find_services" in person.actions()
-    assert (tracker["slots"]["service_category"], tracker["slots"]["region"]) == (
-        "mental_health",
-        "San Martín",
-    )
+    assert searched(person) == ("mental_health", "San Martín")
 
 
 def test_another_language_gets_a_reply_in_it_and_a_person(person):
