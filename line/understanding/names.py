@@ -94,17 +94,11 @@ def last_faq_topic(events: Sequence[Mapping[str, Any]]) -> Optional[str]:
 def faq_topic_answered_before(events: Sequence[Mapping[str, Any]]) -> Optional[str]:
     """The topic of an FAQ answer given to the person's previous message, if there was one
     ("¿hay albergues?" answered, then "estoy en Juliaca": the place is for that need)."""
-    users = 0
-    for event in reversed(events):
-        if event.get("event") == "user":
-            users += 1
-            if users == 2:
-                return None
-        elif event.get("event") == "bot" and users == 1:
-            topic = faq_topic_of((event.get("metadata") or {}).get("utter_action"))
-            if topic:
-                return topic
-    return None
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if not users:
+        return None
+    previous = users[-2] if len(users) > 1 else 0
+    return last_faq_topic(events[previous : users[-1]])
 
 
 def faq_selection(parse: Mapping[str, Any]) -> Mapping[str, Any]:
