@@ -17,6 +17,10 @@ def latest_intent(tracker: Tracker) -> Optional[Text]:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
+def latest_text(tracker: Tracker) -> Text:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
 def latest_entity(tracker: Tracker, entity: Text) -> Optional[Any]:
     return next(tracker.get_latest_entity_values(entity), None)
 

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import LineAction, domain_text, latest_entity, latest_intent
+from actions.common import LineAction, domain_text, latest_entity, latest_intent, latest_text
 from actions.handoff import hand_over
 from line.core.db import DatabaseUnavailable
 from line.core.settings import settings
@@ -169,10 +169,10 @@ class ValidateServiceSearchForm(FormValidationAction):
         if (
             tracker.get_slot("requested_slot") != slot
             or intent in names.PERSON_INTENTS
-            or next(tracker.get_latest_entity_values(slot), None) is not None
+            or latest_entity(tracker, slot) is not None
         ):
             return {}
-        found = read((tracker.latest_message or {}).get("text") or "")
+        found = read(latest_text(tracker))
         if found:
             return found
         if intent not in ANSWER_INTENTS:
@@ -204,10 +204,13 @@ class ValidateServiceSearchForm(FormValidationAction):
     async def extract_service_category(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        text = (tracker.latest_message or {}).get("text") or ""
-        named_now = latest_entity(tracker, "service_category") or read_category(text)
-        need = self._need_told_before(tracker)
-        if need and not named_now and not tracker.get_slot("service_category"):
+        unnamed = not (
+            tracker.get_slot("service_category")
+            or latest_entity(tracker, "service_category")
+            or read_category(latest_text(tracker))
+        )
+        need = unnamed and self._need_told_before(tracker)
+        if need:
             return {"service_category": need}
         return self._read_answer(
             "service_category", read_category, "utter_category_unknown", dispatcher, tracker

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ACTION_VALIDATE_SLOT_MAPPINGS
 
 from actions.alerts import stop_alerts
-from actions.common import LineAction, latest_intent
+from actions.common import LineAction, latest_intent, latest_text
 from actions.handoff import handoff_of, tell_and_queue
 from line.understanding import names
 
@@ -35,7 +35,8 @@ class ActionWhilePaused(LineAction):
         if intent == names.UNSUBSCRIBE_ALERTS_INTENT:
             return await stop_alerts(dispatcher, tracker)
         if intent == names.EMERGENCY_INTENT:
-            text = (tracker.latest_message or {}).get("text") or ""
-            handoff = dataclasses.replace(handoff_of(tracker), messages=(("user", text),))
+            handoff = dataclasses.replace(
+                handoff_of(tracker), messages=(("user", latest_text(tracker)),)
+            )
             await tell_and_queue(dispatcher, handoff)
         return []
