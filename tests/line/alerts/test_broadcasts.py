@@ -63,6 +63,17 @@ def line(migrated, graph, monkeypatch):
     return graph
 
 
+@pytest.fixture
+def on_the_real_clock(line, monkeypatch):
+    """For tests that go through the webhook or the reply window on the real clock: no quiet
+    hours, so they pass at any hour of the day."""
+    monkeypatch.setattr(config, "settings", settings(**NO_QUIET_HOURS))
+    return line
+
+
+NO_QUIET_HOURS = {"alerts_quiet_start_hour": 0, "alerts_quiet_end_hour": 0}
+
+
 def settings(**changes):
     """The sender's settings with some changed (rate, tier, quiet hours...)."""
     return dataclasses.replace(config.settings, **changes)
@@ -294,7 +305,8 @@ def test_a_sender_that_died_mid_broadcast_is_taken_over_without_a_duplicate(line
     assert (figures.status, figures.sent, figures.unconfirmed) == (broadcasts.DONE, 29, 1)
 
 
-def test_two_senders_at_once_send_each_person_one_message(line):
+def test_two_senders_at_once_send_each_person_one_message(on_the_real_clock):
+    line = on_the_real_clock
     people = 300
     for n in range(people):
         person(n, at=datetime.utcnow())
@@ -306,8 +318,6 @@ def test_two_senders_at_once_send_each_person_one_message(line):
         alerts_rate_per_second=500.0,
         alerts_concurrency=4,
         alerts_poll_seconds=0.05,
-        alerts_quiet_start_hour=0,
-        alerts_quiet_end_hour=0,
     )
     workers = [Worker(cfg=fast), Worker(cfg=fast)]
     for worker in workers:
@@ -348,13 +358,13 @@ def test_it_stops_by_itself_when_too_many_messages_fail(line):
     assert len(line.sent) == 70 and len(line.attempts) == 100
 
 
-def test_status_webhooks_replies_and_opt_outs_reach_the_figures(line):
+def test_status_webhooks_replies_and_opt_outs_reach_the_figures(on_the_real_clock):
+    line = on_the_real_clock
     now = datetime.utcnow()
     people = [person(n, at=now) for n in range(4)]
     broadcast_id = broadcasts.create(Draft("coco", "aviso_novedad", VALUES, now), now=now)
     broadcasts.approve(broadcast_id, "lola")
-    cfg = settings(alerts_quiet_start_hour=0, alerts_quiet_end_hour=0)
-    drain(Worker(cfg=cfg))
+    drain(Worker())
     ids = {body["to"]: f"wamid.out.{n}" for n, body in enumerate(line.sent, start=1)}
 
     def statuses(*changes) -> bytes:
@@ -386,11 +396,11 @@ def test_status_webhooks_replies_and_opt_outs_reach_the_figures(line):
     assert [row.id for row, _ in broadcasts.report()] == [broadcast_id]
 
 
-def test_a_reply_names_the_broadcast_it_answers_for_a_day(line):
+def test_a_reply_names_the_broadcast_it_answers_for_a_day(on_the_real_clock):
     now = datetime.utcnow()
     reached, missed = person(0, at=now), person(1, at=now, topics=("shelter",))
     broadcast_id = approved(topics=("covid_vaccine",), at=now)
-    drain(Worker(cfg=settings(alerts_quiet_start_hour=0, alerts_quiet_end_hour=0)))
+    drain(Worker())
     later = datetime.utcnow() + timedelta(minutes=5)
     assert broadcasts.replied_broadcast(reached, later) == broadcast_id
     assert broadcasts.replied_broadcast(missed, later) is None  # outside the audience
