@@ -9,7 +9,7 @@ hand over). Danger comes first: of the settings whose danger recall is highest, 
 with the fewest false alarms, then the most cases right. The chosen setting goes to
 config.yml by hand, and `make eval-dev` then measures it on the running line.
 
-    python -m bench.tune_understanding [--model models/line.tar.gz] [--top 5]
+    python -m bench.tune_understanding [--model models/line.tar.gz] [--cases A.yml B.yml] [--top 5]
 """
 
 from __future__ import annotations
@@ -183,39 +183,57 @@ def cache_the_lexicons() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "line.tar.gz")
-    parser.add_argument("--cases", type=Path, default=ROOT / "tests" / "dev" / "understanding.yml")
+    parser.add_argument(
+        "--cases",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "tests" / "dev" / "understanding.yml", ROOT / "tests" / "dev" / "scope.yml"],
+        help="development sets: the grid is ranked on all of them, each is also shown alone",
+    )
     parser.add_argument("--top", type=int, default=5)
     args = parser.parse_args()
-    cases = load_cases(args.cases)
+    sets = {path.stem: load_cases(path) for path in args.cases}
+    cases = [case for each in sets.values() for case in each]
     base = Understanding.get_default_config() | _configured()
     turns = asyncio.run(read_turns(args.model, cases))
     cache_the_lexicons()
+
+    def figures_of(setting: dict) -> dict[str, dict]:
+        limits = Thresholds(**{k: setting[k] for k in Thresholds.__dataclass_fields__})
+        weight, fallback = setting["router_weight"], setting["fallback"]
+        return {
+            name: score(each, turns, limits, weight, fallback) for name, each in sets.items()
+        } | {"all": score(cases, turns, limits, weight, fallback)}
+
     results = []
     for values in itertools.product(*GRID.values()):
-        setting = base | dict(zip(GRID, values, strict=True))
-        limits = Thresholds(**{k: setting[k] for k in Thresholds.__dataclass_fields__})
-        figures = score(cases, turns, limits, setting["router_weight"], setting["fallback"])
-        rest = sum(
-            v for k, v in figures.items() if k not in ("emergency", "false_alarm", "other_topic")
-        )
-        key = (
-            round(figures["emergency"], 3),
-            -figures["false_alarm"],
-            rest - figures["other_topic"],
-        )
-        results.append((key, dict(zip(GRID, values, strict=True)), figures))
+        changed = dict(zip(GRID, values, strict=True))
+        figures = figures_of(base | changed)
+        results.append((_rank(figures["all"]), changed, figures))
     results.sort(key=lambda r: r[0], reverse=True)
-    configured = score(
-        cases,
-        turns,
-        Thresholds(**{k: base[k] for k in Thresholds.__dataclass_fields__}),
-        base["router_weight"],
-        base["fallback"],
+    print("configured now:")
+    _show(figures_of(base))
+    for _, changed, figures in results[: args.top]:
+        print(changed)
+        _show(figures)
+
+
+def _rank(figures: dict) -> tuple:
+    """Danger first: the highest recall, then the fewest false alarms, then the rest right
+    and no other topic's answer to a question without one."""
+    rest = sum(
+        v for k, v in figures.items() if k not in ("emergency", "false_alarm", "other_topic")
     )
-    print("configured now:", _line(configured))
-    for _, setting, figures in results[: args.top]:
-        print(setting)
-        print("   ", _line(figures))
+    return (
+        round(figures.get("emergency", 1.0), 3),
+        -figures.get("false_alarm", 0.0),
+        rest - figures.get("other_topic", 0.0),
+    )
+
+
+def _show(figures: dict[str, dict]) -> None:
+    for name, each in figures.items():
+        print(f"    {name:12} {_line(each)}")
 
 
 def _configured() -> dict:
