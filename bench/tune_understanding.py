@@ -187,7 +187,7 @@ def main() -> None:
         "--cases",
         type=Path,
         nargs="+",
-        default=[ROOT / "tests" / "dev" / "understanding.yml", ROOT / "tests" / "dev" / "scope.yml"],
+        default=sorted((ROOT / "tests" / "dev").glob("*.yml")),
         help="development sets: the grid is ranked on all of them, each is also shown alone",
     )
     parser.add_argument("--top", type=int, default=5)

@@ -314,11 +314,7 @@ def test_two_senders_at_once_send_each_person_one_message(on_the_real_clock):
         Draft("coco", "aviso_novedad", VALUES, datetime.utcnow()), now=datetime.utcnow()
     )
     broadcasts.approve(broadcast_id, "lola")
-    fast = settings(
-        alerts_rate_per_second=500.0,
-        alerts_concurrency=4,
-        alerts_poll_seconds=0.05,
-    )
+    fast = settings(alerts_rate_per_second=500.0, alerts_concurrency=4, alerts_poll_seconds=0.05)
     workers = [Worker(cfg=fast), Worker(cfg=fast)]
     for worker in workers:
         worker.cap = 100_000
