@@ -144,6 +144,8 @@ class Understanding(StatelessComponent):
             "place_request": 0.5,
             "faq": 0.5,
             "faq_gate": 0.3,
+            # A close FAQ answer at least this likely beats the models' personal-case reading.
+            "faq_over_case": 1.01,
             "faq_close": 0.0,
             "faq_far": 0.0,
             "no_topic": 0.3,

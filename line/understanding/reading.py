@@ -40,6 +40,7 @@ class Thresholds:
     place_request: float
     faq: float
     faq_gate: float
+    faq_over_case: float
     faq_close: float
     faq_far: float
     no_topic: float
@@ -103,10 +104,16 @@ def read(
         and view.faq_confidence >= limits.faq_gate
         and view.faq_closeness >= max(limits.faq_close, limits.faq_far)
     )
+    # The models' personal-case reading is kept low so that a case is not answered as a
+    # question; a question they read far more surely as an FAQ, close to its topic, is one.
+    faq_sure = faq_answerable and p.get(names.FAQ_INTENT, 0.0) >= limits.faq_over_case
     personal = (
         cues.is_personal_case(text)
-        or p.get(names.PERSONAL_CASE_INTENT, 0.0) + p.get(names.COMPLAINT_INTENT, 0.0)
-        >= limits.personal_case
+        or (
+            p.get(names.PERSONAL_CASE_INTENT, 0.0) + p.get(names.COMPLAINT_INTENT, 0.0)
+            >= limits.personal_case
+            and not faq_sure
+        )
         or (abuse and not faq_answerable)
     )
     complaint = p.get(names.COMPLAINT_INTENT, 0.0) > p.get(names.PERSONAL_CASE_INTENT, 0.0)

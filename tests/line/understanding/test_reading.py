@@ -13,6 +13,7 @@ LIMITS = Thresholds(
     place_request=0.5,
     faq=0.5,
     faq_gate=0.3,
+    faq_over_case=0.8,
     faq_close=0.1,
     faq_far=0.05,
     no_topic=0.3,
@@ -56,6 +57,17 @@ def test_a_personal_case_from_the_models_or_the_cues_and_a_complaint_keeps_its_i
     assert signals("ya van 3 meses", view({"personal_case": 0.4})).personal_case == "personal_case"
     assert signals("me trataron mal", view({"complaint": 0.5})).personal_case == "complaint"
     assert signals("hola", view({"greet": 0.9})).personal_case is None
+
+
+def test_a_question_read_far_more_surely_as_an_faq_beats_a_weak_personal_reading():
+    text = "cobran por anotarse en la lista de ayuda?"
+    sure = view({"faq": 0.85, "personal_case": 0.31}, topic="help_is_free")
+    assert signals(text, sure).personal_case is None
+    assert signals(text, sure).faq_topic == "help_is_free"
+    unsure = view({"faq": 0.65, "personal_case": 0.31}, topic="help_is_free")
+    assert signals(text, unsure).personal_case == "personal_case"
+    far = view({"faq": 0.85, "personal_case": 0.31}, topic="help_is_free", closeness=0.05)
+    assert signals(text, far).personal_case == "personal_case"
 
 
 def test_abuse_reported_with_an_answerable_question_gets_the_answer_first():
