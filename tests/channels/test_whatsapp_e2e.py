@@ -153,8 +153,15 @@ def test_alerts_asked_for_accepted_with_a_button_and_stopped_with_baja(rasa):
     consent = offer["interactive"]["body"]["text"]
     buttons = offer["interactive"]["action"]["buttons"]
     assert [b["reply"]["id"] for b in buttons] == ["/affirm", "/deny"]
+    offered = len(sent_to(graph, phone))
     tap(server, "/affirm", phone)
-    assert wait_until(lambda: subscriptions.subscriber(person) is not None, 60), graph.texts()
+    # The row is saved before the confirmation reaches Graph: count after both.
+    assert wait_until(
+        lambda: (
+            subscriptions.subscriber(person) is not None and len(sent_to(graph, phone)) > offered
+        ),
+        60,
+    ), graph.texts()
     kept = subscriptions.subscriber(person)
     assert kept.active and kept.channel == "whatsapp" and kept.consent_text == consent
     before = len(sent_to(graph, phone))
