@@ -8,7 +8,6 @@ everyone writes, so only messages of five words or more count.
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bench.eval_sets import load_cases
 from bench.keyword_baseline import load_examples
@@ -23,18 +22,8 @@ def _key(text: str) -> str:
     return " ".join(normalise(text).split())
 
 
-def _nlu_examples(path: Path) -> list[str]:
-    blocks = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []
-    return [
-        line.strip()[1:].strip()
-        for block in blocks
-        for line in str(block.get("examples") or "").splitlines()
-        if line.strip().startswith("-")
-    ]
-
-
 def _held_out_sets() -> dict[str, list[str]]:
-    sets = {str(p.relative_to(ROOT)): _nlu_examples(p) for p in (ROOT / "tests/nlu").glob("*.yml")}
+    sets = {"tests/nlu": [text for text, _ in load_examples(ROOT / "tests/nlu")]}
     for path in [*(ROOT / "tests/dev").glob("*.yml"), *(ROOT / "tests/frozen").glob("*.yml")]:
         sets[str(path.relative_to(ROOT))] = [t for c in load_cases(path) for t in c.turns]
     if SHARED_SAMPLE.exists():
@@ -43,11 +32,12 @@ def _held_out_sets() -> dict[str, list[str]]:
 
 
 TRAINING = {_key(text) for text, _ in load_examples(ROOT / "data")}
+HELD_OUT = _held_out_sets()
 
 
-@pytest.mark.parametrize("name", sorted(_held_out_sets()))
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_no_held_out_message_is_a_training_example(name):
-    messages = _held_out_sets()[name]
+    messages = HELD_OUT[name]
     assert messages, f"{name} holds no message"
     found = [m for m in messages if len(m.split()) >= MIN_WORDS and _key(m) in TRAINING]
     assert not found, f"{name}: {len(found)} message(s) are also in data/: {found[:5]}"
