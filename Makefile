@@ -163,7 +163,7 @@ crossval: setup
 # beside the keyword baseline: the development set (tune here) and the frozen set (never
 # tuned on; tests/frozen/README.md).
 eval-dev: setup
-	$(BIN)/python -m bench.eval_sets tests/dev/understanding.yml tests/dev/scope.yml \
+	$(BIN)/python -m bench.eval_sets $(sort $(wildcard tests/dev/*.yml)) \
 		--url http://localhost:$(RASA_PORT) --json results/eval_dev.json
 
 eval-frozen: setup
