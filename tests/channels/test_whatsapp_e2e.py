@@ -24,6 +24,7 @@ from line.core import db, pseudonyms
 from line.core import settings as config
 from line.handoff import accounts
 from line.whatsapp import store as whatsapp_store
+from tests.support.clock import without_quiet_hours
 from tests.support.net import wait_until
 from tests.support.whatsapp import (
     MEDIA_KEY,
@@ -174,11 +175,7 @@ def test_alerts_asked_for_accepted_with_a_button_and_stopped_with_baja(rasa):
 
 def test_a_reply_to_a_broadcast_carries_its_id_into_the_conversation(rasa, monkeypatch):
     graph, server = rasa
-    monkeypatch.setattr(
-        config,
-        "settings",
-        dataclasses.replace(config.settings, alerts_quiet_start_hour=0, alerts_quiet_end_hour=0),
-    )
+    without_quiet_hours(monkeypatch)
     phone = "51911000005"
     person = pseudonyms.pseudonym(phone, PSEUDONYM_SECRET)
     now = datetime.utcnow()

@@ -1,12 +1,23 @@
-"""A broadcast sender's clock that tests drive: shared by the alerts tests and the
-console's /avisos browser test."""
+"""A broadcast sender's clock that tests drive, and the real clock without quiet hours:
+shared by the alerts tests, the WhatsApp end-to-end tests and the console's /avisos
+browser test."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import datetime, timedelta
 
 from line.alerts.worker import Clock
+from line.core import settings as config
+
+NO_QUIET_HOURS = {"alerts_quiet_start_hour": 0, "alerts_quiet_end_hour": 0}
+
+
+def without_quiet_hours(monkeypatch) -> None:
+    """For tests on the real clock (the webhook, the reply window): no quiet hours in the
+    settings everything reads, so they pass at any hour of the day."""
+    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings, **NO_QUIET_HOURS))
 
 
 class FixedClock(Clock):

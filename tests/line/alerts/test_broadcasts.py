@@ -25,7 +25,7 @@ from line.handoff import accounts
 from line.handoff.outbound import RestOutbox
 from line.whatsapp import store
 from line.whatsapp import webhook as rules
-from tests.support.clock import FixedClock
+from tests.support.clock import FixedClock, without_quiet_hours
 from tests.support.net import wait_until
 from tests.support.whatsapp import PHONE_NUMBER_ID, GatewayThread, configured, payload, say
 
@@ -67,11 +67,8 @@ def line(migrated, graph, monkeypatch):
 def on_the_real_clock(line, monkeypatch):
     """For tests that go through the webhook or the reply window on the real clock: no quiet
     hours, so they pass at any hour of the day."""
-    monkeypatch.setattr(config, "settings", settings(**NO_QUIET_HOURS))
+    without_quiet_hours(monkeypatch)
     return line
-
-
-NO_QUIET_HOURS = {"alerts_quiet_start_hour": 0, "alerts_quiet_end_hour": 0}
 
 
 def settings(**changes):
