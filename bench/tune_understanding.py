@@ -5,7 +5,8 @@ process; what the models said (line/understanding/reading.ModelView) is kept, an
 threshold setting of the grid is then replayed on it in a short simulation of the dialogue
 (a danger, another language, a personal case, a person or no topic hands over; a search
 needs a category and a region, a need told earlier counts; two clarifications in a row
-hand over). Danger comes first: of the settings whose danger recall is highest, those
+hand over; danger told while a person is awaited still reaches the front of the queue, as
+actions/paused.py does). Danger comes first: of the settings whose danger recall is highest, those
 with the fewest false alarms, then the most cases right. The chosen setting goes to
 config.yml by hand, and `make eval-dev` then measures it on the running line.
 
@@ -36,15 +37,19 @@ HANDOFF_INTENTS = {
     names.REQUEST_HUMAN_INTENT,
     names.OUT_OF_SCOPE_INTENT,
 }
+# Values the tuner did not choose on 2026-12-06 left out (danger 0.5, 0.6; personal
+# case 0.3; faq_close 0.15; faq_over_case 0.7, 0.9), so that the margin fits in the time.
 GRID = {
     "router_weight": (0.5, 0.7),
-    "danger": (0.3, 0.4, 0.5, 0.6),
-    "personal_case": (0.15, 0.2, 0.3),
+    "danger": (0.2, 0.25, 0.3),
+    "personal_case": (0.15, 0.2),
     "no_topic": (0.2, 0.3),
-    "faq_close": (0.1, 0.15),
+    "faq_close": (0.1,),
     "faq_far": (0.15, 0.2, 0.25),
     "faq_gate": (0.3, 0.4),
-    "faq_over_case": (0.7, 0.8, 0.9),
+    "faq_over_case": (0.8,),
+    "faq_margin": (-1.0, -0.05, -0.02, 0.0, 0.02, 0.05),
+    "faq_margin_under": (0.85, 1.01),
 }
 
 
@@ -102,7 +107,7 @@ class Outcome:
 def play(turns: list[Turn], limits: Thresholds, weight: float, fallback: float) -> Outcome:
     out, need, clarified = Outcome(), None, 0
     topic_categories = categories.faq_topic_categories()
-    for turn in turns:
+    for at, turn in enumerate(turns):
         view = reblend(turn, weight)
         reading = read(turn.text, view, limits, topic_categories)
         decision = decide(reading.signals)
@@ -115,7 +120,7 @@ def play(turns: list[Turn], limits: Thresholds, weight: float, fallback: float) 
             out.handoff = True
             out.emergency = intent == names.EMERGENCY_INTENT
             out.language = reading.signals.language
-            return out
+            return _while_awaited(out, turns[at + 1 :], limits, weight)
         need = reading.category or need
         if intent in (names.FIND_SERVICE_INTENT, names.INFORM_INTENT) or (reading.place and need):
             out.category = reading.category or out.category or need
@@ -133,7 +138,17 @@ def play(turns: list[Turn], limits: Thresholds, weight: float, fallback: float) 
             clarified += 1
             if clarified == 2:
                 out.handoff = True
-                return out
+                return _while_awaited(out, turns[at + 1 :], limits, weight)
+    return out
+
+
+def _while_awaited(out: Outcome, later: list[Turn], limits: Thresholds, weight: float) -> Outcome:
+    """After a handoff only danger is read (actions/paused.py): it still counts."""
+    for turn in later:
+        if out.emergency:
+            break
+        reading = read(turn.text, reblend(turn, weight), limits, {})
+        out.emergency = decide(reading.signals).intent == names.EMERGENCY_INTENT
     return out
 
 

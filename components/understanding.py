@@ -148,6 +148,8 @@ class Understanding(StatelessComponent):
             "faq_over_case": 1.01,
             "faq_close": 0.0,
             "faq_far": 0.0,
+            "faq_margin": -1.0,
+            "faq_margin_under": 1.01,
             "no_topic": 0.3,
         }
 
@@ -184,6 +186,7 @@ class Understanding(StatelessComponent):
             faq_topic=topic,
             faq_confidence=confidence,
             faq_closeness=(router.closeness.get(topic, 0.0) if router and topic else 0.0),
+            no_topic_closeness=router.no_topic_closeness if router else 0.0,
             faq_ranking=tuple(t for t, _ in ranking),
         )
 

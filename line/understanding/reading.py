@@ -28,6 +28,7 @@ class ModelView:
     faq_topic: Optional[str] = None  # the likeliest FAQ topic (ResponseSelector and router)
     faq_confidence: float = 0.0
     faq_closeness: float = 0.0  # closeness of the message to that topic's examples
+    no_topic_closeness: float = 0.0  # closeness to the questions no topic answers
     faq_ranking: tuple[str, ...] = ()  # FAQ topics, likeliest first
 
 
@@ -43,6 +44,11 @@ class Thresholds:
     faq_over_case: float
     faq_close: float
     faq_far: float
+    # How much nearer the topic's examples a message must be than the questions no topic
+    # answers (negative: it may be a little nearer those), for a topic the models name
+    # less surely than `faq_margin_under`.
+    faq_margin: float
+    faq_margin_under: float
     no_topic: float
 
 
@@ -99,10 +105,18 @@ def read(
     place = places.find_in_text(text)
 
     faq_likely = p.get(names.FAQ_INTENT, 0.0) >= limits.faq and view.faq_topic is not None
+    faq_outside = faq_likely and (
+        view.faq_closeness < limits.faq_far
+        or (
+            view.faq_confidence < limits.faq_margin_under
+            and view.faq_closeness - view.no_topic_closeness < limits.faq_margin
+        )
+    )
     faq_answerable = (
         faq_likely
+        and not faq_outside
         and view.faq_confidence >= limits.faq_gate
-        and view.faq_closeness >= max(limits.faq_close, limits.faq_far)
+        and view.faq_closeness >= limits.faq_close
     )
     # The models' personal-case reading is kept low so that a case is not answered as a
     # question; a question they read far more surely as an FAQ, close to its topic, is one.
@@ -128,7 +142,7 @@ def read(
     no_topic = (
         cues.asks_about_another_country(text)
         or p.get(names.OUT_OF_SCOPE_INTENT, 0.0) >= limits.no_topic
-        or (faq_likely and view.faq_closeness < limits.faq_far)
+        or faq_outside
     )
     signals = Signals(
         danger=danger,

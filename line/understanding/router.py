@@ -10,7 +10,11 @@ features) serves two models trained on the whole training data:
 - the FAQ examples themselves, for `closeness`: the mean cosine similarity of a message to
   its few nearest examples of one topic. The ResponseSelector only ranks topics against each
   other, so a question about driving licences still gets a confident "nearest" topic; this
-  says whether the message is near that topic at all.
+  says whether the message is near that topic at all;
+- the examples of questions no topic answers, for `no_topic_closeness`, measured the same
+  way: a question in a topic's words about a neighbouring need ("¿cuánto cuesta apostillar
+  mi título?" beside the degree-recognition topic) sits nearer its neighbours than the
+  topic's own examples, however surely the classifier names the topic.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class RouterReading:
     danger: float  # probability that the message reports danger now
     danger_kind: str  # the likeliest kind, when it does
     closeness: Mapping[str, float]  # FAQ topic -> closeness, for the topics asked about
+    no_topic_closeness: float = 0.0  # closeness to the questions no topic answers
 
 
 def _vectorizers(vocabularies: Sequence[Optional[dict]] = (None, None)) -> list[TfidfVectorizer]:
@@ -103,6 +108,9 @@ class IntentRouter:
             topic: unit[[i for i, t in enumerate(topics) if t == topic]]
             for topic in sorted({t for t in topics if t})
         }
+        self.no_topic_examples = unit[
+            [i for i, label in enumerate(labels) if label == names.OUT_OF_SCOPE_INTENT]
+        ]
         return self
 
     def read(self, text: str, topics: Sequence[str] = (), own_top: int = 0) -> RouterReading:
@@ -129,7 +137,11 @@ class IntentRouter:
             {topic: p / faq_total for topic, p in faq_topics.items()},
             sum(kinds.values()),
             max(kinds, key=kinds.get) if kinds else names.GENERAL_DANGER,
-            {topic: self._closeness(unit, topic) for topic in dict.fromkeys([*topics, *likeliest])},
+            {
+                topic: _closeness(unit, self.topic_examples.get(topic))
+                for topic in dict.fromkeys([*topics, *likeliest])
+            },
+            _closeness(unit, self.no_topic_examples),
         )
 
     def save(self, folder: Path) -> None:
@@ -153,6 +165,7 @@ class IntentRouter:
         )
         for i, examples in enumerate(self.topic_examples.values()):
             save_npz(folder / f"topic{i}.npz", examples)
+        save_npz(folder / "no_topic.npz", self.no_topic_examples)
 
     @classmethod
     def load(cls, folder: Path) -> "IntentRouter":
@@ -175,6 +188,7 @@ class IntentRouter:
             topic: load_npz(folder / f"topic{i}.npz").tocsr()
             for i, topic in enumerate(meta["topics"])
         }
+        router.no_topic_examples = load_npz(folder / "no_topic.npz").tocsr()
         return router
 
     def _feature_names(self) -> list[tuple[int, str]]:
@@ -195,12 +209,13 @@ class IntentRouter:
             weights[:, new] = self.model.coef_[:, old]
         return weights
 
-    def _closeness(self, unit_vector: csr_matrix, topic: str) -> float:
-        examples = self.topic_examples.get(topic)
-        if examples is None or examples.shape[0] == 0:
-            return 0.0
-        similarities = np.sort((examples @ unit_vector.T).toarray().ravel())[::-1]
-        return float(similarities[:NEAREST_EXAMPLES].mean())
+
+def _closeness(unit_vector: csr_matrix, examples: Optional[csr_matrix]) -> float:
+    """Mean cosine similarity to the nearest few of `examples` (unit rows)."""
+    if examples is None or examples.shape[0] == 0:
+        return 0.0
+    similarities = np.sort((examples @ unit_vector.T).toarray().ravel())[::-1]
+    return float(similarities[:NEAREST_EXAMPLES].mean())
 
 
 def _unit_rows(matrix: csr_matrix) -> csr_matrix:

@@ -16,11 +16,15 @@ LIMITS = Thresholds(
     faq_over_case=0.8,
     faq_close=0.1,
     faq_far=0.05,
+    faq_margin=0.0,
+    faq_margin_under=0.95,
     no_topic=0.3,
 )
 
 
-def view(intents=None, topic=None, confidence=0.9, closeness=0.5, danger=0.0, kind=None):
+def view(
+    intents=None, topic=None, confidence=0.9, closeness=0.5, danger=0.0, kind=None, no_topic=0.1
+):
     return ModelView(
         intents=intents or {"faq": 0.9},
         danger=danger,
@@ -28,6 +32,7 @@ def view(intents=None, topic=None, confidence=0.9, closeness=0.5, danger=0.0, ki
         faq_topic=topic,
         faq_confidence=confidence,
         faq_closeness=closeness,
+        no_topic_closeness=no_topic,
         faq_ranking=(topic,) if topic else (),
     )
 
@@ -103,6 +108,21 @@ def test_no_topic_from_the_models_another_country_or_far_from_every_example():
     assert signals("como pido la residencia en chile?", view(topic="foreigner_id_card")).no_topic
     far = signals("como me caso con mi novia", view(topic="family_contact", closeness=0.01))
     assert far.no_topic and far.faq_topic is None
+
+
+def test_a_question_nearer_the_questions_no_topic_answers_than_its_topic_is_not_answered():
+    nearer_none = view(topic="foreigner_id_card", closeness=0.4, no_topic=0.5)
+    s = signals("cuanto cuesta apostillar mi titulo", nearer_none)
+    assert s.no_topic and s.faq_topic is None
+    nearer_topic = view(topic="foreigner_id_card", closeness=0.5, no_topic=0.4)
+    s = signals("cuanto cuesta el carne de extranjeria", nearer_topic)
+    assert s.faq_topic == "foreigner_id_card" and not s.no_topic
+
+
+def test_a_topic_named_surely_enough_is_answered_even_a_little_nearer_no_topic():
+    sure = view(topic="voluntary_return", confidence=0.96, closeness=0.30, no_topic=0.32)
+    s = signals("quiero volver a mi pais, me ayudan con el pasaje?", sure)
+    assert s.faq_topic == "voluntary_return" and not s.no_topic
 
 
 def test_a_weak_faq_guess_asks_instead_of_answering():

@@ -54,6 +54,13 @@ def test_closeness_is_high_near_a_topics_examples_and_low_far_from_them(router):
     assert near > 0.5 > far
 
 
+def test_a_neighbouring_question_is_nearer_the_questions_no_topic_answers(router):
+    neighbour = router.read("cuanto cuesta la licencia de conducir", ["shelter"])
+    question = router.read("los albergues cobran algo?", ["shelter"])
+    assert neighbour.no_topic_closeness > neighbour.closeness["shelter"]
+    assert question.no_topic_closeness < question.closeness["shelter"]
+
+
 def test_saved_and_loaded_it_reads_the_same(router, tmp_path):
     router.save(tmp_path)
     loaded = IntentRouter.load(tmp_path)
@@ -62,6 +69,7 @@ def test_saved_and_loaded_it_reads_the_same(router, tmp_path):
         assert a.intents.keys() == b.intents.keys()
         assert np.allclose([a.intents[k] for k in a.intents], [b.intents[k] for k in a.intents])
         assert a.closeness == pytest.approx(b.closeness)
+        assert a.no_topic_closeness == pytest.approx(b.no_topic_closeness)
     assert not list(tmp_path.glob("*.pkl"))  # arrays and JSON only
 
 
