@@ -37,8 +37,8 @@ HANDOFF_INTENTS = {
     names.REQUEST_HUMAN_INTENT,
     names.OUT_OF_SCOPE_INTENT,
 }
-# Values the tuner did not choose on 2026-12-06 left out (danger 0.5, 0.6; personal
-# case 0.3; faq_close 0.15; faq_over_case 0.7, 0.9), so that the margin fits in the time.
+# Values the tuner did not choose on 2026-12-06 left out (danger 0.4-0.6; personal case
+# 0.3; faq_close 0.15; faq_over_case 0.7, 0.9), so that the margin fits in the time.
 GRID = {
     "router_weight": (0.5, 0.7),
     "danger": (0.2, 0.25, 0.3),
@@ -144,11 +144,11 @@ def play(turns: list[Turn], limits: Thresholds, weight: float, fallback: float) 
 
 def _while_awaited(out: Outcome, later: list[Turn], limits: Thresholds, weight: float) -> Outcome:
     """After a handoff only danger is read (actions/paused.py): it still counts."""
-    for turn in later:
-        if out.emergency:
-            break
-        reading = read(turn.text, reblend(turn, weight), limits, {})
-        out.emergency = decide(reading.signals).intent == names.EMERGENCY_INTENT
+    out.emergency = out.emergency or any(
+        decide(read(turn.text, reblend(turn, weight), limits, {}).signals).intent
+        == names.EMERGENCY_INTENT
+        for turn in later
+    )
     return out
 
 
