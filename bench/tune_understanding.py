@@ -122,12 +122,12 @@ def play(turns: list[Turn], limits: Thresholds, weight: float, fallback: float) 
             out.language = reading.signals.language
             return _while_awaited(out, turns[at + 1 :], limits, weight)
         need = reading.category or need
-        if intent in (names.FIND_SERVICE_INTENT, names.INFORM_INTENT) or (reading.place and need):
+        if intent == names.FAQ_INTENT:  # a place named in a question does not make a search
+            out.faq_last, out.faq_any, clarified = reading.faq_topic, True, 0
+        elif intent in (names.FIND_SERVICE_INTENT, names.INFORM_INTENT) or (reading.place and need):
             out.category = reading.category or out.category or need
             out.region = reading.place.region if reading.place else out.region
             clarified = 0
-        elif intent == names.FAQ_INTENT:
-            out.faq_last, out.faq_any, clarified = reading.faq_topic, True, 0
         elif (
             intent is None
             and top not in (None, *HANDOFF_INTENTS, names.FAQ_INTENT)
