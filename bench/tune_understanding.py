@@ -215,7 +215,7 @@ def main() -> None:
     cache_the_lexicons()
 
     def figures_of(setting: dict) -> dict[str, dict]:
-        limits = Thresholds(**{k: setting[k] for k in Thresholds.__dataclass_fields__})
+        limits = Thresholds.of(setting)
         weight, fallback = setting["router_weight"], setting["fallback"]
         return {
             name: score(each, turns, limits, weight, fallback) for name, each in sets.items()

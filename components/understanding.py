@@ -155,7 +155,7 @@ class Understanding(StatelessComponent):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
-        self.limits = Thresholds(**{k: config[k] for k in Thresholds.__dataclass_fields__})
+        self.limits = Thresholds.of(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -11,7 +11,7 @@ place and flags the actions need.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from line.core import topics
 from line.understanding import categories, cues, language, names, places, safety
@@ -50,6 +50,11 @@ class Thresholds:
     faq_margin: float
     faq_margin_under: float
     no_topic: float
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> "Thresholds":
+        """The thresholds among a component's settings (which also hold others)."""
+        return cls(**{name: config[name] for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
