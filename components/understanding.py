@@ -50,6 +50,18 @@ def _typed(message: Message) -> Optional[str]:
     return text if text and not text.startswith("/") else None
 
 
+def router_examples(training_data: TrainingData) -> tuple[list[str], list[str]]:
+    """Each intent example's text and its router label (`label_of`)."""
+    texts, labels = [], []
+    for example in training_data.intent_examples:
+        intent = example.get(INTENT)
+        topic = names.topic_of_key(example.get(INTENT_RESPONSE_KEY) or "") or None
+        kind = ((example.get(METADATA) or {}).get(METADATA_INTENT) or {}).get("kind")
+        texts.append(example.get(TEXT))
+        labels.append(label_of(intent, topic, kind))
+    return texts, labels
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LineRouter(GraphComponent):
     """Trains and runs line/understanding/router.py; adds its reading to each message."""
@@ -84,13 +96,7 @@ class LineRouter(GraphComponent):
         """From scratch, or under `rasa train --finetune` (loaded with the model's router)
         from that router's weights: the same model in about half the time
         (IntentRouter.fit; docs/training.md "Faster publishing")."""
-        texts, labels = [], []
-        for example in training_data.intent_examples:
-            intent = example.get(INTENT)
-            topic = names.topic_of_key(example.get(INTENT_RESPONSE_KEY) or "") or None
-            kind = ((example.get(METADATA) or {}).get(METADATA_INTENT) or {}).get("kind")
-            texts.append(example.get(TEXT))
-            labels.append(label_of(intent, topic, kind))
+        texts, labels = router_examples(training_data)
         self.router = IntentRouter(self.config["regularisation"]).fit(texts, labels, self.router)
         with self._model_storage.write_to(self._resource) as folder:
             self.router.save(folder)
@@ -106,7 +112,8 @@ class LineRouter(GraphComponent):
         **kwargs: Any,
     ) -> "LineRouter":
         with model_storage.read_from(resource) as folder:
-            return cls(config, model_storage, resource, IntentRouter.load(folder))
+            router = IntentRouter.load(folder, config["regularisation"])
+        return cls(config, model_storage, resource, router)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -22,7 +22,11 @@ import time
 from pathlib import Path
 
 MAX_CHAIN = 5
+# Router-only refits in a row before a finetune lets DIET and the ResponseSelector learn
+# the examples too (components/router_refit.py).
+MAX_ROUTER_ONLY = 3
 INPUTS = ["config.yml", "domain.yml"]
+FAQ_FOLDER = Path("data") / "faq"
 
 
 def inputs_newer_than(model: Path) -> list:
@@ -121,6 +125,26 @@ def _setup_like_rasa_cli() -> None:
     configure_structlog(logging.INFO)
 
 
+def _refit_router_only(model: Path, partial: Path, changed: list) -> bool:
+    """When only FAQ topic files changed, refits the router alone into `partial`; False
+    when the change is more than examples (Rasa's finetune then runs)."""
+    if not changed or any(Path(f).parent != FAQ_FOLDER for f in changed):
+        return False
+    from components.router_refit import NotOnlyExamples, refit_router
+
+    print(
+        f"Refitting only the line's router in {model}: only FAQ examples changed "
+        "(DIET and the ResponseSelector learn them at the next finetune).",
+        flush=True,
+    )
+    try:
+        refit_router(model, partial, _importer())
+    except NotOnlyExamples as e:
+        print(f"More than examples changed ({e}): finetuning instead.", flush=True)
+        return False
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="models/line.tar.gz")
@@ -165,7 +189,12 @@ def main() -> int:
     partial = model.with_name(".new-" + model.name)
     kwargs = dict(output=str(model.parent), fixed_model_name=partial.name)
     result = None
-    if not reason:
+    refitted = False
+    if not reason and state.get("router_only", 0) < MAX_ROUTER_ONLY:
+        refitted = _refit_router_only(model, partial, changed)
+    if refitted:
+        state = {"chain": state["chain"], "router_only": state.get("router_only", 0) + 1}
+    if not reason and not refitted:
         print(
             f"Finetuning {model} with {args.epoch_fraction:g} of the epochs "
             "(the change must keep every intent, answer name and config.yml).",
@@ -190,13 +219,19 @@ def main() -> int:
         print(f"Full training from scratch (several minutes), because {reason}.", flush=True)
         result = train("domain.yml", "config.yml", ["data"], **kwargs)
         state = {"chain": 0}
-    if result.code != 0 or not partial.exists():
+    if (not refitted and result.code != 0) or not partial.exists():
         print("Training failed; the previous model is unchanged.")
         return 1
     os.replace(partial, model)
     state["mtime"] = model.stat().st_mtime
     state_file.write_text(json.dumps(state) + "\n")
-    kind = "finetuned" if state["chain"] else "trained from scratch"
+    kind = (
+        "refitted (the router alone)"
+        if refitted
+        else "finetuned"
+        if state["chain"]
+        else "trained from scratch"
+    )
     print(f"{model} {kind} in {time.monotonic() - started:.0f} s.")
     return 0
 

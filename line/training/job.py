@@ -66,7 +66,7 @@ BEFORE_THE_END = 0.95  # the most a step shows by its time alone
 BAR = re.compile(r"(\d{1,3})%\|")
 HEARTBEAT_SECONDS = 3.0
 # What train_content printed, read into the kind of training it did.
-FINETUNED, FULL, UNCHANGED = "finetune", "full", "unchanged"
+FINETUNED, ROUTER_ONLY, FULL, UNCHANGED = "finetune", "router", "full", "unchanged"
 FULL_BECAUSE = re.compile(r"Full training from scratch \(.*?\), because (.*)\.$")
 
 
@@ -282,6 +282,8 @@ class Job:
                 return {"kind": FULL, "why": full.group(1)}
         if any(line.startswith("Finetuning ") for line in lines):
             return {"kind": FINETUNED, "why": ""}
+        if any(line.startswith("Refitting only the line's router") for line in lines):
+            return {"kind": ROUTER_ONLY, "why": ""}
         return {"kind": UNCHANGED, "why": ""}
 
     def test_and_judge(self, publish: bool) -> None:

@@ -99,6 +99,26 @@ class IntentRouter:
         self.model.fit(matrix, labels)
         self.model.set_params(warm_start=False)
         self.labels = list(self.model.classes_)
+        self._keep_references(matrix, labels)
+        return self
+
+    def refit(self, texts: Sequence[str], labels: Sequence[str]) -> "IntentRouter":
+        """This model fitted again on changed examples of the same labels, in its own
+        vocabulary and from its own weights: the optimum moves little, so the solver takes
+        a few iterations where `fit` takes a hundred (docs/training.md, "Examples only").
+        A word no earlier example had counts only from the next `fit`."""
+        labels = list(labels)
+        if sorted(set(labels)) != self.labels:
+            raise ValueError("refit needs the labels the router was fitted on")
+        matrix = self.features.transform(list(texts))
+        self.model.set_params(warm_start=True)
+        self.model.fit(matrix, labels)
+        self.model.set_params(warm_start=False)
+        self._keep_references(matrix, labels)
+        return self
+
+    def _keep_references(self, matrix: csr_matrix, labels: list[str]) -> None:
+        """FAQ and no-topic examples, as unit rows, for `closeness`."""
         unit = _unit_rows(matrix)
         topics = [
             names.topic_of_key(label) if label.startswith(names.FAQ_KEY_PREFIX) else None
@@ -111,7 +131,6 @@ class IntentRouter:
         self.no_topic_examples = unit[
             [i for i, label in enumerate(labels) if label == names.OUT_OF_SCOPE_INTENT]
         ]
-        return self
 
     def read(self, text: str, topics: Sequence[str] = (), own_top: int = 0) -> RouterReading:
         """Closeness for `topics` and for the router's own `own_top` likeliest FAQ topics:
@@ -168,10 +187,10 @@ class IntentRouter:
         save_npz(folder / "no_topic.npz", self.no_topic_examples)
 
     @classmethod
-    def load(cls, folder: Path) -> "IntentRouter":
+    def load(cls, folder: Path, regularisation: float = 30.0) -> "IntentRouter":
         meta = json.loads((folder / "router.json").read_text(encoding="utf-8"))
         arrays = np.load(folder / "router.npz")
-        router = cls()
+        router = cls(regularisation)
         vectorizers = _vectorizers(
             [{k: int(v) for k, v in vocabulary.items()} for vocabulary in meta["vocabularies"]]
         )

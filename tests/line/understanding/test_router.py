@@ -104,3 +104,28 @@ def test_with_other_labels_the_finetune_fits_from_zero(router):
     cold, warm = _fitted(fewer), _fitted(fewer, start=router)
     assert warm.model.n_iter_[0] == cold.model.n_iter_[0]
     assert np.allclose(warm.model.coef_, cold.model.coef_)
+
+
+def test_a_refit_keeps_the_vocabulary_and_moves_from_the_old_weights(router):
+    more = EXAMPLES + [("faq", "shelter", None, "necesito un techo esta noche para mis hijos")]
+    texts = [text for *_, text in more]
+    labels = [label_of(intent, topic, kind) for intent, topic, kind, _ in more]
+    saved = _fitted(EXAMPLES)
+    before = saved.read("esta noche para mis hijos").faq_topics["shelter"]
+    vocabulary = dict(saved.features.transformer_list[0][1].vocabulary_)
+    refitted = saved.refit(texts, labels)
+    assert refitted.model.n_iter_[0] < _fitted(more).model.n_iter_[0]
+    assert refitted.read("esta noche para mis hijos").faq_topics["shelter"] > before
+    # Only a fit learns new words: the refit reads in the old vocabulary.
+    assert refitted.features.transformer_list[0][1].vocabulary_ == vocabulary
+    assert "techo" not in vocabulary
+    # The new example is a closeness reference of its topic.
+    assert refitted.topic_examples["shelter"].shape[0] == 3
+
+
+def test_a_refit_refuses_other_labels(router):
+    fewer = [e for e in EXAMPLES if e[0] != "greet"]
+    texts = [text for *_, text in fewer]
+    labels = [label_of(intent, topic, kind) for intent, topic, kind, _ in fewer]
+    with pytest.raises(ValueError):
+        router.refit(texts, labels)
