@@ -125,10 +125,14 @@ def _setup_like_rasa_cli() -> None:
     configure_structlog(logging.INFO)
 
 
+def only_faq_files(changed: list) -> bool:
+    return bool(changed) and all(Path(f).parent == FAQ_FOLDER for f in changed)
+
+
 def _refit_router_only(model: Path, partial: Path, changed: list) -> bool:
     """When only FAQ topic files changed, refits the router alone into `partial`; False
     when the change is more than examples (Rasa's finetune then runs)."""
-    if not changed or any(Path(f).parent != FAQ_FOLDER for f in changed):
+    if not only_faq_files(changed):
         return False
     from components.router_refit import NotOnlyExamples, refit_router
 
@@ -182,6 +186,8 @@ def main() -> int:
     if args.check:
         reason = reason or check(model)
         print(f"Full training needed: {reason}." if reason else "Can be finetuned.")
+        if not reason and only_faq_files(changed):
+            print("If only examples changed (not answers), the router alone is refitted.")
         return 0
     from rasa.model_training import train
     from rasa.shared.exceptions import InvalidConfigException

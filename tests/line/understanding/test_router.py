@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from line.understanding.router import IntentRouter, label_of
+from line.understanding.router import REFIT_ITERATIONS, IntentRouter, label_of
 
 EXAMPLES = [
     ("emergency", None, "medical", "mi bebe no respira y esta morado"),
@@ -115,6 +115,8 @@ def test_a_refit_keeps_the_vocabulary_and_moves_from_the_old_weights(router):
     vocabulary = dict(saved.features.transformer_list[0][1].vocabulary_)
     refitted = saved.refit(texts, labels)
     assert refitted.model.n_iter_[0] < _fitted(more).model.n_iter_[0]
+    assert refitted.model.n_iter_[0] <= REFIT_ITERATIONS
+    assert refitted.model.max_iter == IntentRouter().model.max_iter  # a later fit is whole
     assert refitted.read("esta noche para mis hijos").faq_topics["shelter"] > before
     # Only a fit learns new words: the refit reads in the old vocabulary.
     assert refitted.features.transformer_list[0][1].vocabulary_ == vocabulary
