@@ -44,7 +44,7 @@ help:
 	@echo "Building and checking"
 	@echo "  make setup      create .venv with the pinned packages"
 	@echo "  make train      train the model if data, domain or config changed"
-	@echo "  make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: finetune in minutes, or say why a full training is needed"
+	@echo "  make train-content [CHECK=1|FULL=1]  after FAQ examples or answers changed: examples only refit the router alone (about a minute), otherwise a finetune, or say why a full training is needed"
 	@echo "  make publish    finetune, test and, if the gate passes, load the new model into every running Rasa (docs/training.md)"
 	@echo "  make publish-test  the same tests and gate, without publishing"
 	@echo "  make rollback   serve the previous model again, in every running Rasa"
