@@ -20,11 +20,12 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.importers.importer import TrainingDataImporter
 
 from components.understanding import LineRouter, router_examples
-from line.understanding.router import IntentRouter
+from line.understanding.router import REFIT_MOST_EXAMPLES, IntentRouter
 
 
-class NotOnlyExamples(Exception):
-    """The change is more than examples: the answers or the labels changed."""
+class FinetuneNeeded(Exception):
+    """The router alone is not enough: the answers or the labels changed, or too many
+    examples for a refit's few iterations."""
 
 
 def refit_router(model: Path, output: Path, importer: TrainingDataImporter) -> None:
@@ -34,13 +35,16 @@ def refit_router(model: Path, output: Path, importer: TrainingDataImporter) -> N
     with tempfile.TemporaryDirectory() as tmp:
         storage, metadata = LocalModelStorage.from_model_archive(Path(tmp), model)
         if domain.as_dict() != metadata.domain.as_dict():
-            raise NotOnlyExamples("the domain or an answer")
+            raise FinetuneNeeded("an answer or the domain changed")
         [node] = [n for n in metadata.predict_schema.nodes.values() if n.uses is LineRouter]
         config = LineRouter.get_default_config() | node.config
         with storage.read_from(node.resource) as folder:
             router = IntentRouter.load(folder, config["regularisation"])
         if sorted(set(labels)) != router.labels:
-            raise NotOnlyExamples("the intents or the FAQ topics")
+            raise FinetuneNeeded("the intents or the FAQ topics changed")
+        changed = router.changed_examples(texts, labels)
+        if changed > REFIT_MOST_EXAMPLES:
+            raise FinetuneNeeded(f"{changed} examples changed, more than {REFIT_MOST_EXAMPLES}")
         router.refit(texts, labels)
         with storage.write_to(node.resource) as folder:
             router.save(folder)

@@ -134,7 +134,7 @@ def _refit_router_only(model: Path, partial: Path, changed: list) -> bool:
     when the change is more than examples (Rasa's finetune then runs)."""
     if not only_faq_files(changed):
         return False
-    from components.router_refit import NotOnlyExamples, refit_router
+    from components.router_refit import FinetuneNeeded, refit_router
 
     print(
         f"Refitting only the line's router in {model}: only FAQ examples changed "
@@ -143,8 +143,8 @@ def _refit_router_only(model: Path, partial: Path, changed: list) -> bool:
     )
     try:
         refit_router(model, partial, _importer())
-    except NotOnlyExamples as e:
-        print(f"More than examples changed ({e}): finetuning instead.", flush=True)
+    except FinetuneNeeded as e:
+        print(f"The router alone is not enough ({e}): finetuning instead.", flush=True)
         return False
     return True
 

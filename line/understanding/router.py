@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
@@ -42,6 +43,9 @@ NEAREST_EXAMPLES = 3
 # turns as the refit to the solver's tolerance (103 iterations) does, no probability
 # more than 0.02 apart; at 20, one turn differs.
 REFIT_ITERATIONS = 40
+# The most FAQ examples (added, removed or edited) a refit takes: judged with 3 and 10
+# added; a larger change, a bad paste above all, is a finetune, which fits to tolerance.
+REFIT_MOST_EXAMPLES = 10
 
 
 def label_of(intent: str, faq_topic: Optional[str] = None, kind: Optional[str] = None) -> str:
@@ -127,6 +131,23 @@ class IntentRouter:
         self.model.set_params(warm_start=False, max_iter=full_fit)
         self._keep_references(matrix, labels)
         return self
+
+    def changed_examples(self, texts: Sequence[str], labels: Sequence[str]) -> int:
+        """How many FAQ examples were added or removed since the router was fitted (an edit
+        is both), each compared by its features with the topic's closeness references."""
+        faq = [
+            (text, names.topic_of_key(label))
+            for text, label in zip(texts, labels, strict=True)
+            if label.startswith(names.FAQ_KEY_PREFIX)
+        ]
+        signatures = _row_signatures(_unit_rows(self.features.transform([t for t, _ in faq])))
+        now = Counter(zip((topic for _, topic in faq), signatures, strict=True))
+        before = Counter(
+            (topic, signature)
+            for topic, rows in self.topic_examples.items()
+            for signature in _row_signatures(rows)
+        )
+        return sum((now - before).values()) + sum((before - now).values())
 
     def _keep_references(self, matrix: csr_matrix, labels: list[str]) -> None:
         """FAQ and no-topic examples, as unit rows, for `closeness`."""
@@ -246,6 +267,16 @@ def _closeness(unit_vector: csr_matrix, examples: Optional[csr_matrix]) -> float
         return 0.0
     similarities = np.sort((examples @ unit_vector.T).toarray().ravel())[::-1]
     return float(similarities[:NEAREST_EXAMPLES].mean())
+
+
+def _row_signatures(matrix: csr_matrix) -> list[bytes]:
+    """Each row's features and values (rounded), comparable across transforms."""
+    rows = matrix.tocsr(copy=True)
+    rows.sort_indices()
+    return [
+        rows.indices[start:end].tobytes() + np.round(rows.data[start:end], 6).tobytes()
+        for start, end in zip(rows.indptr[:-1], rows.indptr[1:], strict=True)
+    ]
 
 
 def _unit_rows(matrix: csr_matrix) -> csr_matrix:

@@ -10,7 +10,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.data import TrainingType
 
-from components.router_refit import NotOnlyExamples, refit_router
+from components.router_refit import FinetuneNeeded, refit_router
 from components.understanding import LineRouter
 from tests.components.test_line_router import EXAMPLES, data
 
@@ -73,12 +73,22 @@ def test_the_router_learns_the_new_example_and_the_rest_of_the_model_is_kept(tmp
 
 def test_a_changed_answer_is_more_than_examples(tmp_path):
     changed = {**DOMAIN, "responses": {"utter_faq/shelter": [{"text": "Otra respuesta."}]}}
-    with pytest.raises(NotOnlyExamples):
+    with pytest.raises(FinetuneNeeded):
         refit_router(package(tmp_path), tmp_path / "out.tar.gz", Importer(EXAMPLES, changed))
     assert not (tmp_path / "out.tar.gz").exists()
 
 
 def test_a_new_topic_is_more_than_examples(tmp_path):
     examples = [*EXAMPLES, ("faq", "faq/school", "como matriculo a mi hijo en el colegio")]
-    with pytest.raises(NotOnlyExamples):
+    with pytest.raises(FinetuneNeeded):
         refit_router(package(tmp_path), tmp_path / "out.tar.gz", Importer(examples))
+
+
+def test_more_examples_than_a_refit_takes_need_a_finetune(tmp_path):
+    pasted = [
+        ("faq", "faq/covid_vaccine", f"{text} {polite}")
+        for *_, text in EXAMPLES
+        for polite in ("por favor", "gracias")
+    ]
+    with pytest.raises(FinetuneNeeded, match="16 examples changed"):
+        refit_router(package(tmp_path), tmp_path / "out.tar.gz", Importer([*EXAMPLES, *pasted]))

@@ -131,3 +131,23 @@ def test_a_refit_refuses_other_labels(router):
     labels = [label_of(intent, topic, kind) for intent, topic, kind, _ in fewer]
     with pytest.raises(ValueError):
         router.refit(texts, labels)
+
+
+def test_changed_examples_counts_the_faq_examples_added_removed_or_edited(router):
+    texts = [text for *_, text in EXAMPLES]
+    labels = [label_of(intent, topic, kind) for intent, topic, kind, _ in EXAMPLES]
+    assert router.changed_examples(texts, labels) == 0
+    assert (
+        router.changed_examples([*texts, "hay albergue en tumbes"], [*labels, "faq/shelter"]) == 1
+    )
+    edited = [
+        "los albergues cobran algo o no" if t == "los albergues cobran algo" else t for t in texts
+    ]
+    assert router.changed_examples(edited, labels) == 2  # one removed, one added
+    moved = [  # the same words under another topic: removed from one, added to the other
+        "faq/covid_vaccine" if t == "los albergues cobran algo" else label
+        for t, label in zip(texts, labels, strict=True)
+    ]
+    assert router.changed_examples(texts, moved) == 2
+    # Other intents are not the refit's concern: a greeting more counts nothing.
+    assert router.changed_examples([*texts, "hola que tal"], [*labels, "greet"]) == 0
