@@ -4,7 +4,9 @@
 changes (about 3 min on a quiet machine). When the change keeps every label (intents,
 responses, slots, actions) and config.yml, Rasa can instead continue training the current
 model for a fraction of the epochs (`--finetune`, docs/bench.md "Training time").
-Otherwise, or after MAX_CHAIN finetunes in a row, this trains from scratch and says why:
+When only FAQ examples changed, the line's router alone is refitted first
+(components/router_refit.py, about a minute). Otherwise, or after MAX_CHAIN finetunes in a
+row, this trains from scratch and says why:
 Rasa's own FinetuningValidator decides, before any component trains.
 
 Rasa's training cache is switched off for finetuning: its keys ignore which model is
