@@ -102,7 +102,7 @@ class IntentRouter:
         The vocabulary is fitted afresh, so a new word of a new example counts."""
         matrix = self.features.fit_transform(list(texts))
         labels = list(labels)
-        if start is not None and sorted(set(labels)) == start.labels:
+        if start is not None and start.knows_labels(labels):
             self.model.set_params(warm_start=True)
             self.model.classes_ = np.array(start.labels)
             self.model.coef_ = start._weights_for(self._feature_names())
@@ -120,7 +120,7 @@ class IntentRouter:
         (docs/training.md, "Examples only"). A word no earlier example had counts only
         from the next `fit`."""
         labels = list(labels)
-        if sorted(set(labels)) != self.labels:
+        if not self.knows_labels(labels):
             raise ValueError("refit needs the labels the router was fitted on")
         matrix = self.features.transform(list(texts))
         full_fit = self.model.max_iter
@@ -131,6 +131,11 @@ class IntentRouter:
         self.model.set_params(warm_start=False, max_iter=full_fit)
         self._keep_references(matrix, labels)
         return self
+
+    def knows_labels(self, labels: Sequence[str]) -> bool:
+        """Whether `labels` are exactly those this router was fitted on: what a start
+        from its weights needs."""
+        return sorted(set(labels)) == self.labels
 
     def changed_examples(self, texts: Sequence[str], labels: Sequence[str]) -> int:
         """How many FAQ examples were added or removed since the router was fitted (an edit
