@@ -27,6 +27,13 @@ MAX_CHAIN = 5
 # Router-only refits in a row before a finetune lets DIET and the ResponseSelector learn
 # the examples too (components/router_refit.py).
 MAX_ROUTER_ONLY = 3
+# How each kind of training starts its output: the training job reads its kind, and its
+# progress, from these (line/training/job.py).
+ROUTER_ONLY_SAYS, FINETUNE_SAYS, FULL_SAYS = (
+    "Refitting only the line's router",
+    "Finetuning ",
+    "Full training from scratch",
+)
 INPUTS = ["config.yml", "domain.yml"]
 FAQ_FOLDER = Path("data") / "faq"
 
@@ -139,7 +146,7 @@ def _refit_router_only(model: Path, partial: Path, changed: list) -> bool:
     from components.router_refit import FinetuneNeeded, refit_router
 
     print(
-        f"Refitting only the line's router in {model}: only FAQ examples changed "
+        f"{ROUTER_ONLY_SAYS} in {model}: only FAQ examples changed "
         "(DIET and the ResponseSelector learn them at the next finetune).",
         flush=True,
     )
@@ -204,7 +211,7 @@ def main() -> int:
         state = {"chain": state["chain"], "router_only": state.get("router_only", 0) + 1}
     if not reason and not refitted:
         print(
-            f"Finetuning {model} with {args.epoch_fraction:g} of the epochs "
+            f"{FINETUNE_SAYS}{model} with {args.epoch_fraction:g} of the epochs "
             "(the change must keep every intent, answer name and config.yml).",
             flush=True,
         )
@@ -224,7 +231,7 @@ def main() -> int:
         finally:
             del os.environ["RASA_MAX_CACHE_SIZE"]
     if reason:
-        print(f"Full training from scratch (several minutes), because {reason}.", flush=True)
+        print(f"{FULL_SAYS} (several minutes), because {reason}.", flush=True)
         result = train("domain.yml", "config.yml", ["data"], **kwargs)
         state = {"chain": 0}
     if (not refitted and result.code != 0) or not partial.exists():

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Optional
 
+from line.content.train_content import FINETUNE_SAYS, FULL_SAYS, ROUTER_ONLY_SAYS
 from line.core import settings as config
 from line.core.db import utc_now
 from line.training import gate, models, results, runs
@@ -53,6 +54,10 @@ STEP_SECONDS = {
     PUBLISH_STEP: 15,
     ROLLBACK_STEP: 15,
 }
+# A router-only refit instead of a finetune: 75 s on a quiet machine (docs/training.md,
+# "Examples only"), scaled to the load above as the finetune was. Its train step is
+# weighed by this from the moment train_content says so.
+ROUTER_ONLY_TRAIN_SECONDS = 135
 # Where in its step each progress bar a command draws runs, as shares of the step: a
 # test loads the model, then draws one bar over its cases; a finetune reads and
 # featurizes every example, then draws DIET's and the ResponseSelector's epochs, trains
@@ -67,7 +72,7 @@ BAR = re.compile(r"(\d{1,3})%\|")
 HEARTBEAT_SECONDS = 3.0
 # What train_content printed, read into the kind of training it did.
 FINETUNED, ROUTER_ONLY, FULL, UNCHANGED = "finetune", "router", "full", "unchanged"
-FULL_BECAUSE = re.compile(r"Full training from scratch \(.*?\), because (.*)\.$")
+FULL_BECAUSE = re.compile(re.escape(FULL_SAYS) + r" \(.*?\), because (.*)\.$")
 
 
 class CommandFailed(RuntimeError):
@@ -148,6 +153,7 @@ class Job:
         self.step = PREPARE
         self.percent = 0
         self.plan: tuple = STEPS  # the steps this run does, set when it starts
+        self.seconds = dict(STEP_SECONDS)  # the train step's changes with its kind
         self.folder = run_folder(self.cfg, run_id)
 
     # --- progress ----------------------------------------------------------------
@@ -155,9 +161,9 @@ class Job:
     def at(self, step: str, fraction: float) -> int:
         """The run's percentage when `step` is `fraction` done, the steps of this run
         weighed by their usual seconds."""
-        total = sum(STEP_SECONDS[s] for s in self.plan)
-        before = sum(STEP_SECONDS[s] for s in self.plan[: self.plan.index(step)])
-        return int(100 * (before + fraction * STEP_SECONDS[step]) / total)
+        total = sum(self.seconds[s] for s in self.plan)
+        before = sum(self.seconds[s] for s in self.plan[: self.plan.index(step)])
+        return int(100 * (before + fraction * self.seconds[step]) / total)
 
     def say(self, step: str, fraction: float = 0.0) -> None:
         self.step, self.percent = step, self.at(step, fraction)
@@ -177,6 +183,14 @@ class Job:
             self.clock(),
             self.cfg.training_lease_seconds,
         )
+
+    def _weigh_training_by(self, line: str) -> None:
+        """A router-only refit takes a fraction of a finetune: the percentage follows
+        the kind train_content announces, so it does not jump at the end."""
+        if line.startswith(ROUTER_ONLY_SAYS):
+            self.seconds[TRAIN] = ROUTER_ONLY_TRAIN_SECONDS
+        elif line.startswith((FINETUNE_SAYS, FULL_SAYS)):
+            self.seconds[TRAIN] = STEP_SECONDS[TRAIN]
 
     def command(self, step: str, *argvs: list) -> list[tuple[int, list[str]]]:
         """Runs commands side by side, their output into the log tail and the first one's
@@ -225,6 +239,8 @@ class Job:
                 elif line:
                     everything[index].append(line)
                     log.write(line + "\n")
+                    if step == TRAIN:
+                        self._weigh_training_by(line)
                     found = BAR.findall(line)
                     if found:
                         share = int(found[-1]) / 100
@@ -247,9 +263,10 @@ class Job:
                         self._line(line)
                         echoed[index] = share if found else echoed[index]
                 done = max(
-                    done, min(BEFORE_THE_END, (time.monotonic() - started) / STEP_SECONDS[step])
+                    done, min(BEFORE_THE_END, (time.monotonic() - started) / self.seconds[step])
                 )
-                self.percent = self.at(step, done)
+                # Never back: a refit that turns into a finetune weighs more again.
+                self.percent = max(self.percent, self.at(step, done))
                 if time.monotonic() - beat >= HEARTBEAT_SECONDS:
                     self._beat()
                     beat = time.monotonic()
@@ -280,9 +297,9 @@ class Job:
             full = FULL_BECAUSE.search(line)
             if full:
                 return {"kind": FULL, "why": full.group(1)}
-        if any(line.startswith("Finetuning ") for line in lines):
+        if any(line.startswith(FINETUNE_SAYS) for line in lines):
             return {"kind": FINETUNED, "why": ""}
-        if any(line.startswith("Refitting only the line's router") for line in lines):
+        if any(line.startswith(ROUTER_ONLY_SAYS) for line in lines):
             return {"kind": ROUTER_ONLY, "why": ""}
         return {"kind": UNCHANGED, "why": ""}
 

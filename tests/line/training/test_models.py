@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from line.content import train_content
 from line.core import settings as config
 from line.training import job, models, runs
 from tests.line.training.fakes import RasaInstance, archive
@@ -121,6 +122,38 @@ def test_a_command_s_progress_bars_and_log_reach_the_run(home):
         *["Epochs: 0%|####|", "Epochs: 50%|####|", "Epochs: 100%|####|"] * 3,
         "done",
     ]
+
+
+def test_a_router_only_refit_weighs_the_training_step_as_its_own_length(home):
+    cfg = home()
+    run_id = runs.start(runs.PUBLISH, "tito", NOW, 60).run["id"]
+    worker = job.Job(run_id, cfg=cfg, clock=lambda: NOW)
+    worker.folder.mkdir(parents=True)
+    finetune_share = worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0)
+    says = f"print({train_content.ROUTER_ONLY_SAYS + ' in models/line.tar.gz'!r})"
+    worker.command(job.TRAIN, [sys.executable, "-c", says])
+    refit_share = worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0)
+    assert refit_share < finetune_share * 0.7  # 42 % of the run against 67 %
+
+
+def test_a_refit_that_becomes_a_finetune_weighs_as_one_and_the_percentage_never_goes_back(home):
+    cfg = home()
+    run_id = runs.start(runs.PUBLISH, "tito", NOW, 60).run["id"]
+    worker = job.Job(run_id, cfg=cfg, clock=lambda: NOW)
+    worker.folder.mkdir(parents=True)
+    finetune_share = worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0)
+    script = (
+        "import sys\n"
+        f"print({train_content.ROUTER_ONLY_SAYS!r}, flush=True)\n"
+        "sys.stdout.write('\\rIterations: 90%|####|\\n'); sys.stdout.flush()\n"
+        f"print({train_content.FINETUNE_SAYS + 'models/line.tar.gz'!r}, flush=True)\n"
+    )
+    worker.command(job.TRAIN, [sys.executable, "-c", script])
+    assert worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0) == finetune_share
+    # Under the finetune's larger weight the bar's place is a lower percentage than the
+    # refit's weight had shown: the run keeps the higher one.
+    low, high = job.BAR_SPANS[job.TRAIN][0]
+    assert runs.current()["percent"] > worker.at(job.TRAIN, low + (high - low) * 0.9)
 
 
 def test_the_tests_run_side_by_side_and_the_first_one_s_bar_is_the_progress(home, tmp_path):
