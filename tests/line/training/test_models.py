@@ -124,24 +124,29 @@ def test_a_command_s_progress_bars_and_log_reach_the_run(home):
     ]
 
 
-def test_a_router_only_refit_weighs_the_training_step_as_its_own_length(home):
-    cfg = home()
+def publishing_job(home) -> job.Job:
     run_id = runs.start(runs.PUBLISH, "tito", NOW, 60).run["id"]
-    worker = job.Job(run_id, cfg=cfg, clock=lambda: NOW)
+    worker = job.Job(run_id, cfg=home(), clock=lambda: NOW)
     worker.folder.mkdir(parents=True)
-    finetune_share = worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0)
+    return worker
+
+
+def train_share(worker: job.Job) -> int:
+    """The percentage of the whole run its train step spans."""
+    return worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0)
+
+
+def test_a_router_only_refit_weighs_the_training_step_as_its_own_length(home):
+    worker = publishing_job(home)
+    finetune_share = train_share(worker)
     says = f"print({train_content.ROUTER_ONLY_SAYS + ' in models/line.tar.gz'!r})"
     worker.command(job.TRAIN, [sys.executable, "-c", says])
-    refit_share = worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0)
-    assert refit_share < finetune_share * 0.7  # 42 % of the run against 67 %
+    assert train_share(worker) < finetune_share * 0.7  # 42 % of the run against 67 %
 
 
 def test_a_refit_that_becomes_a_finetune_weighs_as_one_and_the_percentage_never_goes_back(home):
-    cfg = home()
-    run_id = runs.start(runs.PUBLISH, "tito", NOW, 60).run["id"]
-    worker = job.Job(run_id, cfg=cfg, clock=lambda: NOW)
-    worker.folder.mkdir(parents=True)
-    finetune_share = worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0)
+    worker = publishing_job(home)
+    finetune_share = train_share(worker)
     script = (
         "import sys\n"
         f"print({train_content.ROUTER_ONLY_SAYS!r}, flush=True)\n"
@@ -149,7 +154,7 @@ def test_a_refit_that_becomes_a_finetune_weighs_as_one_and_the_percentage_never_
         f"print({train_content.FINETUNE_SAYS + 'models/line.tar.gz'!r}, flush=True)\n"
     )
     worker.command(job.TRAIN, [sys.executable, "-c", script])
-    assert worker.at(job.TEST, 0) - worker.at(job.TRAIN, 0) == finetune_share
+    assert train_share(worker) == finetune_share
     # Under the finetune's larger weight the bar's place is a lower percentage than the
     # refit's weight had shown: the run keeps the higher one.
     low, high = job.BAR_SPANS[job.TRAIN][0]
