@@ -35,7 +35,7 @@ from components.stateless import StatelessComponent
 from line.understanding import categories, cues, names
 from line.understanding.precedence import decide
 from line.understanding.reading import ModelView, Reading, Thresholds, blend_topics, read
-from line.understanding.router import IntentRouter, RouterReading, label_of
+from line.understanding.router import REGULARISATION, IntentRouter, RouterReading, label_of
 
 ROUTER_KEY = "line_router"
 # Entities a decision adds to the message, for the search form's slots.
@@ -68,7 +68,7 @@ class LineRouter(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"regularisation": 30.0}
+        return {"regularisation": REGULARISATION}
 
     def __init__(
         self,

@@ -153,7 +153,7 @@ class Job:
         self.step = PREPARE
         self.percent = 0
         self.plan: tuple = STEPS  # the steps this run does, set when it starts
-        self.seconds = dict(STEP_SECONDS)  # the train step's follow the kind of training
+        self.seconds = dict(STEP_SECONDS)  # the train step's seconds follow its kind
         self.folder = run_folder(self.cfg, run_id)
 
     # --- progress ----------------------------------------------------------------

@@ -38,6 +38,8 @@ from line.understanding import names
 
 DANGER_LABEL = f"{names.EMERGENCY_INTENT}:"
 NEAREST_EXAMPLES = 3
+# The logistic regression's C when config.yml does not set it (LineRouter's default).
+REGULARISATION = 30.0
 # L-BFGS iterations of a refit from the model's own weights. Chosen on tests/dev/ after
 # three examples were added to one topic: at 40 the router reads all 1,499 development
 # turns as the refit to the solver's tolerance (103 iterations) does, no probability
@@ -86,7 +88,7 @@ def _vectorizers(vocabularies: Sequence[Optional[dict]] = (None, None)) -> list[
 
 
 class IntentRouter:
-    def __init__(self, regularisation: float = 30.0) -> None:
+    def __init__(self, regularisation: float = REGULARISATION) -> None:
         self.features = make_union(*_vectorizers())
         self.model = LogisticRegression(C=regularisation, max_iter=3000)
 
@@ -224,7 +226,7 @@ class IntentRouter:
         save_npz(folder / "no_topic.npz", self.no_topic_examples)
 
     @classmethod
-    def load(cls, folder: Path, regularisation: float = 30.0) -> "IntentRouter":
+    def load(cls, folder: Path, regularisation: float = REGULARISATION) -> "IntentRouter":
         meta = json.loads((folder / "router.json").read_text(encoding="utf-8"))
         arrays = np.load(folder / "router.npz")
         router = cls(regularisation)
