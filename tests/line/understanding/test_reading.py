@@ -91,6 +91,9 @@ def test_abuse_reported_with_an_answerable_question_gets_the_answer_first():
         ("albergue tacna", view({"nlu_fallback": 1.0}), True),  # a place, no answer
         ("necesito un psicologo", view({"find_service": 0.8}), True),  # the model says so
         ("los albergues cobran?", view(topic="shelter"), False),  # a question, no place
+        # "Where" with no place: a sure answer explains and asks the city; else the search.
+        ("donde hay albergues?", view(topic="shelter"), False),
+        ("donde hay albergues?", view({"faq": 0.6}, topic="shelter"), True),
         # A place and a category, but a confident answer of another topic: the answer.
         (
             "en lima piden carnet de vacunacion pa viajar?",
