@@ -137,7 +137,8 @@ def read(
     )
     complaint = p.get(names.COMPLAINT_INTENT, 0.0) > p.get(names.PERSONAL_CASE_INTENT, 0.0)
     # "Where" with no place named, in a question the models surely answer, gets the answer:
-    # it explains the service and asks the city, and a place told next searches.
+    # it ends with how to find the nearest place (or a person), and a place told next
+    # searches with the topic's category.
     place_request = bool(category) and (
         (cues.asks_for_a_place(text, names_a_place=False) and (place is not None or not faq_sure))
         or p.get(names.FIND_SERVICE_INTENT, 0.0) >= limits.place_request
