@@ -7,11 +7,12 @@ import logging
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import LineAction, domain_text, latest_entity, latest_intent, latest_text
+from actions.faq import offer_topic_asked_too
 from actions.handoff import hand_over
 from line.core.db import DatabaseUnavailable
 from line.core.settings import settings
@@ -129,7 +130,10 @@ class ActionFindServices(LineAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        return await show_results(dispatcher, tracker, domain, offset=0)
+        events = await show_results(dispatcher, tracker, domain, offset=0)
+        if ConversationPaused() not in events:
+            offer_topic_asked_too(dispatcher, tracker)
+        return events
 
 
 class ActionShowMore(LineAction):

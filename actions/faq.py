@@ -1,4 +1,5 @@
-"""FAQ actions: answer a chosen topic, and ask "¿Quisiste decir…?" when unsure."""
+"""FAQ actions: answer a chosen topic, ask "¿Quisiste decir…?" when unsure, and offer the
+answer to a question that came with a place request."""
 
 from __future__ import annotations
 
@@ -24,6 +25,22 @@ def faq_candidates(parse_data: Dict[Text, Any], limit: int = CANDIDATES) -> List
         for topic, confidence in names.faq_ranking(parse_data)
         if confidence >= MIN_CANDIDATE_CONFIDENCE and topic in titles
     ][:limit]
+
+
+def topic_button(topic: Text, title: Text) -> Dict[Text, Text]:
+    """A button that answers `topic` (rule: choose_faq, then action_answer_faq)."""
+    return {"title": title, "payload": f'/choose_faq{{"faq_topic": "{topic}"}}'}
+
+
+def offer_topic_asked_too(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """A question asked together with a place ("¿dónde me vacuno en Piura y es gratis?")
+    got the search; its answer is offered next, one button away."""
+    topic = (tracker.latest_message or {}).get(names.ALSO_FAQ_TOPIC_KEY)
+    titles = topics.faq_titles()
+    if topic in titles:
+        dispatcher.utter_message(
+            response="utter_offer_topic_asked_too", buttons=[topic_button(topic, titles[topic])]
+        )
 
 
 class ActionAnswerFaq(LineAction):
@@ -57,10 +74,7 @@ class ActionClarify(LineAction):
             dispatcher.utter_message(response="utter_clarify_no_guess", buttons=[human])
         else:
             titles = topics.faq_titles()
-            buttons = [
-                {"title": titles[topic], "payload": f'/choose_faq{{"faq_topic": "{topic}"}}'}
-                for topic in candidates
-            ]
+            buttons = [topic_button(topic, titles[topic]) for topic in candidates]
             dispatcher.utter_message(response=names.CLARIFY_RESPONSE, buttons=buttons + [human])
         if latest.get(names.RISK_KEY):
             # Unsure what the person means, but something in it sounds like risk.

@@ -220,6 +220,8 @@ class Understanding(StatelessComponent):
             message.set(names.RISK_KEY, True, add_to_output=True)
         if decision.also:
             message.set(names.ALSO_KEY, list(decision.also), add_to_output=True)
+            if names.FAQ_INTENT in decision.also and reading.faq_topic:
+                message.set(names.ALSO_FAQ_TOPIC_KEY, reading.faq_topic, add_to_output=True)
         if intent == names.FAQ_INTENT and reading.faq_topic:
             _select_topic(message, reading.faq_topic, view.faq_confidence)
         if intent in (names.FIND_SERVICE_INTENT, names.INFORM_INTENT):

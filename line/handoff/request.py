@@ -24,6 +24,9 @@ from line.handoff import hours, reasons
 from line.handoff.tickets import Receipt
 from line.understanding import names
 
+# Tags the operator's notes on what else the person asked.
+ALSO_TAG = "also"
+
 REASON_BY_INTENT = {
     names.EMERGENCY_INTENT: reasons.EMERGENCY,
     names.REQUEST_HUMAN_INTENT: reasons.REQUESTED,
@@ -91,6 +94,18 @@ def failure_note(failure: str) -> tuple[str, str]:
     return ("note", f"[{reasons.TECHNICAL}] {failure}")
 
 
+def also_note(latest: Mapping[str, Any]) -> Optional[tuple[str, str]]:
+    """The other needs of the last message, which lost the precedence: the line pauses at
+    a handoff, so the operator offers them ("[also] faq (covid_testing), find_service")."""
+    also = [
+        f"{need} ({latest[names.ALSO_FAQ_TOPIC_KEY]})"
+        if need == names.FAQ_INTENT and latest.get(names.ALSO_FAQ_TOPIC_KEY)
+        else need
+        for need in latest.get(names.ALSO_KEY) or ()
+    ]
+    return ("note", f"[{ALSO_TAG}] {', '.join(also)}") if also else None
+
+
 def recent_messages(
     events: Sequence[Mapping[str, Any]], limit: Optional[int] = None
 ) -> list[tuple[str, str]]:
@@ -122,7 +137,8 @@ def from_conversation(
         failed=failure is not None,
         legal=needs_legal_advice(latest, faq_topic),
     )
-    messages = recent_messages(events) + ([failure_note(failure)] if failure else [])
+    notes = [also_note(latest), failure_note(failure) if failure else None]
+    messages = recent_messages(events) + [note for note in notes if note]
     return Handoff(
         sender_id,
         reason,

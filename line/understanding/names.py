@@ -40,6 +40,9 @@ LANGUAGE_KEY = "language"
 OTHER_LANGUAGES = ("en", "pt", "fr", "ht")
 # The needs of the message that lost the precedence, as intents: offered next.
 ALSO_KEY = "also"
+# The FAQ topic of a question asked together with a place request that won: after the
+# results, its answer is offered one button away.
+ALSO_FAQ_TOPIC_KEY = "also_faq_topic"
 # Entity and slot: the service a person named before giving a place ("necesito un
 # dentista para mi hija" … "vivo en Chiclayo" searches health in Lambayeque).
 NEED_CATEGORY = "need_category"

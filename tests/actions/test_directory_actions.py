@@ -35,6 +35,18 @@ def run_search(domain, category, region, city=None, metadata=None, action=None, 
     return run(action or directory_actions.ActionFindServices(), tracker, domain)
 
 
+def test_a_question_asked_with_the_place_is_offered_after_the_results(sample_directory, domain):
+    slots = {"service_category": "health", "region": "Piura", "results_shown": 0}
+    extra = {names.ALSO_KEY: [names.FAQ_INTENT], names.ALSO_FAQ_TOPIC_KEY: "covid_vaccine"}
+    tracker = make_tracker("", "find_service", slots=slots, parse_extra=extra)
+    messages, _ = run(directory_actions.ActionFindServices(), tracker, domain)
+    assert items(messages)
+    assert messages[-1]["response"] == "utter_offer_topic_asked_too"
+    assert messages[-1]["buttons"][0]["payload"] == '/choose_faq{"faq_topic": "covid_vaccine"}'
+    plain, _ = run_search(domain, "health", "Piura")
+    assert "utter_offer_topic_asked_too" not in responses(plain)
+
+
 def test_results_come_three_at_a_time_with_every_fact(sample_directory, domain):
     messages, events = run_search(domain, "health", "Lima", "San Juan de Lurigancho")
     assert responses(messages)[0] == "utter_services_found"

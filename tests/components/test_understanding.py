@@ -89,6 +89,8 @@ def test_a_place_request_becomes_a_search_with_category_and_place():
     out = understood(message("hay albergues en piura?"))
     assert intent(out) == "find_service"
     assert (entity(out, "service_category"), entity(out, "region")) == ("shelter", "Piura")
+    # The question it also is (the models answer it surely) is offered after the results.
+    assert out.get("also") == ["faq"] and out.get("also_faq_topic") == "shelter"
 
 
 def test_a_need_named_without_a_place_is_kept_for_later():

@@ -135,6 +135,17 @@ def test_the_context_is_the_last_messages_with_a_note_of_the_failure(monkeypatch
     assert handoff.channel == "whatsapp"
 
 
+def test_the_other_needs_of_the_message_are_noted_for_the_operator():
+    parse = latest(
+        "personal_case",
+        **{names.ALSO_KEY: ["find_service", "faq"], names.ALSO_FAQ_TOPIC_KEY: "covid_testing"},
+    )
+    handoff = request.from_conversation("ana", [user("me rechazaron y donde me vacuno")], parse, {})
+    assert handoff.messages[-1] == ("note", "[also] find_service, faq (covid_testing)")
+    alone = request.from_conversation("ana", [user("me rechazaron")], latest("personal_case"), {})
+    assert alone.messages == (("user", "me rechazaron"),)
+
+
 def test_a_message_without_a_conversation_is_a_technical_handoff():
     handoff = request.from_message("wa-1", "whatsapp", "[audio]", "not handled after 3 attempts")
     assert (handoff.reason, handoff.channel, handoff.topic) == ("technical", "whatsapp", None)
