@@ -125,7 +125,11 @@ def read(
     )
     # The models' personal-case reading is kept low so that a case is not answered as a
     # question; a question they read far more surely as an FAQ, close to its topic, is one.
-    faq_sure = faq_answerable and p.get(names.FAQ_INTENT, 0.0) >= limits.faq_over_case
+    # So is a question that repeats what others say ("me dijeron que…, ¿es cierto?"): it
+    # asks whether a rule is true, not for help with a case.
+    faq_sure = faq_answerable and (
+        p.get(names.FAQ_INTENT, 0.0) >= limits.faq_over_case or cues.is_hearsay(text)
+    )
     personal = (
         cues.is_personal_case(text)
         or (

@@ -18,6 +18,7 @@ PERSON = [
     "quisiera hablar con una asesora",
     "alguien que me responda por favor",
     "hay un operador que me pueda ayudar?",
+    "el dueño no me devuelve la garantia, quiero que alguien lo llame porfa",
 ]
 NOT_PERSON = [
     "en que horario puedo comunicarme con un asesor?",

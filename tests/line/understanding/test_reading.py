@@ -75,6 +75,19 @@ def test_a_question_read_far_more_surely_as_an_faq_beats_a_weak_personal_reading
     assert signals(text, far).personal_case == "personal_case"
 
 
+def test_a_question_repeating_what_others_say_is_about_a_rule_not_a_case():
+    split = view({"faq": 0.65, "personal_case": 0.31}, topic="lockdown_rules")
+    hearsay = "un vecino dice que de noche no se puede salir a la calle, sera cierto?"
+    assert signals(hearsay, split).personal_case is None
+    assert signals(hearsay, split).faq_topic == "lockdown_rules"
+    assert signals("de noche no puedo salir a la calle?", split).personal_case == "personal_case"
+    # A case stays a case: the cues for one, or a far topic, win over the hearsay.
+    case = "me dijeron que mi expediente sigue en evaluacion, ya van 5 meses"
+    assert signals(case, split).personal_case == "personal_case"
+    far = view({"faq": 0.65, "personal_case": 0.31}, topic="lockdown_rules", closeness=0.05)
+    assert signals(hearsay, far).personal_case == "personal_case"
+
+
 def test_abuse_reported_with_an_answerable_question_gets_the_answer_first():
     text = "el encargado del albergue me pide favores a cambio de comida"
     answered = read(text, view(topic="shelter"), LIMITS, {})
