@@ -96,7 +96,7 @@ def failure_note(failure: str) -> tuple[str, str]:
 
 def also_note(latest: Mapping[str, Any]) -> Optional[tuple[str, str]]:
     """The other needs of the last message, which lost the precedence: the line pauses at
-    a handoff, so the operator offers them ("[also] faq (covid_testing), find_service")."""
+    a handoff, so the operator offers them ("[also] find_service, faq (covid_testing)")."""
     also = [
         f"{need} ({latest[names.ALSO_FAQ_TOPIC_KEY]})"
         if need == names.FAQ_INTENT and latest.get(names.ALSO_FAQ_TOPIC_KEY)
