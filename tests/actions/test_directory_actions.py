@@ -27,19 +27,19 @@ def items(messages):
     return [m for m in messages if m.get("response", "").startswith("utter_service_item")]
 
 
-def run_search(domain, category, region, city=None, metadata=None, action=None, shown=0):
+def run_search(
+    domain, category, region, city=None, metadata=None, action=None, shown=0, parse_extra=None
+):
     slots = {"service_category": category, "region": region, "city": city, "results_shown": shown}
-    tracker = make_tracker("", "find_service", slots=slots)
+    tracker = make_tracker("", "find_service", slots=slots, parse_extra=parse_extra)
     if metadata:
         tracker.events[-1]["metadata"] = metadata
     return run(action or directory_actions.ActionFindServices(), tracker, domain)
 
 
 def test_a_question_asked_with_the_place_is_offered_after_the_results(sample_directory, domain):
-    slots = {"service_category": "health", "region": "Piura", "results_shown": 0}
     extra = {names.ALSO_KEY: [names.FAQ_INTENT], names.ALSO_FAQ_TOPIC_KEY: "covid_vaccine"}
-    tracker = make_tracker("", "find_service", slots=slots, parse_extra=extra)
-    messages, _ = run(directory_actions.ActionFindServices(), tracker, domain)
+    messages, _ = run_search(domain, "health", "Piura", parse_extra=extra)
     assert items(messages)
     assert messages[-1]["response"] == "utter_offer_topic_asked_too"
     assert messages[-1]["buttons"][0]["payload"] == '/choose_faq{"faq_topic": "covid_vaccine"}'
