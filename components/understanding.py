@@ -158,6 +158,7 @@ class Understanding(StatelessComponent):
             "faq_margin": -1.0,
             "faq_margin_under": 1.01,
             "no_topic": 0.3,
+            "no_topic_over_place": 1.01,
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:

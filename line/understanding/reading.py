@@ -50,6 +50,10 @@ class Thresholds:
     faq_margin: float
     faq_margin_under: float
     no_topic: float
+    # A category word with a place or a "where" is no place request when the models read
+    # the message as having no topic at least this surely ("cuánto cuesta un dermatólogo
+    # particular en Lima?": a directory search would answer another question).
+    no_topic_over_place: float
 
     @classmethod
     def of(cls, config: Mapping[str, Any]) -> "Thresholds":
@@ -148,6 +152,7 @@ def read(
         or p.get(names.FIND_SERVICE_INTENT, 0.0) >= limits.place_request
         or (
             place is not None
+            and p.get(names.OUT_OF_SCOPE_INTENT, 0.0) < limits.no_topic_over_place
             and (not faq_answerable or faq_categories.get(view.faq_topic or "") == category)
         )
     )

@@ -19,6 +19,7 @@ LIMITS = Thresholds(
     faq_margin=0.0,
     faq_margin_under=0.95,
     no_topic=0.3,
+    no_topic_over_place=0.7,
 )
 
 
@@ -113,6 +114,11 @@ def test_abuse_reported_with_an_answerable_question_gets_the_answer_first():
             view(topic="travel_between_regions"),
             False,
         ),
+        # A category and a place the models read as out of scope: no search; a "where"
+        # still asks for a place.
+        ("albergue tacna", view({"out_of_scope": 0.9}), False),
+        ("albergue tacna", view({"out_of_scope": 0.6}), True),
+        ("donde hay un albergue en tacna", view({"out_of_scope": 0.9}), True),
     ],
 )
 def test_a_place_request(text, model, expected):
