@@ -50,8 +50,8 @@ class Thresholds:
     faq_margin: float
     faq_margin_under: float
     no_topic: float
-    # A category word with a place or a "where" is no place request when the models read
-    # the message as having no topic at least this surely ("cuánto cuesta un dermatólogo
+    # A category word with a place (and no "where") is no place request when the models
+    # read the message as having no topic at least this surely ("cuánto cuesta un dermatólogo
     # particular en Lima?": a directory search would answer another question).
     no_topic_over_place: float
 
