@@ -64,7 +64,7 @@ help:
 	@echo "  make k8s-simulate  a day of traffic against the autoscaler (docs/scale.md)"
 	@echo "Measuring"
 	@echo "  make eval       run ../shared/eval against a running server (make run first)"
-	@echo "  make eval-dev   understanding on tests/dev/ (tune here) against a running server, beside the keyword baseline"
+	@echo "  make eval-dev   understanding on tests/dev/ (tune here) against a running server, beside the keyword baseline; intents on tests/dev/nlu/"
 	@echo "  make eval-frozen  the same on the frozen sets of tests/frozen/ (never tuned on)"
 	@echo "  make crossval   cross-validate the NLU model and the line's router against the lexicons and the keyword baseline"
 	@echo "  make bench [URL=...] [FLOOR=1]  load a running server; results/bench.json"
@@ -162,9 +162,11 @@ crossval: setup
 # Understanding measured on whole conversations against a running line (make run first),
 # beside the keyword baseline: the development set (tune here) and the frozen set (never
 # tuned on; tests/frozen/README.md).
-eval-dev: setup
+eval-dev: setup $(MODEL)
 	$(BIN)/python -m bench.eval_sets $(sort $(wildcard tests/dev/*.yml)) \
 		--url http://localhost:$(RASA_PORT) --json results/eval_dev.json
+	$(RASA) test nlu --model $(MODEL) --nlu tests/dev/nlu --out results/dev_nlu
+	$(BIN)/python -m line.content.rasa_results results/dev_nlu
 
 eval-frozen: setup
 	$(BIN)/python -m bench.eval_sets tests/frozen/safety.yml tests/frozen/routing.yml \

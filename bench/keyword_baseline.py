@@ -113,10 +113,9 @@ def main() -> None:
         f"accuracy {baseline['accuracy']:.3f}  macro F1 {baseline['macro_f1']:.3f}  "
         f"weighted F1 {baseline['weighted_f1']:.3f}"
     )
-    print(
-        f"keyword baseline on tests/nlu (held out): accuracy "
-        f"{held_out(examples, load_examples(ROOT / 'tests' / 'nlu')):.3f}"
-    )
+    for name, role in (("tests/nlu", "held out"), ("tests/dev/nlu", "development")):
+        accuracy = held_out(examples, load_examples(ROOT / name))
+        print(f"keyword baseline on {name} ({role}): accuracy {accuracy:.3f}")
     for name, row in diet_figures(args.results).items():
         accuracy, f1 = row["accuracy"] or 0, row["weighted_f1"] or 0
         print(f"rasa {name:<11} accuracy {accuracy:.3f}  weighted F1 {f1:.3f}")

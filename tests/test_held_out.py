@@ -1,8 +1,8 @@
 """The sets that measure the line stay out of what it learns from.
 
-A message of tests/nlu, tests/dev, tests/frozen or the shared public sample found again in
-data/ would make its figure a memory test. Short messages ("hola", "gracias") are what
-everyone writes, so only messages of five words or more count.
+A message of tests/nlu, tests/dev (and tests/dev/nlu), tests/frozen or the shared public
+sample found again in data/ would make its figure a memory test. Short messages ("hola",
+"gracias") are what everyone writes, so only messages of five words or more count.
 """
 
 from pathlib import Path
@@ -19,7 +19,8 @@ MIN_WORDS = 5
 
 
 def _held_out_sets() -> dict[str, list[str]]:
-    sets = {"tests/nlu": [text for text, _ in load_examples(ROOT / "tests/nlu")]}
+    nlu_sets = ("tests/nlu", "tests/dev/nlu")
+    sets = {name: [text for text, _ in load_examples(ROOT / name)] for name in nlu_sets}
     for path in [*(ROOT / "tests/dev").glob("*.yml"), *(ROOT / "tests/frozen").glob("*.yml")]:
         sets[str(path.relative_to(ROOT))] = [t for c in load_cases(path) for t in c.turns]
     if SHARED_SAMPLE.exists():
