@@ -21,6 +21,8 @@ from sklearn.model_selection import StratifiedKFold
 from line.core.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
+# The NLU-format sets the model is measured on, and what each is for.
+NLU_TEST_SETS = {"tests/nlu": "held out", "tests/dev/nlu": "development"}
 
 
 def load_examples(data_dir: Path) -> list[tuple[str, str]]:
@@ -113,7 +115,7 @@ def main() -> None:
         f"accuracy {baseline['accuracy']:.3f}  macro F1 {baseline['macro_f1']:.3f}  "
         f"weighted F1 {baseline['weighted_f1']:.3f}"
     )
-    for name, role in (("tests/nlu", "held out"), ("tests/dev/nlu", "development")):
+    for name, role in NLU_TEST_SETS.items():
         accuracy = held_out(examples, load_examples(ROOT / name))
         print(f"keyword baseline on {name} ({role}): accuracy {accuracy:.3f}")
     for name, row in diet_figures(args.results).items():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.eval_sets import load_cases
-from bench.keyword_baseline import load_examples
+from bench.keyword_baseline import NLU_TEST_SETS, load_examples
 from line.core.text import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,8 +19,7 @@ MIN_WORDS = 5
 
 
 def _held_out_sets() -> dict[str, list[str]]:
-    nlu_sets = ("tests/nlu", "tests/dev/nlu")
-    sets = {name: [text for text, _ in load_examples(ROOT / name)] for name in nlu_sets}
+    sets = {name: [text for text, _ in load_examples(ROOT / name)] for name in NLU_TEST_SETS}
     for path in [*(ROOT / "tests/dev").glob("*.yml"), *(ROOT / "tests/frozen").glob("*.yml")]:
         sets[str(path.relative_to(ROOT))] = [t for c in load_cases(path) for t in c.turns]
     if SHARED_SAMPLE.exists():
