@@ -143,7 +143,7 @@ validate: setup
 # Every test, after the lint. Each test is marked by what it needs (pyproject.toml):
 # the model, PostgreSQL/Redis/RabbitMQ, or chromium; .ci/run makes sure they are all there.
 test: lint test-deps setup $(MODEL) db validate k8s-check
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=10 tests
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out results
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results
