@@ -22,8 +22,9 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import IS_EXTERNAL
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import sessionmaker
 
-from line.core import metrics
+from line.core import db, metrics
 from line.privacy import logs
 
 # On a tracker: how many of its events were there when it was read or last saved.
@@ -76,7 +77,17 @@ class TurnMetrics:
 
 
 class MeteredSQLTrackerStore(TurnMetrics, SQLTrackerStore):
-    """Rasa's SQL tracker store with the turn metrics (endpoints.yml)."""
+    """Rasa's SQL tracker store with the turn metrics (endpoints.yml). On SQLite, the
+    embedded default, its connections are kept open and the file is in WAL mode: a turn's
+    read and save no longer open the file and sync its rollback journal each time
+    (docs/bench.md, "Fourth pass")."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.url.get_backend_name() == "sqlite":
+            self.engine.dispose()
+            self.engine = db.sqlite_engine(str(self.engine.url), pooled=True)
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy.pool import QueuePool
 
 from line.core import metrics
 from line.core import settings as config
@@ -51,11 +52,7 @@ def _engine(url: str) -> Engine:
     """Engines own connection pools, so there is one per URL for the process."""
     timeout = config.settings.db_timeout_seconds
     if make_url(url).get_backend_name() == "sqlite":
-        # Rasa, the action server and the CLI share the file: WAL lets readers
-        # work during an import, and the busy timeout waits for a writer.
-        eng = create_engine(url, future=True, connect_args={"timeout": timeout})
-        event.listen(eng, "connect", _sqlite_pragmas)
-        return eng
+        return sqlite_engine(url)
     return create_engine(
         url,
         future=True,
@@ -65,6 +62,19 @@ def _engine(url: str) -> Engine:
             "options": f"-c statement_timeout={int(timeout * 1000)}",
         },
     )
+
+
+def sqlite_engine(url: str, pooled: bool = False) -> Engine:
+    """Rasa, the action server and the CLI share the file: WAL lets readers work during
+    an import, and the busy timeout waits for a writer. Pooled keeps connections open
+    between calls (SQLAlchemy 1.4 opens one per call for a file): for the one process
+    that owns a file for its life, the Rasa server's tracker store (stores/turns.py)."""
+    options = {"poolclass": QueuePool} if pooled else {}
+    # A pooled connection is handed to one thread at a time, not always the same one.
+    connect_args = {"timeout": config.settings.db_timeout_seconds, "check_same_thread": not pooled}
+    eng = create_engine(url, future=True, connect_args=connect_args, **options)
+    event.listen(eng, "connect", _sqlite_pragmas)
+    return eng
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

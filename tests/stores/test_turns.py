@@ -4,6 +4,8 @@ hands over, and saves that are no turn (an operator's reply appended through the
 API, an external intent)."""
 
 import asyncio
+import json
+import sqlite3
 
 import pytest
 from prometheus_client import REGISTRY
@@ -103,3 +105,41 @@ def test_the_turns_name_no_one(store):
     from prometheus_client import generate_latest
 
     assert_clean(generate_latest(REGISTRY).decode(), secrets_of(more=[SENDER]))
+
+
+def test_on_sqlite_the_store_keeps_its_connection_and_others_read_and_erase_beside_it(
+    tmp_path, domain
+):
+    """The embedded store holds its connections open between turns (no file opened and
+    rollback journal synced per call): the file must then be in WAL mode, so a report or
+    an erasure in another process reads and writes while Rasa holds it, and a turn saved
+    from another thread (Rasa's executor) still works."""
+    path = tmp_path / "tracker.db"
+    metered = MeteredSQLTrackerStore(domain, dialect="sqlite", db=str(path))
+
+    async def turn(text):
+        tracker = await metered.get_or_create_tracker(SENDER)
+        tracker.update(said(text, "greet"))
+        tracker.update(ActionExecuted("action_listen"))
+        await metered.save(tracker)
+
+    asyncio.run(turn("hola"))
+    assert metered.engine.pool.checkedin() == 1  # kept, not closed
+
+    other = sqlite3.connect(path, timeout=5)
+    assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with other:  # another process erases the conversation while Rasa holds the file
+        other.execute("DELETE FROM events WHERE sender_id = ?", (SENDER,))
+
+    async def in_another_thread():
+        await asyncio.to_thread(asyncio.run, turn("buenas"))
+
+    asyncio.run(in_another_thread())
+    texts = [
+        event["text"]
+        for event in other.execute("SELECT data FROM events").fetchall()
+        for event in [json.loads(event[0])]
+        if event.get("event") == "user"
+    ]
+    assert texts == ["buenas"]
+    other.close()
