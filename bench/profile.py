@@ -25,15 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _load_agent(model: Path, tracker_db: Path):
-    """The model as `rasa run` loads it, but with a tracker store of its own."""
+    """The model as `rasa run` loads it, with the embedded default's store class
+    (endpoints.yml) on a file of its own."""
     from rasa.core.agent import load_agent
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.core.utils import AvailableEndpoints
+
+    from stores.turns import MeteredSQLTrackerStore
 
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     endpoints.tracker_store = None
     agent = await load_agent(model_path=str(model), endpoints=endpoints)
-    agent.tracker_store = SQLTrackerStore(agent.domain, dialect="sqlite", db=str(tracker_db))
+    agent.tracker_store = MeteredSQLTrackerStore(agent.domain, dialect="sqlite", db=str(tracker_db))
     agent.processor.tracker_store = agent.tracker_store
     return agent
 
