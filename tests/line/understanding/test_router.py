@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from line.understanding.router import REFIT_ITERATIONS, IntentRouter, label_of
+from line.understanding.router import NEAREST_EXAMPLES, REFIT_ITERATIONS, IntentRouter, label_of
 
 EXAMPLES = [
     ("emergency", None, "medical", "mi bebe no respira y esta morado"),
@@ -151,3 +151,16 @@ def test_changed_examples_counts_the_faq_examples_added_removed_or_edited(router
     assert router.changed_examples(texts, moved) == 2
     # Other intents are not the refit's concern: a greeting more counts nothing.
     assert router.changed_examples([*texts, "hola que tal"], [*labels, "greet"]) == 0
+
+
+def test_closeness_is_the_mean_cosine_to_the_nearest_examples(router):
+    """Computed the slow, plain way: every example's TF-IDF row against the message's."""
+    text = "el albergue cobra por quedarme unos dias?"
+    message = router.features.transform([text]).toarray().ravel()
+    shelter = router.features.transform(
+        [t for _, topic, _, t in EXAMPLES if topic == "shelter"]
+    ).toarray()
+    cosines = shelter @ message / (np.linalg.norm(shelter, axis=1) * np.linalg.norm(message))
+    nearest = np.sort(cosines)[::-1][:NEAREST_EXAMPLES]
+    assert router.read(text, ["shelter"]).closeness["shelter"] == pytest.approx(nearest.mean())
+    assert router.read("", ["shelter"]).closeness["shelter"] == 0.0  # nothing to compare
