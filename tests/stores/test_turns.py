@@ -112,8 +112,8 @@ def test_on_sqlite_the_store_keeps_its_connection_and_others_read_and_erase_besi
 ):
     """The embedded store holds its connections open between turns (no file opened and
     rollback journal synced per call): the file must then be in WAL mode, so a report or
-    an erasure in another process reads and writes while Rasa holds it, and a turn saved
-    from another thread (Rasa's executor) still works."""
+    an erasure in another process reads and writes while Rasa holds it, and a pooled
+    connection handed to another thread still works."""
     path = tmp_path / "tracker.db"
     metered = MeteredSQLTrackerStore(domain, dialect="sqlite", db=str(path))
 
@@ -143,3 +143,4 @@ def test_on_sqlite_the_store_keeps_its_connection_and_others_read_and_erase_besi
     ]
     assert texts == ["buenas"]
     other.close()
+    metered.engine.dispose()
