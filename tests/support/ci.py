@@ -12,6 +12,8 @@ import os
 import pytest
 
 NEEDS = ("model", "services", "browser")
+# Marked by hand: trains a small model (minutes), so it is no `unit` test either.
+TRAINING = "training"
 # Fixture -> the marker of every test that takes it (directly or through other fixtures).
 REQUIRES = {
     "trained_model": "model",
@@ -36,7 +38,7 @@ def pytest_collection_modifyitems(items):
         params = getattr(item, "callspec", None)
         if params and params.params.get("db_url") == "postgresql":
             item.add_marker("services")
-        if not any(item.get_closest_marker(need) for need in NEEDS):
+        if not any(item.get_closest_marker(mark) for mark in (*NEEDS, TRAINING)):
             item.add_marker("unit")
 
 
