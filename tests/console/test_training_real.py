@@ -4,11 +4,14 @@ refused with the reason on /entrenamiento, a rollback brings the previous model 
 and a steady load of conversations runs through the model swap without an error or a
 lost turn.
 
-Each real finetune costs minutes, so the module shares one line (a copy of the
-project's content, its own model file, Rasa and the action server) and runs each job
-once, in the order a trainer would: publish, roll back under load, a refused publish.
-The repository's files are never written: the job trains from the copy
-(settings.content_root) and publishes into the copy's models/.
+Each job costs minutes (it tests the model on tests/nlu and the test stories), so the
+module shares one line (a copy of the project's content, its own model file, Rasa and
+the action server) and runs each job once, in the order a trainer would: publish, roll
+back under load, a refused publish. Both publishes change examples only, so the router
+alone is refitted; Rasa's finetune is tested on a small project
+(tests/line/content/test_finetune_small_project.py). The repository's files are never
+written: the job trains from the copy (settings.content_root) and publishes into the
+copy's models/.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from line.core import rasa_api
 from line.core.db import utc_now
 from line.handoff import accounts
 from line.training import cli, gate, job, models, runs
+from line.understanding.router import REFIT_MOST_EXAMPLES
 from tests.console.conftest import PASSWORD, Browser, ConsoleServer
 from tests.support.net import free_port
 from tests.support.requirements import ROOT, fresh_sqlite, point_line_at
@@ -43,8 +47,10 @@ ADDED = (
     "hay algun refugio pa pasar la noche sin pagar",
     "nos podemos quedar unos dias en un albergue mientras seguimos viaje a chile",
 )
-# A bad paste: every example of these topics also under `volunteering`.
-PASTED_FROM, PASTED_INTO = ("food_assistance", "work_rights", "school_enrollment"), "volunteering"
+# A bad paste: questions of these topics, those of tests/nlu, also under `volunteering`.
+# No more than the router alone takes (REFIT_MOST_EXAMPLES): a real finetune would cost
+# this module ten minutes, and tests/line/content/test_finetune_small_project.py has one.
+PASTED_FROM, PASTED_INTO = ("police_id_checks", "work_rights"), "volunteering"
 CONTENT = ("config.yml", "domain.yml", "data", "tests/nlu", "tests/test_stories.yml")
 LOAD_SENDERS = 4
 LOAD_MESSAGES = ("hola", "los albergues cobran?", "cuanto cuesta la prueba de covid", "gracias")
@@ -66,8 +72,7 @@ def add_examples(topic_file: Path, texts) -> None:
     topic_file.write_text("".join(lines), encoding="utf-8")
 
 
-def examples_of(topic_file: Path) -> list[str]:
-    block = yaml.safe_load(topic_file.read_text(encoding="utf-8"))["nlu"][0]["examples"]
+def examples_in(block: str) -> list[str]:
     return [line[2:].strip() for line in block.splitlines() if line.startswith("- ")]
 
 
@@ -232,9 +237,17 @@ def test_conversations_run_through_the_model_swap_without_errors_or_lost_turns(
 
 @pytest.fixture(scope="module")
 def refused(line, rolled_back_under_load):
-    faq = line.content / "data" / "faq"
-    pasted = [text for topic in PASTED_FROM for text in examples_of(faq / f"{topic}.yml")]
-    add_examples(faq / f"{PASTED_INTO}.yml", pasted)
+    asked = [
+        text
+        for path in sorted((line.content / job.NLU_TESTS).glob("*.yml"))
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+        if block["intent"] in {f"faq/{topic}" for topic in PASTED_FROM}
+        for text in examples_in(block["examples"])
+    ]
+    # The three examples published first are still in the content, not in the rolled-back
+    # model: with them the change stays within what the router alone takes.
+    room = REFIT_MOST_EXAMPLES - len(ADDED)
+    add_examples(line.content / "data" / "faq" / f"{PASTED_INTO}.yml", asked[:room])
     serving_before = rasa_api.status(line.url)["model_id"]
     return SimpleNamespace(run=run_job(runs.PUBLISH), serving_before=serving_before)
 
@@ -242,6 +255,7 @@ def refused(line, rolled_back_under_load):
 def test_a_bad_paste_is_refused_and_the_page_says_why(line, refused):
     run = refused.run
     assert run["status"] == runs.REFUSED, why(run)
+    assert run["results"]["training"]["kind"] == job.ROUTER_ONLY
     drop = next(r for r in run["reasons"] if r["code"] == gate.FAQ_DROP)
     assert drop["before"] - drop["after"] > gate.MAX_FAQ_DROP
     assert {t["topic"] for t in drop["topics"]} & set(PASTED_FROM)
