@@ -142,11 +142,20 @@ validate: setup
 
 # Every test, after the lint. Each test is marked by what it needs (pyproject.toml):
 # the model, PostgreSQL/Redis/RabbitMQ, or chromium; .ci/run makes sure they are all there.
+# The tests without the model or a browser run on two processes (pytest-xdist, a file to
+# a process); the others one at a time, as each starts its own servers or a browser whose
+# timing a busy machine upsets (the voice-note test failed once on two processes). The two `rasa test`
+# runs go side by side (each mostly loads the model on a core of its own) and each must
+# pass; the core run's output is shown after the NLU run's.
 test: lint test-deps setup $(MODEL) db validate k8s-check
-	$(BIN)/python -m pytest -q --durations=10 tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=10 -m "not model and not browser" tests
+	$(BIN)/python -m pytest -q --durations=10 -m "model or browser" tests
+	mkdir -p results; \
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
-		--fail-on-prediction-errors --out results
-	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results
+		--fail-on-prediction-errors --out results > results/test_core.log 2>&1 & core=$$!; \
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results; nlu=$$?; \
+	wait $$core; core_code=$$?; cat results/test_core.log; \
+	test $$nlu -eq 0 && test $$core_code -eq 0
 	$(BIN)/python -m line.content.rasa_results results
 
 eval: setup
