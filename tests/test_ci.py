@@ -19,6 +19,10 @@ def test_that_needs_nothing():
 
 def test_that_runs():
     pass
+
+@pytest.mark.training
+def test_that_trains():
+    pass
 """
 
 
@@ -27,6 +31,7 @@ def suite(pytester):
     pytester.makeconftest(CONFTEST)
     pytester.makeini(
         "[pytest]\nmarkers =\n    unit: u\n    model: m\n    services: s\n    browser: b\n"
+        "    training: t\n"
     )
     pytester.makepyfile(test_suite=SUITE)
     return pytester
@@ -37,7 +42,15 @@ def test_a_skipped_model_test_fails_only_in_ci(suite, monkeypatch, ci):
     monkeypatch.setenv("CI", ci)
     result = suite.runpytest("-p", "no:cacheprovider")
     if ci:
-        result.assert_outcomes(passed=1, skipped=1, failed=1)
+        result.assert_outcomes(passed=2, skipped=1, failed=1)
         result.stdout.fnmatch_lines(["*skipped in CI, where every model test must run*"])
     else:
-        result.assert_outcomes(passed=1, skipped=2)
+        result.assert_outcomes(passed=2, skipped=2)
+
+
+def test_make_test_fast_takes_the_unit_tests_and_no_training(suite):
+    """`make test-fast` is `-m unit`: a test marked `training` (minutes) is left out."""
+    result = suite.runpytest("-p", "no:cacheprovider", "-m", "unit", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*test_that_needs_nothing", "*test_that_runs"])
+    result.stdout.no_fnmatch_line("*test_that_trains")
+    result.stdout.no_fnmatch_line("*test_that_needs_the_model")
