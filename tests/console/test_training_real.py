@@ -27,6 +27,7 @@ import pytest
 import requests
 import yaml
 
+from line.content.topic_file import examples_of
 from line.core import rasa_api
 from line.core.db import utc_now
 from line.handoff import accounts
@@ -70,10 +71,6 @@ def add_examples(topic_file: Path, texts) -> None:
     first = lines.index("  examples: |\n") + 1
     lines[first + 1 : first + 1] = [f"    - {t}\n" for t in texts]
     topic_file.write_text("".join(lines), encoding="utf-8")
-
-
-def examples_in(block: str) -> list[str]:
-    return [line[2:].strip() for line in block.splitlines() if line.startswith("- ")]
 
 
 def why(run: dict) -> str:
@@ -242,7 +239,7 @@ def refused(line, rolled_back_under_load):
         for path in sorted((line.content / job.NLU_TESTS).glob("*.yml"))
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
         if block["intent"] in {f"faq/{topic}" for topic in PASTED_FROM}
-        for text in examples_in(block["examples"])
+        for text in examples_of(block["examples"])
     ]
     # The three examples published first are still in the content, not in the rolled-back
     # model: with them the change stays within what the router alone takes.

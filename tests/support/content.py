@@ -5,14 +5,30 @@ repository. Plugin of tests/conftest.py (fixtures `content_copy`, `content_repo`
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from line.core import settings as config
 from tests.support.requirements import ROOT
+
+
+def train_content(project: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`make train-content`'s program run in `project`, a Python of its own: Rasa's patches
+    and TensorFlow stay out of the test process."""
+    return line_python(project, "-m", "line.content.train_content", *args, timeout=timeout)
+
+
+def line_python(cwd: Path, *argv: str, timeout: int) -> subprocess.CompletedProcess:
+    """The line's Python, with this checkout importable, run in `cwd`."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    return subprocess.run(
+        [sys.executable, *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def git(root: Path, *args: str) -> str:

@@ -7,15 +7,15 @@ tests/console/test_training_real.py."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.content import line_python, train_content
+from tests.support.requirements import ROOT
+
+TIMEOUT = 900
 EPOCHS = 2  # a finetune takes a tenth of them: one epoch a component
 
 DOMAIN = {
@@ -89,19 +89,6 @@ def small_project(root: Path) -> Path:
     return root
 
 
-def run(project: Path, *argv: str) -> subprocess.CompletedProcess:
-    """A Python of the line's own, in `project`: Rasa's patches and TensorFlow stay out of
-    the test process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    return subprocess.run(
-        [sys.executable, *argv], cwd=project, env=env, capture_output=True, text=True, timeout=900
-    )
-
-
-def train_content(project: Path) -> subprocess.CompletedProcess:
-    return run(project, "-m", "line.content.train_content")
-
-
 READ = """
 import asyncio, json, sys
 from rasa.core.agent import Agent
@@ -111,7 +98,7 @@ print(json.dumps(asyncio.run(Agent.load(sys.argv[1]).parse_message(sys.argv[2]))
 
 def parse(project: Path, model: Path, text: str) -> dict:
     """What the model reads in `text`, loaded as Rasa serves it."""
-    done = run(project, "-c", READ, str(model), text)
+    done = line_python(project, "-c", READ, str(model), text, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -120,13 +107,13 @@ def parse(project: Path, model: Path, text: str) -> dict:
 def test_a_changed_answer_is_finetuned_with_the_lines_components_and_the_model_answers(tmp_path):
     project = small_project(tmp_path)
     model = project / "models" / "line.tar.gz"
-    first = train_content(project)
+    first = train_content(project, timeout=TIMEOUT)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "trained from scratch" in first.stdout
 
     # A new wording is more than examples: the router alone cannot take it, Rasa finetunes.
     write_topic(project, "shelter", NEW_ANSWER)
-    finetuned = train_content(project)
+    finetuned = train_content(project, timeout=TIMEOUT)
     assert finetuned.returncode == 0, finetuned.stdout + finetuned.stderr
     assert "finetuned in" in finetuned.stdout, finetuned.stdout
     state = json.loads((project / "models" / "line.finetune.json").read_text())

@@ -1,25 +1,12 @@
 """make train-content decides between nothing, a finetune and a full training; the cheap
-decisions are checked here on a dummy project (a real finetune takes minutes)."""
+decisions are checked here on a dummy project; a real finetune, on a small project, is
+tests/line/content/test_finetune_small_project.py."""
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    return subprocess.run(
-        [sys.executable, "-m", "line.content.train_content", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.support.content import train_content
 
 
 def project(tmp_path: Path) -> Path:
@@ -35,7 +22,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_nothing_to_train_when_the_model_is_newer_than_every_input(tmp_path):
-    done = run(project(tmp_path))
+    done = train_content(project(tmp_path))
     assert done.returncode == 0
     assert "up to date: nothing to train" in done.stdout
 
@@ -44,6 +31,6 @@ def test_a_changed_config_always_means_a_full_training(tmp_path):
     config = project(tmp_path) / "config.yml"
     later = time.time() + 60
     os.utime(config, (later, later))
-    done = run(tmp_path, "--check")
+    done = train_content(tmp_path, "--check")
     assert done.returncode == 0
     assert "Full training needed: config.yml changed" in done.stdout
