@@ -22,16 +22,24 @@ entities), so the trained model and the test reports are laid out as Rasa's.
 
 from __future__ import annotations
 
+import copy
+import json
 import warnings
-from typing import Any, Optional, Text, Type
+from collections import OrderedDict
+from typing import Any, Dict, Optional, Text, Type
 
+from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.policies import ted_policy as rasa_ted
+from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.core.policies.ted_policy import TED
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers import diet_classifier as rasa_diet
 from rasa.nlu.classifiers.diet_classifier import DIET
 from rasa.nlu.selectors import response_selector as rasa_selector
 from rasa.nlu.selectors.response_selector import DIET2BOW, DIET2DIET
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import TEXT
 from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.tensorflow.models import RasaModel
 
@@ -53,7 +61,20 @@ LOAD = rasa_compat.Replaced(
     "load",
     "84fd81c0fdd01a80",
 )
-REPLACED = (LOAD,)
+# TEDPolicy's prediction is a function of the dialogue states alone when it was trained
+# without user text (the line's stories have none): these are the functions that make it so.
+STATES_ONLY = "TED's predictions remembered by dialogue state (components/inference_models.py)"
+PREDICTION_FROM_STATES = (
+    rasa_compat.Replaced(
+        STATES_ONLY, rasa_ted.TEDPolicy, "predict_action_probabilities", "4a5d484262f5d132"
+    ),
+    rasa_compat.Replaced(STATES_ONLY, rasa_ted.TEDPolicy, "_featurize_tracker", "f2c6208ee741cc2d"),
+    rasa_compat.Replaced(STATES_ONLY, Policy, "_featurize_for_prediction", "6de9aeb8fa531c41"),
+    rasa_compat.Replaced(
+        STATES_ONLY, TrackerFeaturizer, "create_state_features", "2c9564e46130cd24"
+    ),
+)
+REPLACED = (LOAD, *PREDICTION_FROM_STATES)
 
 
 class ForAnswering:
@@ -133,8 +154,71 @@ class ResponseSelector(rasa_selector.ResponseSelector):
     DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True
 )
 class TEDPolicy(rasa_ted.TEDPolicy):
-    """Rasa's TEDPolicy, served without its training machinery."""
+    """Rasa's TEDPolicy, served without its training machinery, remembering its answers.
+
+    Every action of a turn asks every policy, and each TED prediction costs a TensorFlow
+    call (docs/bench.md). Trained without user text, TED reads only the dialogue states
+    (intents, actions, slots, loops of its last `max_history` turns), and people's
+    conversations pass through the same few states again and again. So a prediction is
+    kept under its states (the most recent 4,096), and the next tracker in those states
+    gets a copy: the same prediction, without the call.
+    """
+
+    PREDICTIONS_KEPT = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._predictions: "OrderedDict[str, PolicyPrediction]" = OrderedDict()
 
     @staticmethod
     def model_class() -> Type[TED]:
         return TEDForAnswering
+
+    def train(self, *args: Any, **kwargs: Any) -> Any:
+        self._predictions.clear()  # they were the old weights'
+        return super().train(*args, **kwargs)
+
+    def reads_states_only(self) -> bool:
+        return self.model is not None and not self.only_e2e and TEXT not in self.fake_features
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        if not self.reads_states_only():
+            return super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
+        rasa_compat.check(*PREDICTION_FROM_STATES)
+        key = self.states_key(tracker, domain, rule_only_data)
+        prediction = self._predictions.get(key)
+        if prediction is None:
+            prediction = super().predict_action_probabilities(
+                tracker, domain, rule_only_data, **kwargs
+            )
+            self._predictions[key] = prediction
+            if len(self._predictions) > self.PREDICTIONS_KEPT:
+                self._predictions.popitem(last=False)
+        else:
+            self._predictions.move_to_end(key)
+        return copy.deepcopy(prediction)
+
+    def states_key(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]],
+    ) -> str:
+        """The states TED featurizes for this tracker (as `_featurize_for_prediction`
+        asks them), as one string."""
+        ml_data = self.supported_data() == rasa_ted.SupportedData.ML_DATA
+        states = self.featurizer.prediction_states(
+            [tracker],
+            domain,
+            use_text_for_last_user_input=False,
+            ignore_rule_only_turns=ml_data,
+            rule_only_data=rule_only_data,
+            ignore_action_unlikely_intent=ml_data,
+        )
+        return json.dumps(states, sort_keys=True)

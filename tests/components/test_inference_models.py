@@ -6,6 +6,12 @@ import hashlib
 
 import pytest
 from rasa.core.agent import load_agent
+from rasa.core.policies.ted_policy import TEDPolicy as RasasTED
+from rasa.graph_components.providers.rule_only_provider import RuleOnlyDataProvider
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.utils.tensorflow.models import RasaModel
 
 from bench.keyword_baseline import load_examples
@@ -91,3 +97,44 @@ def test_the_components_build_the_models_for_answering():
     config = (ROOT / "config.yml").read_text(encoding="utf-8")
     for name in ("DIETClassifier", "ResponseSelector", "TEDPolicy"):
         assert f"name: components.inference_models.{name}\n" in config
+
+
+def test_ted_gives_its_own_prediction_again_for_the_same_states(trained_model, monkeypatch):
+    """Every prediction point of the training stories, asked twice: each prediction is the
+    one Rasa's TED computes for that tracker, the second time without a TensorFlow call,
+    and a caller changing one does not change the next."""
+    agent = asyncio.run(load_agent(model_path=str(trained_model)))
+    components = [
+        node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+    ]
+    ted = next(c for c in components if isinstance(c, inference_models.TEDPolicy))
+    rules = next(c for c in components if isinstance(c, RuleOnlyDataProvider))
+    assert ted.reads_states_only()
+    domain, rule_only_data = agent.domain, rules.provide()
+    stories = TrainingDataImporter.load_from_dict(
+        training_data_paths=[str(ROOT / "data" / "stories")]
+    ).get_stories()
+    trackers = TrainingDataGenerator(
+        stories, domain, augmentation_factor=0
+    ).generate_story_trackers()
+    points = [
+        DialogueStateTracker.from_events(tracker.sender_id, list(tracker.events)[:n], domain.slots)
+        for tracker in trackers
+        for n, event in enumerate(tracker.events)
+        if isinstance(event, ActionExecuted) and n > 0
+    ]
+    calls = []
+    run_inference = ted.model.run_inference
+    monkeypatch.setattr(
+        ted.model, "run_inference", lambda data: calls.append(1) or run_inference(data)
+    )
+    ted._predictions.clear()
+    for asked in (1, 2):
+        for tracker in points:
+            ours = ted.predict_action_probabilities(tracker, domain, rule_only_data)
+            rasas = RasasTED.predict_action_probabilities(ted, tracker, domain, rule_only_data)
+            assert ours.probabilities == rasas.probabilities
+            assert ours.policy_name == rasas.policy_name
+            ours.probabilities[:] = [0.0] * len(ours.probabilities)
+        # Rasa's own call each time, ours only for a state not seen before
+        assert len(calls) == asked * len(points) + len(ted._predictions)

@@ -44,7 +44,7 @@ def fake(monkeypatch):
 
 def test_every_change_was_written_for_the_installed_rasa():
     rasa_compat.check(*EVERY_CHANGE)
-    assert len({(f.owner, f.attribute) for f in EVERY_CHANGE}) == len(EVERY_CHANGE) == 19
+    assert len({(f.owner, f.attribute) for f in EVERY_CHANGE}) == len(EVERY_CHANGE) == 23
 
 
 def test_install_keeps_rasas_function_and_can_be_repeated(fake):
