@@ -164,3 +164,20 @@ def test_closeness_is_the_mean_cosine_to_the_nearest_examples(router):
     nearest = np.sort(cosines)[::-1][:NEAREST_EXAMPLES]
     assert router.read(text, ["shelter"]).closeness["shelter"] == pytest.approx(nearest.mean())
     assert router.read("", ["shelter"]).closeness["shelter"] == 0.0  # nothing to compare
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el albergue cobra por quedarme unos dias?",
+        "EL ALBERGUE COBRA, el albergue cobra!!",  # repeated terms: 1 + log(count)
+        "mi bebé no respira 🙏 y está morado",
+        "xyzzy qwrtp",  # no known word, a few known characters
+        "",
+    ],
+)
+def test_one_message_is_read_as_scikit_learns_transform_reads_it(router, text):
+    ours = router._one_row(text)
+    sklearns = router.features.transform([text])
+    assert ours.shape == sklearns.shape
+    np.testing.assert_allclose(ours.toarray(), sklearns.toarray(), rtol=0, atol=1e-12)
