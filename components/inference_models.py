@@ -160,8 +160,8 @@ class TEDPolicy(rasa_ted.TEDPolicy):
     call (docs/bench.md). Trained without user text, TED reads only the dialogue states
     (intents, actions, slots, loops of its last `max_history` turns), and people's
     conversations pass through the same few states again and again. So a prediction is
-    kept under its states (the most recent 4,096), and the next tracker in those states
-    gets a copy: the same prediction, without the call.
+    kept under its states (the most recent PREDICTIONS_KEPT), and the next tracker in those
+    states gets a copy: the same prediction, without the call.
     """
 
     PREDICTIONS_KEPT = 4096

@@ -210,7 +210,7 @@ class IntentRouter:
     def _one_row(self, text: str) -> csr_matrix:
         """`features.transform([text])` computed as scikit-learn does (counts, 1 + log,
         idf, unit length within each vectorizer), without its checks and joblib calls,
-        which cost ≈2.5 ms a message, half of the router's read (docs/bench.md)."""
+        which cost ≈1 ms a message, half of the router's read (docs/bench.md)."""
         if self._reading_parts is None:  # scikit-learn recomputes idf_ at every access
             self._reading_parts = [
                 (v.build_analyzer(), v.vocabulary_, v.idf_)
