@@ -174,10 +174,6 @@ class TEDPolicy(rasa_ted.TEDPolicy):
     def model_class() -> Type[TED]:
         return TEDForAnswering
 
-    def train(self, *args: Any, **kwargs: Any) -> Any:
-        self._predictions.clear()  # they were the old weights'
-        return super().train(*args, **kwargs)
-
     def reads_states_only(self) -> bool:
         return self.model is not None and not self.only_e2e and TEXT not in self.fake_features
 
