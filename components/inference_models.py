@@ -167,6 +167,7 @@ class TEDPolicy(rasa_ted.TEDPolicy):
     PREDICTIONS_KEPT = 4096
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        rasa_compat.check(*PREDICTION_FROM_STATES)
         super().__init__(*args, **kwargs)
         self._predictions: "OrderedDict[str, PolicyPrediction]" = OrderedDict()
 
@@ -186,7 +187,6 @@ class TEDPolicy(rasa_ted.TEDPolicy):
     ) -> PolicyPrediction:
         if not self.reads_states_only():
             return super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
-        rasa_compat.check(*PREDICTION_FROM_STATES)
         key = self.states_key(tracker, domain, rule_only_data)
         prediction = self._predictions.get(key)
         if prediction is None:
