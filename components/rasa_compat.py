@@ -119,7 +119,7 @@ def main() -> int:
     """Print the source hash of every function the line replaces, for recording them
     after a review."""
     from components import action_calls, count_vectors, fingerprints, inference_models, spacy_nlp
-    from stores import broker, lock_store, tracker_store
+    from stores import broker, lock_store, tracker_store, turns
 
     modules = (
         action_calls,
@@ -130,6 +130,7 @@ def main() -> int:
         broker,
         lock_store,
         tracker_store,
+        turns,
     )
     print(f"Rasa {rasa.__version__} (the line's changes were written for {RASA_VERSION})")
     for module in modules:

@@ -35,7 +35,7 @@ from line.core import metrics
 from line.core import settings as config
 from stores.journal import Entry, Journal
 from stores.retry import Retry, reason
-from stores.turns import TurnMetrics
+from stores.turns import STORED, TurnMetrics, remember_stored
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +51,6 @@ REPLACED = tuple(
 )
 
 DOWN = (OperationalError, InterfaceError)
-# On a tracker: how many of its events were stored (in PostgreSQL or the journal) when it
-# was loaded or last saved. What follows is what the next save adds.
-STORED = "_line_stored_events"
 # PostgreSQL advisory lock: one journal entry is written at a time across instances, so
 # the "already written?" check and the insert cannot race.
 FLUSH_LOCK = 7_403_243
@@ -100,11 +97,11 @@ class JournaledSQLTrackerStore(TurnMetrics, SQLTrackerStore):
             if not events:
                 # Not None: Rasa would save the new tracker through its fail-safe
                 # wrapper, which does not tell this store where the tracker came from.
-                return _stored(self.init_tracker(sender_id), 0)
+                return remember_stored(self.init_tracker(sender_id), 0)
         if not events:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-        return _stored(tracker, len(events))
+        return remember_stored(tracker, len(events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         sender_id, events = tracker.sender_id, list(tracker.events)
@@ -128,7 +125,7 @@ class JournaledSQLTrackerStore(TurnMetrics, SQLTrackerStore):
             stored = stored or 0
         if self.event_broker:
             await self._stream_new_events(self.event_broker, events[stored:], sender_id)
-        _stored(tracker, len(events))
+        remember_stored(tracker, len(events))
         self._turn_saved(tracker)
 
     def _keep_flushing(self) -> None:
@@ -220,8 +217,3 @@ class JournaledSQLTrackerStore(TurnMetrics, SQLTrackerStore):
                     data=json.dumps(data),
                 )
             )
-
-
-def _stored(tracker: DialogueStateTracker, count: int) -> DialogueStateTracker:
-    setattr(tracker, STORED, count)
-    return tracker

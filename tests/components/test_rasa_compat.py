@@ -11,10 +11,12 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 
 from components import action_calls, rasa_compat, resilience
-from stores import broker, lock_store, tracker_store
+from stores import broker, lock_store, tracker_store, turns
 from tests.components.conftest import REPLACED
 
-EVERY_CHANGE = REPLACED + broker.REPLACED + lock_store.REPLACED + tracker_store.REPLACED
+EVERY_CHANGE = (
+    REPLACED + broker.REPLACED + lock_store.REPLACED + tracker_store.REPLACED + turns.REPLACED
+)
 
 
 class Rasas:
@@ -44,7 +46,7 @@ def fake(monkeypatch):
 
 def test_every_change_was_written_for_the_installed_rasa():
     rasa_compat.check(*EVERY_CHANGE)
-    assert len({(f.owner, f.attribute) for f in EVERY_CHANGE}) == len(EVERY_CHANGE) == 23
+    assert len({(f.owner, f.attribute) for f in EVERY_CHANGE}) == len(EVERY_CHANGE) == 24
 
 
 def test_install_keeps_rasas_function_and_can_be_repeated(fake):

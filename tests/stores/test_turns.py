@@ -8,10 +8,17 @@ import json
 import sqlite3
 
 import pytest
+import sqlalchemy
 from prometheus_client import REGISTRY
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    SessionStarted,
+    UserUttered,
+)
 
 from stores.turns import MeteredSQLTrackerStore
 from tests.support.metrics import ROOT, assert_clean, secrets_of
@@ -143,4 +150,70 @@ def test_on_sqlite_the_store_keeps_its_connection_and_others_read_and_erase_besi
     ]
     assert texts == ["buenas"]
     other.close()
+    metered.engine.dispose()
+
+
+def stored_events(metered):
+    with metered.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT data FROM events ORDER BY id").fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+def test_a_save_appends_what_the_turn_added_without_counting_the_stored_events(tmp_path, domain):
+    """Rasa's save counts the conversation's stored events at every turn to find the new
+    ones; the store knows them from its read. Over turns, a new session and a tracker
+    saved twice, the stored events are the tracker's, each once, and no save counts."""
+    metered = MeteredSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    statements = []
+    sqlalchemy.event.listen(
+        metered.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: statements.append(statement.lower()),
+    )
+
+    async def turns():
+        tracker = await metered.get_or_create_tracker(SENDER)
+        for text in ("hola", "necesito ayuda"):
+            tracker = await metered.get_or_create_tracker(SENDER)
+            tracker.update(said(text, "greet"))
+            tracker.update(ActionExecuted("action_listen"))
+            statements.clear()
+            await metered.save(tracker)
+            assert not [s for s in statements if "count(" in s]
+        await metered.save(tracker)  # again, nothing new
+        tracker = await metered.get_or_create_tracker(SENDER)
+        tracker.update(SessionStarted())
+        tracker.update(said("otra vez", "greet"))
+        await metered.save(tracker)
+        return tracker
+
+    tracker = asyncio.run(turns())
+    stored = stored_events(metered)
+    assert [event["event"] for event in stored][-2:] == ["session_started", "user"]
+    assert len(stored) == len(tracker.events)
+    assert [event.get("text") for event in stored if event["event"] == "user"] == [
+        "hola",
+        "necesito ayuda",
+        "otra vez",
+    ]
+    metered.engine.dispose()
+
+
+def test_events_erased_while_a_turn_runs_are_not_written_back(tmp_path, domain):
+    """An erasure (docs/privacy.md) that lands between a turn's read and its save: Rasa's
+    count would find nothing stored and write the whole conversation back."""
+    path = tmp_path / "tracker.db"
+    metered = MeteredSQLTrackerStore(domain, dialect="sqlite", db=str(path))
+
+    async def turn(text, erase_first=False):
+        tracker = await metered.get_or_create_tracker(SENDER)
+        tracker.update(said(text, "greet"))
+        if erase_first:
+            with sqlite3.connect(path, timeout=5) as other:
+                other.execute("DELETE FROM events WHERE sender_id = ?", (SENDER,))
+        await metered.save(tracker)
+
+    asyncio.run(turn("me llamo Rosa"))
+    asyncio.run(turn("gracias", erase_first=True))
+    assert [event.get("text") for event in stored_events(metered)] == ["gracias"]
     metered.engine.dispose()
