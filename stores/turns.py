@@ -41,7 +41,8 @@ REPLACED = (
 # On a tracker: how many of its events were stored when it was read or last saved. What
 # follows is what the next save adds.
 STORED = "_line_stored_events"
-# On a tracker: how many of its events were there when it was read or last saved.
+# On a tracker: how many of its events the metrics had seen when it was read or last
+# saved, whether or not that save succeeded (a failed turn is still a turn).
 SEEN = "_line_turn_seen_events"
 # Conversations whose turn started and has not been saved yet (a read through the HTTP
 # API starts none that ends): the oldest are forgotten beyond this.
@@ -102,10 +103,10 @@ class MeteredSQLTrackerStore(TurnMetrics, SQLTrackerStore):
     (docs/bench.md, "Fourth pass").
 
     A save appends the events added since the tracker was read or last saved. Rasa's
-    counts the conversation's stored events again at every save (a query of the latest
-    session, ≈2 ms a turn, docs/bench.md "Sixth pass"), and writes back events erased
-    while the turn ran. A tracker this store did not read (a new one, a full history)
-    is saved Rasa's way."""
+    counts the conversation's stored events again at every save (one more query of the
+    latest session, docs/bench.md "Sixth pass"), and writes back events erased while the
+    turn ran. A tracker this store did not read (a new one, a full history) is saved
+    Rasa's way."""
 
     def __init__(self, *args, **kwargs) -> None:
         rasa_compat.check(*REPLACED)
