@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import yaml
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from line.content.topic_file import examples_of
 from line.core.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,12 +26,13 @@ NLU_TEST_SETS = {"tests/nlu": "held out", "tests/dev/nlu": "development"}
 
 
 def load_examples(data_dir: Path) -> list[tuple[str, str]]:
+    """(text, intent) of every NLU example under `data_dir`, read as the content tools
+    read them (line/content/topic_file.py)."""
     examples = []
     for path in sorted(data_dir.rglob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                text = re.sub(r"^\s*-\s*", "", line).strip()
-                if text and block.get("intent"):
+            if block.get("intent"):
+                for text in examples_of(str(block.get("examples") or "")):
                     examples.append((text, str(block["intent"])))
     return examples
 
