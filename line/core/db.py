@@ -6,6 +6,7 @@ can point the line at another database by replacing that one object.
 
 from __future__ import annotations
 
+import logging
 import math
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -25,6 +26,7 @@ from line.core import metrics
 from line.core import settings as config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+logger = logging.getLogger(__name__)
 
 Base = declarative_base()
 
@@ -85,6 +87,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # unlinked: some SQLite builds leave deleted text readable in free pages.
     cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
+
+
+def forget_removed(eng: Engine) -> None:
+    """On SQLite, after rows were deleted or rewritten for privacy: empty the file's WAL.
+
+    The WAL keeps the pages as they were before, with the removed text, until it is
+    written over. It is deleted when the last connection to the file closes, but a process
+    that keeps one open (Rasa's tracker store) keeps it indefinitely. A checkpoint in
+    TRUNCATE mode copies the pages into the file (where secure_delete overwrote what was
+    removed) and empties the WAL. It waits for the busy timeout if a transaction is open;
+    if one still is, the next sweep empties it."""
+    if eng.dialect.name != "sqlite":
+        return
+    with eng.connect() as connection:
+        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+    if busy:
+        logger.warning(
+            "%s: its WAL could not be emptied now (busy); the next sweep retries", eng.url.database
+        )
 
 
 def _unavailable(exc: Exception, url: str) -> DatabaseUnavailable:

@@ -22,7 +22,7 @@ from sqlalchemy import Column, DateTime, Integer, String, delete, func, select
 
 from line.alerts import broadcasts
 from line.core import settings as config
-from line.core.db import Base, engine, session_scope, utc_now
+from line.core.db import Base, engine, forget_removed, session_scope, utc_now
 from line.feedback import ratings
 from line.feedback.coding import EVENTS, Feedback, sender_hash, tracker_available
 from line.handoff.outbound import OutboundMessage
@@ -132,13 +132,20 @@ def sweep(tracker_url: Optional[str] = None) -> int:
             erasure = session.get(Erasure, erasure_id)
             erasure.sender_id, erasure.completed_at = None, utc_now()
         done += 1
+    if done:
+        _forget_erased(tracker_url)
     return done
+
+
+def _forget_erased(tracker_url: Optional[str]) -> None:
+    forget_removed(engine(tracker_url or config.settings.tracker_db_url))
+    forget_removed(engine())
 
 
 def erase_now(sender_id: str, tracker_url: Optional[str] = None) -> None:
     """Erase one person's data completely, for a written request; only the date stays.
-    A turn of theirs under way at that very moment is written back by Rasa when it
-    ends (its session, not older ones): the console's summary afterwards shows it."""
+    A turn of theirs under way at that very moment is stored when it ends (that turn's
+    events only): the console's summary afterwards shows it."""
     if tracker_url is not None or tracker_available():
         with engine(tracker_url or config.settings.tracker_db_url).begin() as connection:
             connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id))
@@ -146,6 +153,7 @@ def erase_now(sender_id: str, tracker_url: Optional[str] = None) -> None:
         _erase_contact_and_owned(session, sender_id)
         now = utc_now()
         session.add(Erasure(sender_id=None, requested_at=now, completed_at=now))
+    _forget_erased(tracker_url)
 
 
 def count_completed() -> int:

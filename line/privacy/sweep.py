@@ -33,7 +33,7 @@ from sqlalchemy import Column, DateTime, Float, String, delete, func, inspect, o
 
 from line.core import metrics
 from line.core import settings as config
-from line.core.db import Base, engine, session_scope, utc_now
+from line.core.db import Base, engine, forget_removed, session_scope, utc_now
 from line.feedback.coding import EVENTS, Feedback
 from line.feedback.ratings import Rating
 from line.handoff.outbound import OutboundMessage
@@ -361,6 +361,8 @@ def run(now: Optional[datetime] = None) -> Result:
     try:
         result.anonymized = anonymize(holder, now) if conversations else 0
         result.deleted = delete_due(holder, now, conversations)
+        forget_removed(_tracker())
+        forget_removed(engine())
     finally:
         _release(holder)
     return result

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from line.core import pseudonyms
 from line.core import settings as config
-from line.core.db import Base, session_scope, utc_now
+from line.core.db import Base, engine, forget_removed, session_scope, utc_now
 
 WINDOW = timedelta(hours=24)
 PURGE_EVERY_SECONDS = 3600
@@ -339,6 +339,7 @@ def purge_now_and_then() -> timedelta:
             delete(WhatsAppOptions).where(WhatsAppOptions.created_at < utc_now() - options_ttl)
         )
         session.execute(delete(WhatsAppInbox).where(WhatsAppInbox.done_at < utc_now() - ttl))
+    forget_removed(engine())
     return ttl
 
 

@@ -74,3 +74,33 @@ def test_rasa_loads_the_anonymized_conversation(database, tmp_path, domain, monk
     assert loaded.get_slot("region") == "Lima"
     bots = [e.text for e in loaded.events if isinstance(e, BotUttered)]
     assert bots[1] == "¿Te sirvió?" and bots[0].endswith("Busco albergues en Lima.")
+
+
+def test_no_identifier_is_left_in_the_files_while_rasa_keeps_them_open(
+    database, tmp_path, domain, monkeypatch
+):
+    """The embedded store (stores/turns.py) holds its file open for its life, so the WAL,
+    with the pages as they were before the sweep, is never deleted: the sweep empties it."""
+    from stores.turns import MeteredSQLTrackerStore
+
+    path = tmp_path / "rasa" / "tracker.db"
+    path.parent.mkdir()
+    monkeypatch.setattr(
+        config, "settings", dataclasses.replace(config.settings, tracker_db_url=f"sqlite:///{path}")
+    )
+    rasa_store = MeteredSQLTrackerStore(domain, dialect="sqlite", db=str(path))
+    at = (utc_now() - timedelta(hours=2)).timestamp()
+    events = [
+        SessionStarted(timestamp=at),
+        ActionExecuted("action_listen", timestamp=at + 1),
+        UserUttered(SAID, intent={"name": "find_service", "confidence": 0.9}, timestamp=at + 2),
+        ActionExecuted("action_listen", timestamp=at + 3),
+    ]
+    asyncio.run(rasa_store.save(DialogueStateTracker.from_events(SENDER, events, domain.slots)))
+    assert rasa_store.engine.pool.checkedin() == 1  # Rasa holds the file open
+
+    assert sweep.run(utc_now() + timedelta(days=1)).anonymized == 1
+
+    files = {f.name: f.read_bytes().decode("utf-8", "replace") for f in path.parent.iterdir()}
+    assert [(name, i) for name, text in files.items() for i in IDENTIFIERS if i in text] == []
+    rasa_store.engine.dispose()

@@ -158,3 +158,35 @@ def test_a_written_request_erases_everything_of_the_person_at_once(tracker_url):
         [row] = session.execute(select(Erasure)).scalars()
     assert row.sender_id is None and row.completed_at is not None
     assert erasure.count_completed() == 1
+
+
+def test_erased_text_is_not_left_in_the_files_while_rasa_keeps_them_open(migrated, tmp_path):
+    """Rasa's embedded tracker store keeps its connection to the file for its life, so the
+    file's WAL, with the pages as they were before the erasure, is never deleted: the
+    erasure empties it."""
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    from stores.turns import MeteredSQLTrackerStore
+    from tests.support.requirements import ROOT
+
+    path = tmp_path / "rasa" / "tracker.db"
+    path.parent.mkdir()
+    rasa_store = MeteredSQLTrackerStore(
+        Domain.load(str(ROOT / "domain.yml")), dialect="sqlite", db=str(path)
+    )
+
+    async def turn():
+        tracker = await rasa_store.get_or_create_tracker(ANA)
+        tracker.update(UserUttered("me llamo Yuleisy Colmenares", {"name": "greet"}))
+        tracker.update(ActionExecuted("action_listen"))
+        await rasa_store.save(tracker)
+
+    asyncio.run(turn())
+    assert rasa_store.engine.pool.checkedin() == 1  # Rasa holds the file open
+    erasure.erase_now(ANA, tracker_url=f"sqlite:///{path}")
+    left = [f.name for f in path.parent.iterdir() if b"Colmenares" in f.read_bytes()]
+    assert left == []
+    rasa_store.engine.dispose()
