@@ -133,13 +133,9 @@ def sweep(tracker_url: Optional[str] = None) -> int:
             erasure.sender_id, erasure.completed_at = None, utc_now()
         done += 1
     if done:
-        _forget_erased(tracker_url)
+        forget_removed(engine(tracker_url or config.settings.tracker_db_url))
+        forget_removed(engine())
     return done
-
-
-def _forget_erased(tracker_url: Optional[str]) -> None:
-    forget_removed(engine(tracker_url or config.settings.tracker_db_url))
-    forget_removed(engine())
 
 
 def erase_now(sender_id: str, tracker_url: Optional[str] = None) -> None:
@@ -147,13 +143,15 @@ def erase_now(sender_id: str, tracker_url: Optional[str] = None) -> None:
     A turn of theirs under way at that very moment is stored when it ends (that turn's
     events only): the console's summary afterwards shows it."""
     if tracker_url is not None or tracker_available():
-        with engine(tracker_url or config.settings.tracker_db_url).begin() as connection:
+        tracker = engine(tracker_url or config.settings.tracker_db_url)
+        with tracker.begin() as connection:
             connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id))
+        forget_removed(tracker)
     with session_scope() as session:
         _erase_contact_and_owned(session, sender_id)
         now = utc_now()
         session.add(Erasure(sender_id=None, requested_at=now, completed_at=now))
-    _forget_erased(tracker_url)
+    forget_removed(engine())
 
 
 def count_completed() -> int:
