@@ -16,6 +16,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from line.core import settings as config
 from line.core.db import utc_now
 from line.privacy import sweep
+from stores.turns import MeteredSQLTrackerStore
 from tests.support.metrics import ROOT
 
 SENDER = "wa-0a1b2c"
@@ -81,8 +82,6 @@ def test_no_identifier_is_left_in_the_files_while_rasa_keeps_them_open(
 ):
     """The embedded store (stores/turns.py) holds its file open for its life, so the WAL,
     with the pages as they were before the sweep, is never deleted: the sweep empties it."""
-    from stores.turns import MeteredSQLTrackerStore
-
     path = tmp_path / "rasa" / "tracker.db"
     path.parent.mkdir()
     monkeypatch.setattr(

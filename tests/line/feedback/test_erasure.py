@@ -1,10 +1,13 @@
 """ "Borrar mis datos": what the line owns goes at once, the conversation once its
 turn is stored, and only an anonymous count remains."""
 
+import asyncio
 import dataclasses
 from datetime import timedelta, timezone
 
 import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from sqlalchemy import create_engine, func, select
 
 from line.core import settings as config
@@ -17,7 +20,9 @@ from line.handoff import outbound, tickets
 from line.media import store as media
 from line.privacy import rights
 from line.whatsapp import store
+from stores.turns import MeteredSQLTrackerStore
 from tests.line.feedback.trackers import EVENTS, Tracker, seed
+from tests.support.requirements import ROOT
 
 ANA = "51987654321"
 MARIA = "maria@rest"
@@ -164,14 +169,6 @@ def test_erased_text_is_not_left_in_the_files_while_rasa_keeps_them_open(migrate
     """Rasa's embedded tracker store keeps its connection to the file for its life, so the
     file's WAL, with the pages as they were before the erasure, is never deleted: the
     erasure empties it."""
-    import asyncio
-
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, UserUttered
-
-    from stores.turns import MeteredSQLTrackerStore
-    from tests.support.requirements import ROOT
-
     path = tmp_path / "rasa" / "tracker.db"
     path.parent.mkdir()
     rasa_store = MeteredSQLTrackerStore(
