@@ -361,8 +361,9 @@ def run(now: Optional[datetime] = None) -> Result:
     try:
         result.anonymized = anonymize(holder, now) if conversations else 0
         result.deleted = delete_due(holder, now, conversations)
-        forget_removed(_tracker())
-        forget_removed(engine())
+        if result.anonymized or any(result.deleted.values()):
+            forget_removed(_tracker())
+            forget_removed(engine())
     finally:
         _release(holder)
     return result
