@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Collection, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from prometheus_client import (
     REGISTRY,
@@ -278,10 +278,16 @@ def action_failed(timed_out: bool) -> None:
     ACTION_FAILURES.labels("timeout" if timed_out else "error").inc()
 
 
-def know_actions(actions: Iterable[str]) -> None:
+def action_names(entries: Iterable[Union[str, Dict[str, Any]]]) -> List[str]:
+    """The names in a domain's `actions`, where an entry is a name or a name with its
+    settings (`send_domain`)."""
+    return [name for entry in entries for name in ([entry] if isinstance(entry, str) else entry)]
+
+
+def know_actions(entries: Iterable[Union[str, Dict[str, Any]]]) -> None:
     """The domain's actions: the only names an action label takes."""
     global _known_actions
-    _known_actions = frozenset(actions)
+    _known_actions = frozenset(action_names(entries))
 
 
 def action_called(action: Optional[str], status: int, seconds: float) -> None:

@@ -29,7 +29,7 @@ IDENTIFYING_MESSAGES = (
 
 def domain_actions() -> list[str]:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return list(domain.get("actions") or [])
+    return metrics.action_names(domain.get("actions") or [])
 
 
 def vocabulary() -> set[str]:

@@ -49,6 +49,7 @@ def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
     """Like endpoints.yml: actions on a local port, conversations in a SQLite file."""
     path.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        f"  enable_selective_domain: true\n"
         f'tracker_store:\n  type: stores.turns.MeteredSQLTrackerStore\n  dialect: "sqlite"\n'
         f'  db: "{tracker_db}"\n'
     )

@@ -234,3 +234,8 @@ def test_several_workers_add_up_with_the_multiprocess_directory(tmp_path):
     pid = run(f"{forget}; print(os.getpid())").strip()
     # A restarted container starts from nothing but its own process.
     assert {p.name.rsplit("_", 1)[1] for p in tmp_path.glob("*.db")} == {f"{pid}.db"}
+
+
+def test_the_domain_names_its_actions_with_or_without_settings():
+    entries = ["action_handoff", {"action_clarify": {"send_domain": True}}]
+    assert metrics.action_names(entries) == ["action_handoff", "action_clarify"]
