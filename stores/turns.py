@@ -113,7 +113,7 @@ class MeteredSQLTrackerStore(TurnMetrics, SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.url.get_backend_name() == "sqlite":
             self.engine.dispose()
-            self.engine = db.sqlite_engine(str(self.engine.url), pooled=True)
+            self.engine = db.sqlite_engine(str(self.engine.url))
             self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:

@@ -66,15 +66,15 @@ def _engine(url: str) -> Engine:
     )
 
 
-def sqlite_engine(url: str, pooled: bool = False) -> Engine:
+def sqlite_engine(url: str) -> Engine:
     """Rasa, the action server and the CLI share the file: WAL lets readers work during
-    an import, and the busy timeout waits for a writer. Pooled keeps connections open
-    between calls (SQLAlchemy 1.4 opens one per call for a file): for the one process
-    that owns a file for its life, the Rasa server's tracker store (stores/turns.py)."""
-    options = {"poolclass": QueuePool} if pooled else {}
+    an import, and the busy timeout waits for a writer. Connections stay open between
+    calls in a pool (SQLAlchemy 1.4 opens one per call for a file, and the pragmas are
+    set again each time: ≈0.8 ms of a handoff's ticket, docs/bench.md "Sixth pass"),
+    for the line's database and Rasa's tracker store (stores/turns.py) alike."""
     # A pooled connection is handed to one thread at a time, not always the same one.
-    connect_args = {"timeout": config.settings.db_timeout_seconds, "check_same_thread": not pooled}
-    eng = create_engine(url, future=True, connect_args=connect_args, **options)
+    connect_args = {"timeout": config.settings.db_timeout_seconds, "check_same_thread": False}
+    eng = create_engine(url, future=True, connect_args=connect_args, poolclass=QueuePool)
     event.listen(eng, "connect", _sqlite_pragmas)
     return eng
 

@@ -109,3 +109,29 @@ def test_an_unreachable_database_raises_directory_unavailable(url, monkeypatch):
         search.search("health", "Lima")
     with pytest.raises(DatabaseUnavailable):
         db.migrate()
+
+
+def test_on_sqlite_calls_from_several_threads_share_one_kept_connection(tmp_path, monkeypatch):
+    """The action server reaches the database from worker threads, a session per call:
+    the connection is opened, and its pragmas set, once, not at every call."""
+    import threading
+
+    from sqlalchemy import event
+
+    url = f"sqlite:///{tmp_path / 'line.db'}"
+    monkeypatch.setattr(config, "settings", dataclasses.replace(config.settings, database_url=url))
+    opened = []
+    event.listen(db.engine(), "connect", lambda *_: opened.append(1))
+
+    def call():
+        with db.session_scope() as session:
+            session.execute(text("SELECT 1"))
+
+    for _ in range(3):
+        worker = threading.Thread(target=call)
+        worker.start()
+        worker.join()
+    with db.engine().connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert len(opened) == 1 and db.engine().pool.checkedin() == 1
+    db.engine().dispose()
