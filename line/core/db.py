@@ -94,7 +94,8 @@ def forget_removed(eng: Engine) -> None:
 
     The WAL keeps the pages as they were before, with the removed text, until it is
     written over. It is deleted when the last connection to the file closes, but a process
-    that keeps one open (Rasa's tracker store) keeps it indefinitely. A checkpoint in
+    that keeps one open (Rasa's tracker store, the line's pooled engines) keeps it
+    indefinitely. A checkpoint in
     TRUNCATE mode copies the pages into the file (where secure_delete overwrote what was
     removed) and empties the WAL. It waits for the busy timeout if a transaction is open;
     if one still is, the next sweep empties it."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 import requests
+import yaml
 
 from tests.support.requirements import MODEL, ROOT
 
@@ -46,13 +47,12 @@ def load_sample(env: dict) -> None:
 
 
 def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
-    """Like endpoints.yml: actions on a local port, conversations in a SQLite file."""
-    path.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f"  enable_selective_domain: true\n"
-        f'tracker_store:\n  type: stores.turns.MeteredSQLTrackerStore\n  dialect: "sqlite"\n'
-        f'  db: "{tracker_db}"\n'
-    )
+    """endpoints.yml itself, with the actions on a local port and the conversations in a
+    SQLite file of the test's own."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(tracker_db)
+    path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
     return path
 
 
