@@ -157,6 +157,8 @@ class Understanding(StatelessComponent):
             "faq_far": 0.0,
             "faq_margin": -1.0,
             "faq_margin_under": 1.01,
+            "faq_unfamiliar": 1.01,
+            "faq_unfamiliar_no_topic": 1.01,
             "no_topic": 0.3,
             "no_topic_over_place": 1.01,
         }
@@ -195,6 +197,7 @@ class Understanding(StatelessComponent):
             faq_confidence=confidence,
             faq_closeness=(router.closeness.get(topic, 0.0) if router and topic else 0.0),
             no_topic_closeness=router.no_topic_closeness if router else 0.0,
+            faq_unfamiliar=(router.unfamiliar.get(topic, 0.0) if router and topic else 0.0),
             faq_ranking=tuple(t for t, _ in ranking),
         )
 

@@ -113,9 +113,10 @@ def sweep(tracker_url: Optional[str] = None) -> int:
                 )
             )
         )
+    tracker = engine(tracker_url or config.settings.tracker_db_url)
     done = 0
     for erasure_id, sender_id in pending:
-        with engine(tracker_url or config.settings.tracker_db_url).begin() as connection:
+        with tracker.begin() as connection:
             end = _turn_end(connection, sender_id)
             if end is None:
                 logger.warning("erasure %s waits: its turn is not stored yet", erasure_id)
@@ -133,7 +134,7 @@ def sweep(tracker_url: Optional[str] = None) -> int:
             erasure.sender_id, erasure.completed_at = None, utc_now()
         done += 1
     if done:
-        forget_removed(engine(tracker_url or config.settings.tracker_db_url))
+        forget_removed(tracker)
         forget_removed(engine())
     return done
 

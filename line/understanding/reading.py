@@ -29,6 +29,7 @@ class ModelView:
     faq_confidence: float = 0.0
     faq_closeness: float = 0.0  # closeness of the message to that topic's examples
     no_topic_closeness: float = 0.0  # closeness to the questions no topic answers
+    faq_unfamiliar: float = 0.0  # share of the message's words that topic's examples lack
     faq_ranking: tuple[str, ...] = ()  # FAQ topics, likeliest first
 
 
@@ -49,6 +50,11 @@ class Thresholds:
     # less surely than `faq_margin_under`.
     faq_margin: float
     faq_margin_under: float
+    # An answer whose topic's examples lack this share of the message's words, to a message
+    # the models also read as having no topic at least `faq_unfamiliar_no_topic`, is for a
+    # neighbouring question: "¿cómo saco el duplicado del carnet si se me pierde?".
+    faq_unfamiliar: float
+    faq_unfamiliar_no_topic: float
     no_topic: float
     # A category word with a place (and no "where") is no place request when the models
     # read the message as having no topic at least this surely ("cuánto cuesta un dermatólogo
@@ -119,6 +125,10 @@ def read(
         or (
             view.faq_confidence < limits.faq_margin_under
             and view.faq_closeness - view.no_topic_closeness < limits.faq_margin
+        )
+        or (
+            view.faq_unfamiliar >= limits.faq_unfamiliar
+            and p.get(names.OUT_OF_SCOPE_INTENT, 0.0) >= limits.faq_unfamiliar_no_topic
         )
     )
     faq_answerable = (

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -67,6 +67,9 @@ class RouterReading:
     danger_kind: str  # the likeliest kind, when it does
     closeness: Mapping[str, float]  # FAQ topic -> closeness, for the topics asked about
     no_topic_closeness: float = 0.0  # closeness to the questions no topic answers
+    # FAQ topic -> share of the message's known words that no example of the topic uses
+    # (weighted by rarity), for the same topics as `closeness`.
+    unfamiliar: Mapping[str, float] = field(default_factory=dict)
 
 
 def _vectorizers(vocabularies: Sequence[Optional[dict]] = (None, None)) -> list[TfidfVectorizer]:
@@ -92,6 +95,7 @@ class IntentRouter:
         self.features = make_union(*_vectorizers())
         self.model = LogisticRegression(C=regularisation, max_iter=3000)
         self._reading_parts: Optional[list[tuple]] = None  # for _one_row, once fitted
+        self._topic_words: Optional[tuple] = None  # for _unfamiliar, once fitted
 
     def fit(
         self, texts: Sequence[str], labels: Sequence[str], start: Optional["IntentRouter"] = None
@@ -172,6 +176,7 @@ class IntentRouter:
         self.no_topic_examples = unit[
             [i for i, label in enumerate(labels) if label == names.OUT_OF_SCOPE_INTENT]
         ]
+        self._topic_words = None
 
     def read(self, text: str, topics: Sequence[str] = (), own_top: int = 0) -> RouterReading:
         """Closeness for `topics` and for the router's own `own_top` likeliest FAQ topics:
@@ -195,17 +200,43 @@ class IntentRouter:
         # the whole vocabulary's length for every topic (≈10 ms a message).
         unit = _unit_vector(vector)
         likeliest = sorted(faq_topics, key=faq_topics.get, reverse=True)[:own_top]
+        measured = list(dict.fromkeys([*topics, *likeliest]))
         return RouterReading(
             intents,
             {topic: p / faq_total for topic, p in faq_topics.items()},
             sum(kinds.values()),
             max(kinds, key=kinds.get) if kinds else names.GENERAL_DANGER,
-            {
-                topic: _closeness(unit, self.topic_examples.get(topic))
-                for topic in dict.fromkeys([*topics, *likeliest])
-            },
+            {topic: _closeness(unit, self.topic_examples.get(topic)) for topic in measured},
             _closeness(unit, self.no_topic_examples),
+            self._unfamiliar(vector, measured),
         )
+
+    def _unfamiliar(self, vector: csr_matrix, topics: Sequence[str]) -> dict[str, float]:
+        """For each topic, the share of the message's known single words, weighted by
+        their idf, that none of the topic's examples uses: "duplicado" in a question about
+        a lost card, beside a topic on getting one. Closeness misses it when the rest of
+        the message is in the topic's words. Unknown words (typos, slang) count for no
+        topic, so they do not make a question strange."""
+        if self._topic_words is None:
+            words = self.features.transformer_list[0][1]
+            single = np.zeros(len(words.vocabulary_), dtype=bool)
+            single[[c for term, c in words.vocabulary_.items() if " " not in term]] = True
+            used = {}
+            for topic, examples in self.topic_examples.items():
+                columns = examples.indices[examples.indices < len(single)]
+                used[topic] = np.zeros(len(single), dtype=bool)
+                used[topic][columns] = True
+            self._topic_words = (single, words.idf_, used)
+        single, idf, used = self._topic_words
+        columns = vector.indices[vector.indices < len(single)]
+        columns = columns[single[columns]]
+        weights = idf[columns]
+        total = float(weights.sum())
+        return {
+            topic: float(weights[~used[topic][columns]].sum()) / total if total else 0.0
+            for topic in topics
+            if topic in used
+        }
 
     def _one_row(self, text: str) -> csr_matrix:
         """`features.transform([text])` computed as scikit-learn does (counts, 1 + log,

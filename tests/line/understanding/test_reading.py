@@ -18,13 +18,22 @@ LIMITS = Thresholds(
     faq_far=0.05,
     faq_margin=0.0,
     faq_margin_under=0.95,
+    faq_unfamiliar=0.1,
+    faq_unfamiliar_no_topic=0.2,
     no_topic=0.3,
     no_topic_over_place=0.7,
 )
 
 
 def view(
-    intents=None, topic=None, confidence=0.9, closeness=0.5, danger=0.0, kind=None, no_topic=0.1
+    intents=None,
+    topic=None,
+    confidence=0.9,
+    closeness=0.5,
+    danger=0.0,
+    kind=None,
+    no_topic=0.1,
+    unfamiliar=0.0,
 ):
     return ModelView(
         intents=intents or {"faq": 0.9},
@@ -34,6 +43,7 @@ def view(
         faq_confidence=confidence,
         faq_closeness=closeness,
         no_topic_closeness=no_topic,
+        faq_unfamiliar=unfamiliar,
         faq_ranking=(topic,) if topic else (),
     )
 
@@ -145,6 +155,20 @@ def test_a_topic_named_surely_enough_is_answered_even_a_little_nearer_no_topic()
     sure = view(topic="voluntary_return", confidence=0.96, closeness=0.30, no_topic=0.32)
     s = signals("quiero volver a mi pais, me ayudan con el pasaje?", sure)
     assert s.faq_topic == "voluntary_return" and not s.no_topic
+
+
+def test_words_the_topic_never_uses_with_a_no_topic_reading_make_no_topic():
+    text = "si se me pierde el carnet como saco el duplicado"
+    neighbour = view({"faq": 0.75, "out_of_scope": 0.2}, "foreigner_id_card", unfamiliar=0.3)
+    s = signals(text, neighbour)
+    assert s.no_topic and s.faq_topic is None
+    # Either reading alone is not enough: a story before the question, or a plain question.
+    for one_only in (
+        view({"faq": 0.75, "out_of_scope": 0.1}, "foreigner_id_card", unfamiliar=0.3),
+        view({"faq": 0.75, "out_of_scope": 0.2}, "foreigner_id_card", unfamiliar=0.05),
+    ):
+        s = signals(text, one_only)
+        assert s.faq_topic == "foreigner_id_card" and not s.no_topic
 
 
 def test_a_weak_faq_guess_asks_instead_of_answering():

@@ -70,6 +70,7 @@ def test_saved_and_loaded_it_reads_the_same(router, tmp_path):
         assert np.allclose([a.intents[k] for k in a.intents], [b.intents[k] for k in a.intents])
         assert a.closeness == pytest.approx(b.closeness)
         assert a.no_topic_closeness == pytest.approx(b.no_topic_closeness)
+        assert a.unfamiliar == pytest.approx(b.unfamiliar)
     assert not list(tmp_path.glob("*.pkl"))  # arrays and JSON only
 
 
@@ -164,6 +165,21 @@ def test_closeness_is_the_mean_cosine_to_the_nearest_examples(router):
     nearest = np.sort(cosines)[::-1][:NEAREST_EXAMPLES]
     assert router.read(text, ["shelter"]).closeness["shelter"] == pytest.approx(nearest.mean())
     assert router.read("", ["shelter"]).closeness["shelter"] == 0.0  # nothing to compare
+
+
+def test_unfamiliar_is_the_idf_share_of_known_words_the_topics_examples_never_use(router):
+    """Computed the plain way: each known single word once, by its idf."""
+    words = router.features.transformer_list[0][1]
+    idf = dict(zip(words.get_feature_names_out(), words.idf_, strict=True))
+    shelter_words = {w for _, topic, _, t in EXAMPLES if topic == "shelter" for w in t.split()}
+    text = "cuanto cobra el albergue por el dolar hoy qwrtp"
+    known = {w for w in text.split() if w in idf}  # "qwrtp", a typo, counts for no topic
+    strange = sum(idf[w] for w in known - shelter_words) / sum(idf[w] for w in known)
+    reading = router.read(text, ["shelter", "covid_vaccine"])
+    assert reading.unfamiliar["shelter"] == pytest.approx(strange)
+    assert 0 < reading.unfamiliar["shelter"] < reading.unfamiliar["covid_vaccine"]
+    assert router.read("los albergues cobran algo", ["shelter"]).unfamiliar["shelter"] == 0.0
+    assert router.read("qwrtp", ["shelter"]).unfamiliar["shelter"] == 0.0  # nothing known
 
 
 @pytest.mark.parametrize(
