@@ -94,8 +94,8 @@ class IntentRouter:
     def __init__(self, regularisation: float = REGULARISATION) -> None:
         self.features = make_union(*_vectorizers())
         self.model = LogisticRegression(C=regularisation, max_iter=3000)
-        self._reading_parts: Optional[list[tuple]] = None  # for _one_row, once fitted
-        self._topic_words: Optional[tuple] = None  # for _unfamiliar, once fitted
+        self._reading_parts: list[tuple] = []  # for _one_row (_derive)
+        self._topic_words: tuple = ()  # for _unfamiliar (_derive)
 
     def fit(
         self, texts: Sequence[str], labels: Sequence[str], start: Optional["IntentRouter"] = None
@@ -118,7 +118,6 @@ class IntentRouter:
         self.model.set_params(warm_start=False)
         self.labels = list(self.model.classes_)
         self._keep_references(matrix, labels)
-        self._reading_parts = None
         return self
 
     def refit(self, texts: Sequence[str], labels: Sequence[str]) -> "IntentRouter":
@@ -176,7 +175,21 @@ class IntentRouter:
         self.no_topic_examples = unit[
             [i for i, label in enumerate(labels) if label == names.OUT_OF_SCOPE_INTENT]
         ]
-        self._topic_words = None
+        self._derive()
+
+    def _derive(self) -> None:
+        """What every read needs from the fitted vectorizers and the topics' examples,
+        computed once: scikit-learn recomputes `idf_` at every access."""
+        vectorizers = [v for _, v in self.features.transformer_list]
+        self._reading_parts = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in vectorizers]
+        words = vectorizers[0]
+        single = np.zeros(len(words.vocabulary_), dtype=bool)
+        single[[c for term, c in words.vocabulary_.items() if " " not in term]] = True
+        used = {}
+        for topic, examples in self.topic_examples.items():
+            used[topic] = np.zeros(len(single), dtype=bool)
+            used[topic][examples.indices[examples.indices < len(single)]] = True
+        self._topic_words = (single, words.idf_, used)
 
     def read(self, text: str, topics: Sequence[str] = (), own_top: int = 0) -> RouterReading:
         """Closeness for `topics` and for the router's own `own_top` likeliest FAQ topics:
@@ -217,16 +230,6 @@ class IntentRouter:
         a lost card, beside a topic on getting one. Closeness misses it when the rest of
         the message is in the topic's words. Unknown words (typos, slang) count for no
         topic, so they do not make a question strange."""
-        if self._topic_words is None:
-            words = self.features.transformer_list[0][1]
-            single = np.zeros(len(words.vocabulary_), dtype=bool)
-            single[[c for term, c in words.vocabulary_.items() if " " not in term]] = True
-            used = {}
-            for topic, examples in self.topic_examples.items():
-                columns = examples.indices[examples.indices < len(single)]
-                used[topic] = np.zeros(len(single), dtype=bool)
-                used[topic][columns] = True
-            self._topic_words = (single, words.idf_, used)
         single, idf, used = self._topic_words
         columns = vector.indices[vector.indices < len(single)]
         columns = columns[single[columns]]
@@ -242,11 +245,6 @@ class IntentRouter:
         """`features.transform([text])` computed as scikit-learn does (counts, 1 + log,
         idf, unit length within each vectorizer), without its checks and joblib calls,
         which cost ≈1 ms a message, half of the router's read (docs/bench.md)."""
-        if self._reading_parts is None:  # scikit-learn recomputes idf_ at every access
-            self._reading_parts = [
-                (v.build_analyzer(), v.vocabulary_, v.idf_)
-                for _, v in self.features.transformer_list
-            ]
         columns: list[np.ndarray] = []
         values: list[np.ndarray] = []
         offset = 0
@@ -309,6 +307,7 @@ class IntentRouter:
             for i, topic in enumerate(meta["topics"])
         }
         router.no_topic_examples = load_npz(folder / "no_topic.npz").tocsr()
+        router._derive()
         return router
 
     def _feature_names(self) -> list[tuple[int, str]]:
