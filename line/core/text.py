@@ -12,6 +12,9 @@ import unicodedata
 
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+# Between sentences: after a full stop, question or exclamation mark or a line break, and
+# before an opening ¿ or ¡.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?\n])\s*|(?=[¿¡])")
 
 # Common WhatsApp shorthand (folded) -> the word the lexicons are written with.
 _ABBREVIATIONS = {
@@ -75,6 +78,15 @@ def expand_abbreviations(folded: str) -> str:
 def normalise(text: str) -> str:
     """fold + expand_abbreviations: the form lexicon patterns are matched on."""
     return expand_abbreviations(fold(text))
+
+
+def question_clause(text: str) -> str:
+    """The sentences that ask (with ? or ¿), or else the last one: what a message asks,
+    without the story told before it ("llegué hace un año con mis hijos… ¿cómo saco el
+    SIS?")."""
+    sentences = [s.strip() for s in _SENTENCE_BREAK.split(text) if s.strip()]
+    asking = [s for s in sentences if "?" in s or "¿" in s]
+    return " ".join(asking) if asking else (sentences[-1] if sentences else text)
 
 
 def whole_words(pattern: str) -> re.Pattern:

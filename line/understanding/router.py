@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_union
 
-from line.core.text import normalise
+from line.core.text import normalise, question_clause
 from line.understanding import names
 
 DANGER_LABEL = f"{names.EMERGENCY_INTENT}:"
@@ -221,18 +221,22 @@ class IntentRouter:
             max(kinds, key=kinds.get) if kinds else names.GENERAL_DANGER,
             {topic: _closeness(unit, self.topic_examples.get(topic)) for topic in measured},
             _closeness(unit, self.no_topic_examples),
-            self._unfamiliar(vector, measured),
+            self._unfamiliar(text, vector, measured),
         )
 
-    def _unfamiliar(self, vector: csr_matrix, topics: Sequence[str]) -> dict[str, float]:
-        """For each topic, the share of the message's known single words, weighted by
+    def _unfamiliar(self, text: str, vector: csr_matrix, topics: Sequence[str]) -> dict[str, float]:
+        """For each topic, the share of the question's known single words, weighted by
         their idf, that none of the topic's examples uses: "duplicado" in a question about
         a lost card, beside a topic on getting one. Closeness misses it when the rest of
         the message is in the topic's words. Unknown words (typos, slang) count for no
-        topic, so they do not make a question strange."""
+        topic, so they do not make a question strange. The question is `question_clause`:
+        a story told before it is in words no topic uses; with no known word there, the
+        whole message."""
         single, idf, used = self._topic_words
-        columns = vector.indices[vector.indices < len(single)]
-        columns = columns[single[columns]]
+        clause = question_clause(text)
+        columns = self._known_words(self._one_row(clause)) if clause != text else []
+        if not len(columns):
+            columns = self._known_words(vector)
         weights = idf[columns]
         total = float(weights.sum())
         return {
@@ -240,6 +244,12 @@ class IntentRouter:
             for topic in topics
             if topic in used
         }
+
+    def _known_words(self, row: csr_matrix) -> np.ndarray:
+        """The columns of a row's single words (not pairs, not characters)."""
+        single = self._topic_words[0]
+        columns = row.indices[row.indices < len(single)]
+        return columns[single[columns]]
 
     def _one_row(self, text: str) -> csr_matrix:
         """`features.transform([text])` computed as scikit-learn does (counts, 1 + log,

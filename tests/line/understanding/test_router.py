@@ -182,6 +182,16 @@ def test_unfamiliar_is_the_idf_share_of_known_words_the_topics_examples_never_us
     assert router.read("qwrtp", ["shelter"]).unfamiliar["shelter"] == 0.0  # nothing known
 
 
+def test_unfamiliar_reads_the_question_not_the_story_before_it(router):
+    story = "cuanto esta el dolar hoy. "
+    asked = router.read(story + "los albergues cobran algo?", ["shelter"])
+    assert asked.unfamiliar["shelter"] == 0.0
+    told = router.read(story + "los albergues cobran algo", ["shelter"])  # no question mark
+    assert told.unfamiliar["shelter"] == 0.0  # the last sentence
+    unknown = router.read("cuanto esta el dolar hoy. qwrtp?", ["shelter"])
+    assert unknown.unfamiliar["shelter"] > 0.5  # no known word asked: the whole message
+
+
 @pytest.mark.parametrize(
     "text",
     [
