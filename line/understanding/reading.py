@@ -29,7 +29,7 @@ class ModelView:
     faq_confidence: float = 0.0
     faq_closeness: float = 0.0  # closeness of the message to that topic's examples
     no_topic_closeness: float = 0.0  # closeness to the questions no topic answers
-    faq_unfamiliar: float = 0.0  # share of the message's words that topic's examples lack
+    faq_unfamiliar: float = 0.0  # share of the question's words that topic's examples lack
     faq_ranking: tuple[str, ...] = ()  # FAQ topics, likeliest first
 
 

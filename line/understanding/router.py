@@ -67,7 +67,7 @@ class RouterReading:
     danger_kind: str  # the likeliest kind, when it does
     closeness: Mapping[str, float]  # FAQ topic -> closeness, for the topics asked about
     no_topic_closeness: float = 0.0  # closeness to the questions no topic answers
-    # FAQ topic -> share of the message's known words that no example of the topic uses
+    # FAQ topic -> share of the question's known words that no example of the topic uses
     # (weighted by rarity), for the same topics as `closeness`.
     unfamiliar: Mapping[str, float] = field(default_factory=dict)
 
@@ -182,14 +182,14 @@ class IntentRouter:
         computed once: scikit-learn recomputes `idf_` at every access."""
         vectorizers = [v for _, v in self.features.transformer_list]
         self._reading_parts = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in vectorizers]
-        words = vectorizers[0]
-        single = np.zeros(len(words.vocabulary_), dtype=bool)
-        single[[c for term, c in words.vocabulary_.items() if " " not in term]] = True
+        _, vocabulary, idf = self._reading_parts[0]  # words
+        single = np.zeros(len(vocabulary), dtype=bool)
+        single[[c for term, c in vocabulary.items() if " " not in term]] = True
         used = {}
         for topic, examples in self.topic_examples.items():
             used[topic] = np.zeros(len(single), dtype=bool)
             used[topic][examples.indices[examples.indices < len(single)]] = True
-        self._topic_words = (single, words.idf_, used)
+        self._topic_words = (single, idf, used)
 
     def read(self, text: str, topics: Sequence[str] = (), own_top: int = 0) -> RouterReading:
         """Closeness for `topics` and for the router's own `own_top` likeliest FAQ topics:
@@ -221,10 +221,10 @@ class IntentRouter:
             max(kinds, key=kinds.get) if kinds else names.GENERAL_DANGER,
             {topic: _closeness(unit, self.topic_examples.get(topic)) for topic in measured},
             _closeness(unit, self.no_topic_examples),
-            self._unfamiliar(text, vector, measured),
+            self._unfamiliar(text, measured),
         )
 
-    def _unfamiliar(self, text: str, vector: csr_matrix, topics: Sequence[str]) -> dict[str, float]:
+    def _unfamiliar(self, text: str, topics: Sequence[str]) -> dict[str, float]:
         """For each topic, the share of the question's known single words, weighted by
         their idf, that none of the topic's examples uses: "duplicado" in a question about
         a lost card, beside a topic on getting one. Closeness misses it when the rest of
@@ -232,11 +232,10 @@ class IntentRouter:
         topic, so they do not make a question strange. The question is `question_clause`:
         a story told before it is in words no topic uses; with no known word there, the
         whole message."""
-        single, idf, used = self._topic_words
-        clause = question_clause(text)
-        columns = self._known_words(self._one_row(clause)) if clause != text else []
+        _, idf, used = self._topic_words
+        columns = self._known_words(question_clause(text))
         if not len(columns):
-            columns = self._known_words(vector)
+            columns = self._known_words(text)
         weights = idf[columns]
         total = float(weights.sum())
         return {
@@ -245,11 +244,13 @@ class IntentRouter:
             if topic in used
         }
 
-    def _known_words(self, row: csr_matrix) -> np.ndarray:
-        """The columns of a row's single words (not pairs, not characters)."""
-        single = self._topic_words[0]
-        columns = row.indices[row.indices < len(single)]
-        return columns[single[columns]]
+    def _known_words(self, text: str) -> np.ndarray:
+        """The columns of the single words of `text` the router knows (the word
+        vectorizer alone: no pairs, no characters)."""
+        analyze, vocabulary, _ = self._reading_parts[0]
+        columns = np.array(sorted({vocabulary[t] for t in analyze(text) if t in vocabulary}))
+        columns = columns.astype(np.int64)
+        return columns[self._topic_words[0][columns]]
 
     def _one_row(self, text: str) -> csr_matrix:
         """`features.transform([text])` computed as scikit-learn does (counts, 1 + log,
